@@ -1,0 +1,21 @@
+//! The resource `microsoft.graph.teamsDeviceUsageDistributionUserCounts`: its
+//! properties, the validated types, and the JSON it is read from and written as.
+
+mod json;
+mod parse;
+mod period;
+mod property;
+mod row;
+mod tenant;
+
+pub use json::{property_value, row_to_json, JsonStyle};
+pub use parse::{
+    parse_date_literal, parse_new_row, parse_row_patch, FieldProblem, NumberFormat, RowPatch,
+    ODATA_TYPE,
+};
+pub use period::ReportPeriod;
+pub use property::{Property, PropertyKind};
+pub use row::{
+    truncate_to_micros, DeviceCounts, DistributionRow, NaturalKey, NewDistributionRow, UserCount,
+};
+pub use tenant::TenantId;

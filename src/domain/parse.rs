@@ -1,0 +1,486 @@
+//! Request bodies -> validated rows: every problem of a body is collected, each
+//! naming its property, so a client fixes them all in one round trip.
+
+use chrono::{Duration, NaiveDate};
+use serde_json::{Map, Value};
+
+use super::{DeviceCounts, NewDistributionRow, Property, PropertyKind, ReportPeriod, UserCount};
+
+/// The only `@odata.type` a body may name.
+pub const ODATA_TYPE: &str = "#microsoft.graph.teamsDeviceUsageDistributionUserCounts";
+
+/// One thing wrong with a body, reported as an entry of Graph's `error.details`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub code: &'static str,
+    pub target: String,
+    pub message: String,
+}
+
+impl FieldProblem {
+    fn new(code: &'static str, target: &str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            target: target.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// How Int64 values may arrive: OData lets `IEEE754Compatible=true` clients send them
+/// as decimal strings, because JavaScript numbers lose precision past 2^53.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NumberFormat {
+    pub ieee754_compatible: bool,
+}
+
+/// A partial update: `None` leaves a property as it is. For the optional counts,
+/// `Some(None)` sets the property to null.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowPatch {
+    pub report_refresh_date: Option<NaiveDate>,
+    pub report_period: Option<ReportPeriod>,
+    pub web: Option<UserCount>,
+    pub windows_phone: Option<UserCount>,
+    pub android_phone: Option<UserCount>,
+    pub ios: Option<UserCount>,
+    pub mac: Option<UserCount>,
+    pub windows: Option<UserCount>,
+    pub chrome_os: Option<Option<UserCount>>,
+    pub linux: Option<Option<UserCount>>,
+}
+
+impl RowPatch {
+    /// The row's content once this patch is applied to `current`.
+    pub fn apply(&self, current: &NewDistributionRow) -> NewDistributionRow {
+        let c = &current.counts;
+        NewDistributionRow {
+            report_refresh_date: self
+                .report_refresh_date
+                .unwrap_or(current.report_refresh_date),
+            report_period: self.report_period.unwrap_or(current.report_period),
+            counts: DeviceCounts {
+                web: self.web.unwrap_or(c.web),
+                windows_phone: self.windows_phone.unwrap_or(c.windows_phone),
+                android_phone: self.android_phone.unwrap_or(c.android_phone),
+                ios: self.ios.unwrap_or(c.ios),
+                mac: self.mac.unwrap_or(c.mac),
+                windows: self.windows.unwrap_or(c.windows),
+                chrome_os: self.chrome_os.unwrap_or(c.chrome_os),
+                linux: self.linux.unwrap_or(c.linux),
+            },
+        }
+    }
+}
+
+/// Parses a create body. `today` is the current UTC date: a report cannot be
+/// refreshed after tomorrow (tomorrow is allowed for clocks running ahead).
+pub fn parse_new_row(
+    body: &Value,
+    format: NumberFormat,
+    today: NaiveDate,
+) -> Result<NewDistributionRow, Vec<FieldProblem>> {
+    let fields = read_fields(body, format, today)?;
+    let mut problems = fields.problems;
+    let mut required = |property: Property| {
+        if !fields.present.contains(&property) {
+            problems.push(FieldProblem::new(
+                "missingProperty",
+                property.json_name(),
+                format!("'{}' is required", property.json_name()),
+            ));
+        }
+    };
+    for property in REQUIRED {
+        required(property);
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let p = fields.patch;
+    // Every required property is present and valid here, so each `Option` is `Some`.
+    fn missing<T>() -> T {
+        unreachable!("required properties were checked")
+    }
+    Ok(NewDistributionRow {
+        report_refresh_date: p.report_refresh_date.unwrap_or_else(missing),
+        report_period: p.report_period.unwrap_or_else(missing),
+        counts: DeviceCounts {
+            web: p.web.unwrap_or_else(missing),
+            windows_phone: p.windows_phone.unwrap_or_else(missing),
+            android_phone: p.android_phone.unwrap_or_else(missing),
+            ios: p.ios.unwrap_or_else(missing),
+            mac: p.mac.unwrap_or_else(missing),
+            windows: p.windows.unwrap_or_else(missing),
+            chrome_os: p.chrome_os.flatten(),
+            linux: p.linux.flatten(),
+        },
+    })
+}
+
+/// Parses an update body: the same rules as create for each property it sets.
+pub fn parse_row_patch(
+    body: &Value,
+    format: NumberFormat,
+    today: NaiveDate,
+) -> Result<RowPatch, Vec<FieldProblem>> {
+    let fields = read_fields(body, format, today)?;
+    if fields.problems.is_empty() {
+        Ok(fields.patch)
+    } else {
+        Err(fields.problems)
+    }
+}
+
+const REQUIRED: [Property; 8] = [
+    Property::ReportRefreshDate,
+    Property::Web,
+    Property::WindowsPhone,
+    Property::AndroidPhone,
+    Property::Ios,
+    Property::Mac,
+    Property::Windows,
+    Property::ReportPeriod,
+];
+
+struct Fields {
+    patch: RowPatch,
+    present: Vec<Property>,
+    problems: Vec<FieldProblem>,
+}
+
+fn read_fields(body: &Value, format: NumberFormat, today: NaiveDate) -> Result<Fields, Vec<FieldProblem>> {
+    let object: &Map<String, Value> = body.as_object().ok_or_else(|| {
+        vec![FieldProblem::new(
+            "invalidValue",
+            "",
+            "the body must be a JSON object",
+        )]
+    })?;
+    let mut fields = Fields {
+        patch: RowPatch::default(),
+        present: Vec::new(),
+        problems: Vec::new(),
+    };
+    for (name, value) in object {
+        if name == "@odata.type" {
+            check_odata_type(value, &mut fields.problems);
+            continue;
+        }
+        if name.starts_with("@odata.") {
+            continue; // other instance annotations carry nothing we store
+        }
+        let Some(property) = Property::from_json_name(name) else {
+            fields.problems.push(FieldProblem::new(
+                "unknownProperty",
+                name,
+                format!("'{name}' is not a property of microsoft.graph.teamsDeviceUsageDistributionUserCounts"),
+            ));
+            continue;
+        };
+        fields.present.push(property);
+        if let Err(problem) = read_property(property, value, format, today, &mut fields.patch) {
+            fields.problems.push(problem);
+        }
+    }
+    Ok(fields)
+}
+
+fn check_odata_type(value: &Value, problems: &mut Vec<FieldProblem>) {
+    let named = value.as_str().map(|s| s.strip_prefix('#').unwrap_or(s));
+    if named != Some(&ODATA_TYPE[1..]) {
+        problems.push(FieldProblem::new(
+            "invalidValue",
+            "@odata.type",
+            format!("'@odata.type' must be \"{ODATA_TYPE}\""),
+        ));
+    }
+}
+
+fn read_property(
+    property: Property,
+    value: &Value,
+    format: NumberFormat,
+    today: NaiveDate,
+    patch: &mut RowPatch,
+) -> Result<(), FieldProblem> {
+    let name = property.json_name();
+    let invalid = |message: String| FieldProblem::new("invalidValue", name, message);
+    match property.kind() {
+        PropertyKind::Id => Err(FieldProblem::new(
+            "readOnlyProperty",
+            name,
+            "'id' is read-only: the service assigns it",
+        )),
+        PropertyKind::Date => {
+            patch.report_refresh_date = Some(parse_refresh_date(value, today).map_err(invalid)?);
+            Ok(())
+        }
+        PropertyKind::Period => {
+            let period = value
+                .as_str()
+                .and_then(ReportPeriod::from_json_str)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "'reportPeriod' must be one of \"7\", \"30\", \"90\", \"180\" (a string), got {value}"
+                    ))
+                })?;
+            patch.report_period = Some(period);
+            Ok(())
+        }
+        PropertyKind::OptionalCount => {
+            let count = if value.is_null() {
+                None
+            } else {
+                Some(parse_count(name, value, format).map_err(invalid)?)
+            };
+            match property {
+                Property::ChromeOs => patch.chrome_os = Some(count),
+                _ => patch.linux = Some(count),
+            }
+            Ok(())
+        }
+        PropertyKind::Count => {
+            let count = Some(parse_count(name, value, format).map_err(invalid)?);
+            match property {
+                Property::Web => patch.web = count,
+                Property::WindowsPhone => patch.windows_phone = count,
+                Property::AndroidPhone => patch.android_phone = count,
+                Property::Ios => patch.ios = count,
+                Property::Mac => patch.mac = count,
+                _ => patch.windows = count,
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A Graph `Date`: `YYYY-MM-DD`, a real calendar day, not after tomorrow.
+pub fn parse_refresh_date(value: &Value, today: NaiveDate) -> Result<NaiveDate, String> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| format!("'reportRefreshDate' must be a date string YYYY-MM-DD, got {value}"))?;
+    let date = parse_date_literal(text)
+        .ok_or_else(|| format!("'reportRefreshDate' must be a real calendar date YYYY-MM-DD, got \"{text}\""))?;
+    let tomorrow = today + Duration::days(1);
+    if date > tomorrow {
+        return Err(format!(
+            "'reportRefreshDate' {date} is in the future (latest accepted: {tomorrow})"
+        ));
+    }
+    Ok(date)
+}
+
+/// Strictly `YYYY-MM-DD` (chrono alone would also take `2026-1-5`).
+pub fn parse_date_literal(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let shaped = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    shaped
+        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+fn parse_count(name: &str, value: &Value, format: NumberFormat) -> Result<UserCount, String> {
+    let number = match value {
+        Value::Number(n) => n.as_i64().ok_or_else(|| {
+            format!("'{name}' must be an Int64 (a whole number from 0 to 9223372036854775807), got {n}")
+        })?,
+        Value::String(s) if format.ieee754_compatible => parse_int64_string(s).ok_or_else(|| {
+            format!("'{name}' must be an Int64 written in decimal digits, got \"{s}\"")
+        })?,
+        Value::String(s) => {
+            return Err(format!(
+                "'{name}' must be a JSON number, got the string \"{s}\" (send Content-Type with IEEE754Compatible=true to write Int64 as strings)"
+            ))
+        }
+        other => return Err(format!("'{name}' must be an Int64, got {other}")),
+    };
+    UserCount::new(number).ok_or_else(|| format!("'{name}' must be 0 or more, got {number}"))
+}
+
+fn parse_int64_string(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+    }
+
+    fn valid() -> Value {
+        json!({
+            "@odata.type": ODATA_TYPE,
+            "reportRefreshDate": "2026-11-28",
+            "web": 3, "windowsPhone": 12, "androidPhone": 12,
+            "ios": 3, "mac": 3, "windows": 7,
+            "reportPeriod": "7"
+        })
+    }
+
+    fn with(mut body: Value, key: &str, value: Value) -> Value {
+        body[key] = value;
+        body
+    }
+
+    fn without(mut body: Value, key: &str) -> Value {
+        body.as_object_mut().unwrap().remove(key);
+        body
+    }
+
+    fn problems(body: Value) -> Vec<FieldProblem> {
+        parse_new_row(&body, NumberFormat::default(), today()).unwrap_err()
+    }
+
+    fn targets(body: Value) -> Vec<String> {
+        problems(body).into_iter().map(|p| p.target).collect()
+    }
+
+    #[test]
+    fn the_seed_example_made_valid_parses() {
+        let row = parse_new_row(&valid(), NumberFormat::default(), today()).unwrap();
+        assert_eq!(row.report_period, ReportPeriod::D7);
+        assert_eq!(row.counts.windows_phone.get(), 12);
+        assert_eq!(row.counts.chrome_os, None);
+        assert_eq!(row.report_refresh_date.to_string(), "2026-11-28");
+    }
+
+    #[test]
+    fn optional_counts_take_numbers_and_null() {
+        let body = with(with(valid(), "chromeOS", json!(4)), "linux", Value::Null);
+        let row = parse_new_row(&body, NumberFormat::default(), today()).unwrap();
+        assert_eq!(row.counts.chrome_os.map(UserCount::get), Some(4));
+        assert_eq!(row.counts.linux, None);
+    }
+
+    #[test]
+    fn odata_type_is_optional_but_must_name_this_type() {
+        assert!(parse_new_row(&without(valid(), "@odata.type"), NumberFormat::default(), today()).is_ok());
+        let plain = with(valid(), "@odata.type", json!("microsoft.graph.teamsDeviceUsageDistributionUserCounts"));
+        assert!(parse_new_row(&plain, NumberFormat::default(), today()).is_ok());
+        assert_eq!(targets(with(valid(), "@odata.type", json!("#microsoft.graph.user"))), ["@odata.type"]);
+        assert_eq!(targets(with(valid(), "@odata.type", json!(1))), ["@odata.type"]);
+    }
+
+    #[test]
+    fn other_odata_annotations_are_ignored() {
+        let body = with(valid(), "@odata.context", json!("whatever"));
+        assert!(parse_new_row(&body, NumberFormat::default(), today()).is_ok());
+    }
+
+    #[test]
+    fn every_missing_property_is_named() {
+        let mut t = targets(json!({}));
+        t.sort();
+        let mut expected: Vec<String> = REQUIRED.iter().map(|p| p.json_name().to_owned()).collect();
+        expected.sort();
+        assert_eq!(t, expected);
+        assert!(problems(json!({})).iter().all(|p| p.code == "missingProperty"));
+    }
+
+    #[test]
+    fn every_bad_property_is_reported_at_once() {
+        let body = with(with(with(valid(), "web", json!(-1)), "mac", json!("3")), "reportPeriod", json!("8"));
+        let mut t = targets(body);
+        t.sort();
+        assert_eq!(t, ["mac", "reportPeriod", "web"]);
+    }
+
+    #[test]
+    fn id_is_read_only() {
+        let p = problems(with(valid(), "id", json!("caf953a1-53a1-caf9-a153-f9caa153f9ca")));
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].code, p[0].target.as_str()), ("readOnlyProperty", "id"));
+    }
+
+    #[test]
+    fn unknown_properties_are_refused() {
+        let p = problems(with(valid(), "Web", json!(1)));
+        assert_eq!((p[0].code, p[0].target.as_str()), ("unknownProperty", "Web"));
+        assert_eq!(targets(with(valid(), "tenantId", json!("x"))), ["tenantId"]);
+    }
+
+    #[test]
+    fn counts_must_be_non_negative_int64() {
+        for bad in [json!(-1), json!(1.5), json!(3.0), json!(1e3), json!(9223372036854775808u64), json!(true), json!(null), json!([1]), json!({})] {
+            assert_eq!(targets(with(valid(), "web", bad.clone())), ["web"], "{bad}");
+        }
+        let max = with(valid(), "web", json!(i64::MAX));
+        assert!(parse_new_row(&max, NumberFormat::default(), today()).is_ok());
+    }
+
+    #[test]
+    fn strings_are_counts_only_when_ieee754_compatible() {
+        let body = with(valid(), "web", json!("9007199254740993"));
+        assert_eq!(targets(body.clone()), ["web"]);
+        let ieee = NumberFormat { ieee754_compatible: true };
+        let row = parse_new_row(&body, ieee, today()).unwrap();
+        assert_eq!(row.counts.web.get(), 9_007_199_254_740_993);
+        for bad in ["", "-1", "+1", " 1", "1.0", "0x10", "9223372036854775808", "１"] {
+            let body = with(valid(), "web", json!(bad));
+            assert!(parse_new_row(&body, ieee, today()).is_err(), "{bad:?}");
+        }
+        // numbers stay accepted in IEEE754 mode
+        assert!(parse_new_row(&valid(), ieee, today()).is_ok());
+    }
+
+    #[test]
+    fn dates_must_be_real_and_not_after_tomorrow() {
+        assert!(parse_new_row(&with(valid(), "reportRefreshDate", json!("2026-11-30")), NumberFormat::default(), today()).is_ok());
+        assert!(parse_new_row(&with(valid(), "reportRefreshDate", json!("2024-02-29")), NumberFormat::default(), today()).is_ok());
+        for bad in ["2026-12-01", "2026-02-29", "2026-13-01", "2026-11-1", "26-11-01", "2026/11/01", "2026-11-01T00:00:00Z", "Date", ""] {
+            assert_eq!(targets(with(valid(), "reportRefreshDate", json!(bad))), ["reportRefreshDate"], "{bad}");
+        }
+        assert_eq!(targets(with(valid(), "reportRefreshDate", json!(20261101))), ["reportRefreshDate"]);
+    }
+
+    #[test]
+    fn period_is_a_day_count_string() {
+        for good in ["7", "30", "90", "180"] {
+            assert!(parse_new_row(&with(valid(), "reportPeriod", json!(good)), NumberFormat::default(), today()).is_ok());
+        }
+        for bad in [json!(7), json!("D7"), json!("365"), json!(null), json!("Report Period value")] {
+            assert_eq!(targets(with(valid(), "reportPeriod", bad.clone())), ["reportPeriod"], "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_not_an_object_is_one_problem() {
+        for body in [json!([]), json!("x"), json!(1), Value::Null] {
+            assert_eq!(problems(body).len(), 1);
+        }
+    }
+
+    #[test]
+    fn patch_sets_only_what_it_names() {
+        let current = parse_new_row(&with(valid(), "linux", json!(2)), NumberFormat::default(), today()).unwrap();
+        let patch = parse_row_patch(&json!({"web": 10, "linux": null}), NumberFormat::default(), today()).unwrap();
+        let next = patch.apply(&current);
+        assert_eq!(next.counts.web.get(), 10);
+        assert_eq!(next.counts.linux, None);
+        assert_eq!(next.counts.mac, current.counts.mac);
+        assert_eq!(next.report_period, current.report_period);
+    }
+
+    #[test]
+    fn patch_refuses_what_create_refuses() {
+        let p = parse_row_patch(&json!({"id": "x", "web": -2, "bogus": 1}), NumberFormat::default(), today()).unwrap_err();
+        let mut t: Vec<_> = p.into_iter().map(|p| p.target).collect();
+        t.sort();
+        assert_eq!(t, ["bogus", "id", "web"]);
+        // required properties are not required in a patch
+        assert_eq!(parse_row_patch(&json!({}), NumberFormat::default(), today()).unwrap(), RowPatch::default());
+    }
+}

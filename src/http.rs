@@ -1,0 +1,164 @@
+//! Graph's wire conventions shared by every route: the JSON body a request
+//! carries, and the JSON content type a response is written with.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use crate::domain::{JsonStyle, NumberFormat};
+use crate::error::ApiError;
+
+pub const JSON_CONTENT_TYPE: &str =
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+const JSON_CONTENT_TYPE_IEEE754: &str =
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=true;charset=utf-8";
+
+/// The largest body a route accepts; set per scope as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// True when a media type's parameters carry `IEEE754Compatible=true`.
+fn ieee754_requested(media_type: &str) -> bool {
+    media_type.split([';', ',']).any(|part| {
+        part.split_once('=').is_some_and(|(k, v)| {
+            k.trim().eq_ignore_ascii_case("IEEE754Compatible") && v.trim().eq_ignore_ascii_case("true")
+        })
+    })
+}
+
+/// How the client asked responses to be written (the Accept header).
+pub fn response_style(request: &HttpRequest) -> JsonStyle {
+    let accept = request
+        .headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .any(ieee754_requested);
+    JsonStyle {
+        ieee754_compatible: accept,
+    }
+}
+
+/// A JSON response with Graph's content type.
+pub fn json_response(mut builder: actix_web::HttpResponseBuilder, style: JsonStyle, body: &Value) -> HttpResponse {
+    builder
+        .insert_header((
+            header::CONTENT_TYPE,
+            if style.ieee754_compatible {
+                JSON_CONTENT_TYPE_IEEE754
+            } else {
+                JSON_CONTENT_TYPE
+            },
+        ))
+        .body(body.to_string())
+}
+
+/// A request body that is JSON: `Content-Type: application/json`, UTF-8,
+/// within the size limit, well-formed. Each failure is a Graph error.
+pub struct JsonBody {
+    pub value: Value,
+    pub format: NumberFormat,
+}
+
+impl JsonBody {
+    fn check_content_type(request: &HttpRequest) -> Result<NumberFormat, ApiError> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .ok_or_else(|| ApiError::UnsupportedMediaType("Content-Type must be application/json".into()))?
+            .to_str()
+            .map_err(|_| ApiError::UnsupportedMediaType("Content-Type must be application/json".into()))?;
+        let mime: mime::Mime = content_type.parse().map_err(|_| {
+            ApiError::UnsupportedMediaType(format!("Content-Type {content_type:?} is not a media type; use application/json"))
+        })?;
+        if mime.essence_str() != "application/json" {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "Content-Type {} is not supported; use application/json",
+                mime.essence_str()
+            )));
+        }
+        if let Some(charset) = mime.get_param(mime::CHARSET) {
+            if !charset.as_str().eq_ignore_ascii_case("utf-8") {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "charset {charset} is not supported; JSON bodies are UTF-8"
+                )));
+            }
+        }
+        Ok(NumberFormat {
+            ieee754_compatible: ieee754_requested(content_type),
+        })
+    }
+
+    pub fn parse(bytes: &[u8], format: NumberFormat) -> Result<Self, ApiError> {
+        if let Err(e) = std::str::from_utf8(bytes) {
+            return Err(ApiError::bad_request(format!(
+                "The request body is not valid UTF-8 (at byte {})",
+                e.valid_up_to()
+            )));
+        }
+        let value = serde_json::from_slice(bytes).map_err(|e| {
+            ApiError::bad_request(format!(
+                "The request body is not valid JSON: {e}"
+            ))
+        })?;
+        Ok(Self { value, format })
+    }
+}
+
+impl FromRequest for JsonBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = request
+            .app_data::<BodyLimit>()
+            .or_else(|| request.app_data::<web::Data<BodyLimit>>().map(|d| d.get_ref()))
+            .map_or(64 * 1024, |l| l.0);
+        let format = Self::check_content_type(request);
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let format = format?;
+            if declared.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::bad_request(format!("The request body could not be read: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge { limit });
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Self::parse(&body, format)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ieee754_parameter_is_found_in_any_case() {
+        assert!(ieee754_requested("application/json;IEEE754Compatible=true"));
+        assert!(ieee754_requested("application/json; ieee754compatible=TRUE; charset=utf-8"));
+        assert!(!ieee754_requested("application/json;IEEE754Compatible=false"));
+        assert!(!ieee754_requested("application/json"));
+    }
+
+    #[test]
+    fn bodies_must_be_utf8_json() {
+        assert!(JsonBody::parse(b"{\"a\":1}", NumberFormat::default()).is_ok());
+        assert!(JsonBody::parse(b"{\"a\":", NumberFormat::default()).is_err());
+        assert!(JsonBody::parse(b"{\"a\":\"\xff\"}", NumberFormat::default()).is_err());
+        assert!(JsonBody::parse(b"", NumberFormat::default()).is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! teams-usage-store: keeps the history of Microsoft Teams device-usage
+//! reports behind a Graph-style REST API, on SQLite or Postgres.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod ingest;
+pub mod odata;
+pub mod routes;
+pub mod startup;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,172 @@
+//! The collection `reports/teamsDeviceUsageDistributionUserCounts`: create and read rows.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::resource;
+use crate::auth::{Caller, Scope};
+use crate::domain::{parse_new_row, row_to_json, DistributionRow, JsonStyle};
+use crate::error::ApiError;
+use crate::http::{json_response, response_style, JsonBody};
+use crate::ingest::IngestError;
+use crate::odata::{encode_skiptoken, parse_collection_options};
+use crate::startup::AppState;
+use crate::storage::InsertOutcome;
+
+pub const COLLECTION: &str = "/reports/teamsDeviceUsageDistributionUserCounts";
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(
+            resource(COLLECTION)
+                .route(web::post().to(create_row))
+                .route(web::get().to(list_rows)),
+        )
+        .service(resource(&format!("{COLLECTION}/{{id}}")).route(web::get().to(get_row)));
+}
+
+/// `https://host/v1.0` for the request: links use the prefix the request used.
+pub fn service_root(request: &HttpRequest) -> String {
+    let info = request.connection_info();
+    let version = request
+        .path()
+        .split('/')
+        .nth(1)
+        .map_or(String::new(), |v| format!("/{v}"));
+    format!("{}://{}{version}", info.scheme(), info.host())
+}
+
+fn entity_context(request: &HttpRequest) -> String {
+    format!(
+        "{}/$metadata#reports/teamsDeviceUsageDistributionUserCounts/$entity",
+        service_root(request)
+    )
+}
+
+fn entity_body(request: &HttpRequest, row: &DistributionRow, style: JsonStyle) -> Value {
+    let mut object = serde_json::Map::new();
+    object.insert("@odata.context".into(), json!(entity_context(request)));
+    object.extend(row_to_json(row, style, None));
+    Value::Object(object)
+}
+
+fn row_location(request: &HttpRequest, id: Uuid) -> String {
+    format!("{}{COLLECTION}/{id}", service_root(request))
+}
+
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        let retry_after_secs = match error {
+            IngestError::QueueFull => 1,
+            _ => 2,
+        };
+        Self::Unavailable {
+            cause: error.to_string(),
+            retry_after_secs,
+        }
+    }
+}
+
+/// Row ids are UUIDs; anything else names no row.
+fn parse_row_id(id: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| not_found(id))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("No teamsDeviceUsageDistributionUserCounts with id '{id}'."))
+}
+
+#[tracing::instrument(skip_all)]
+async fn create_row(
+    request: HttpRequest,
+    caller: Caller,
+    body: JsonBody,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ReportsReadWrite)?;
+    let now = Utc::now();
+    let new = parse_new_row(&body.value, body.format, now.date_naive()).map_err(ApiError::invalid_body)?;
+    let row = DistributionRow::create(caller.tenant_id, new, now);
+    let style = response_style(&request);
+    match state.writer.insert(row).await? {
+        InsertOutcome::Created(row) => {
+            let mut created = HttpResponse::Created();
+            created.insert_header((header::LOCATION, row_location(&request, row.id)));
+            Ok(json_response(created, style, &entity_body(&request, &row, style)))
+        }
+        InsertOutcome::Replayed(row) => Ok(json_response(
+            HttpResponse::Ok(),
+            style,
+            &entity_body(&request, &row, style),
+        )),
+        InsertOutcome::Conflict(existing) => Err(ApiError::Conflict(format!(
+            "A row for reportRefreshDate {} and reportPeriod '{}' is already stored with other counts: id '{}'.",
+            existing.report_refresh_date, existing.report_period, existing.id
+        ))),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+async fn get_row(
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ReportsRead)?;
+    let row_id = parse_row_id(&id)?;
+    let row = state
+        .store
+        .get_row(&caller.tenant_id, row_id)
+        .await?
+        .ok_or_else(|| not_found(&id))?;
+    let style = response_style(&request);
+    Ok(json_response(HttpResponse::Ok(), style, &entity_body(&request, &row, style)))
+}
+
+#[tracing::instrument(skip_all)]
+async fn list_rows(
+    request: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ReportsRead)?;
+    let options = parse_collection_options(request.query_string()).map_err(ApiError::bad_request)?;
+    let query = options.query;
+    let rows = state.store.list_rows(&caller.tenant_id, &query).await?;
+    let style = response_style(&request);
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "@odata.context".into(),
+        json!(format!(
+            "{}/$metadata#reports/teamsDeviceUsageDistributionUserCounts",
+            service_root(&request)
+        )),
+    );
+    body.insert(
+        "value".into(),
+        Value::Array(rows.iter().map(|r| Value::Object(row_to_json(r, style, None))).collect()),
+    );
+    if rows.len() == query.limit as usize {
+        if let Some(last) = rows.last() {
+            body.insert("@odata.nextLink".into(), json!(next_link(&request, &encode_skiptoken(&query.order_by, last))));
+        }
+    }
+    Ok(json_response(HttpResponse::Ok(), style, &Value::Object(body)))
+}
+
+/// The request's own URL with every option kept and `$skiptoken` replaced.
+fn next_link(request: &HttpRequest, skiptoken: &str) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
+        if name != "$skiptoken" {
+            query.append_pair(&name, &value);
+        }
+    }
+    query.append_pair("$skiptoken", skiptoken);
+    let info = request.connection_info();
+    format!("{}://{}{}?{}", info.scheme(), info.host(), request.path(), query.finish())
+}

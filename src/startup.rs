@@ -1,0 +1,111 @@
+//! Building the application from settings: database, migrations, the bootstrap
+//! token, the HTTP server on its listener.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use chrono::Utc;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::{issue_token, Scope, Scopes};
+use crate::config::Settings;
+use crate::domain::TenantId;
+use crate::http::BodyLimit;
+use crate::ingest::{IngestLimits, RowWriter};
+use crate::routes;
+use crate::storage::{self, Store};
+use crate::telemetry::{self, GraphRootSpan};
+
+/// What every request handler can reach.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub writer: RowWriter,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Arc<dyn Store>,
+    bootstrap_token: Option<String>,
+}
+
+/// Connects and migrates: what `serve` and `migrate` both start with.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let store = storage::connect(&settings.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", settings.database_url))?;
+    store.migrate().await.context("cannot apply migrations")?;
+    Ok(store)
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = open_store(&settings).await?;
+        let bootstrap_token = issue_bootstrap_token(store.as_ref()).await?;
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+            .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            store: store.clone(),
+            writer: RowWriter::start(store.clone(), IngestLimits::default()),
+        });
+        let body_limit = BodyLimit(settings.body_limit);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::<GraphRootSpan>::new())
+                .wrap(from_fn(telemetry::request_ids))
+                .app_data(state.clone())
+                .app_data(body_limit)
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            store,
+            bootstrap_token,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The token created on this first start of an empty database, if any.
+    pub fn bootstrap_token(&self) -> Option<&str> {
+        self.bootstrap_token.as_deref()
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests and closes the database.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.store.close().await;
+        result
+    }
+}
+
+/// On the first start of an empty database: one read-write token for tenant
+/// `default`, so a new user can call the API at once. Never again afterwards.
+async fn issue_bootstrap_token(store: &dyn Store) -> anyhow::Result<Option<String>> {
+    let issued = issue_token(
+        TenantId::parse("default").map_err(anyhow::Error::msg)?,
+        "bootstrap".into(),
+        Scopes::new(vec![Scope::ReportsReadWrite]),
+        None,
+        Utc::now(),
+    );
+    let first = store
+        .insert_bootstrap_token(&issued.stored)
+        .await
+        .context("cannot create the bootstrap token")?;
+    Ok(first.then_some(issued.secret))
+}

@@ -1,0 +1,167 @@
+//! What the service needs from a database, independent of SQL dialect: the
+//! `Store` traits, one implementation per backend, and `connect` to pick one.
+
+mod postgres;
+mod sqlite;
+mod sql;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::auth::StoredToken;
+use crate::config::DatabaseUrl;
+use crate::domain::{DistributionRow, NewDistributionRow, ReportPeriod, TenantId};
+use crate::odata::{Filter, RowQuery};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Why a storage call failed, in the terms the HTTP layer needs.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or is too busy right now; retrying later may work.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// The database holds a value the domain cannot represent.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if is_transient(&error) {
+            Self::Unavailable(error)
+        } else {
+            Self::Database(error)
+        }
+    }
+}
+
+fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            // SQLite: SQLITE_BUSY / SQLITE_LOCKED; Postgres: too many connections,
+            // cannot connect now, admin shutdown, serialization failure.
+            matches!(
+                db.code().as_deref(),
+                Some("5" | "6" | "517" | "53300" | "57P03" | "57P01" | "40001")
+            )
+        }
+        _ => false,
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What became of one row offered for insertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// The row is new and now stored.
+    Created(DistributionRow),
+    /// The natural key is stored with the same content: nothing was written.
+    Replayed(DistributionRow),
+    /// The natural key is stored with other counts: nothing was written.
+    Conflict(DistributionRow),
+}
+
+/// What became of an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateOutcome {
+    Updated(DistributionRow),
+    NotFound,
+    /// The new content's natural key belongs to another row, named here.
+    Conflict { existing_id: Uuid },
+}
+
+/// The report rows of every tenant. Every method is scoped by tenant: no call can
+/// read or change another tenant's rows.
+#[async_trait]
+pub trait RowStore: Send + Sync {
+    /// Offers rows for insertion in ONE transaction and answers each in order,
+    /// exactly as inserting them one by one would. Rows are built complete
+    /// (id, timestamps) before they get here.
+    async fn insert_rows(&self, rows: &[DistributionRow]) -> StoreResult<Vec<InsertOutcome>>;
+
+    async fn get_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<DistributionRow>>;
+
+    /// One page of the tenant's rows as `query` describes.
+    async fn list_rows(&self, tenant: &TenantId, query: &RowQuery) -> StoreResult<Vec<DistributionRow>>;
+
+    async fn count_rows(&self, tenant: &TenantId, filter: Option<&Filter>) -> StoreResult<u64>;
+
+    /// Replaces the row's content, keeping its id and creation time.
+    async fn update_row(
+        &self,
+        tenant: &TenantId,
+        id: Uuid,
+        content: &NewDistributionRow,
+        now: DateTime<Utc>,
+    ) -> StoreResult<UpdateOutcome>;
+
+    /// True when a row was deleted.
+    async fn delete_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<bool>;
+
+    /// The tenant's row with the latest refresh date for the period.
+    async fn latest_row(&self, tenant: &TenantId, period: ReportPeriod) -> StoreResult<Option<DistributionRow>>;
+}
+
+/// Bearer tokens, stored only as hashes.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn insert_token(&self, token: &StoredToken) -> StoreResult<()>;
+
+    async fn find_token(&self, token_hash: &str) -> StoreResult<Option<StoredToken>>;
+
+    /// Every token, or one tenant's, oldest first.
+    async fn list_tokens(&self, tenant: Option<&TenantId>) -> StoreResult<Vec<StoredToken>>;
+
+    /// Marks a token revoked; false when there is no such unrevoked token.
+    async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Stores `token` only if no bootstrap token was ever issued on this database,
+    /// atomically, so replicas starting together issue one between them.
+    async fn insert_bootstrap_token(&self, token: &StoredToken) -> StoreResult<bool>;
+}
+
+/// A database the service can run on.
+#[async_trait]
+pub trait Store: RowStore + TokenStore {
+    /// Applies the backend's migrations that are not applied yet.
+    async fn migrate(&self) -> anyhow::Result<()>;
+
+    /// Ready to serve: the database answers and every migration is applied.
+    async fn check_ready(&self) -> anyhow::Result<()>;
+
+    /// Closes every connection, letting in-flight work finish.
+    async fn close(&self);
+}
+
+/// Connects to the database `url` names. Fails fast (seconds, not minutes) when
+/// it cannot be reached.
+pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match url {
+        DatabaseUrl::Sqlite(_) => Arc::new(SqliteStore::connect(url.expose()).await?),
+        DatabaseUrl::Postgres(_) => Arc::new(PostgresStore::connect(url.expose()).await?),
+    })
+}
+
+/// Ready only when the newest migration this binary knows is applied.
+fn require_migrated(migrator: &sqlx::migrate::Migrator, applied: Option<i64>) -> anyhow::Result<()> {
+    let expected = migrator.iter().map(|m| m.version).max();
+    if applied < expected {
+        anyhow::bail!("database schema is at version {applied:?}, this binary needs {expected:?}: run `migrate`");
+    }
+    Ok(())
+}
+
+/// The UNIQUE constraint on (tenant_id, report_refresh_date, report_period).
+const NATURAL_KEY_CONSTRAINT: &str = "teams_device_usage_natural_key";

@@ -1,0 +1,165 @@
+//! SQL shared by both backends: the column list, and `RowQuery` -> bound SQL.
+//! Every value reaches SQL through `push_bind`; only fixed column names and
+//! operators are written into the text.
+
+use sqlx::{Database, QueryBuilder};
+
+use crate::domain::{Property, PropertyKind, TenantId};
+use crate::odata::{CompareOp, Cursor, Filter, Literal, OrderKey, RowQuery};
+
+pub const TABLE: &str = "teams_device_usage_distribution_user_counts";
+
+pub const COLUMNS: &str = "id, tenant_id, report_refresh_date, web, windows_phone, android_phone, \
+     ios, mac, windows, chrome_os, linux, report_period, created_at, updated_at";
+
+/// How a backend binds the values a query description carries.
+pub trait Dialect {
+    type DB: Database;
+
+    fn bind_literal<'a>(builder: &mut QueryBuilder<'a, Self::DB>, literal: &Literal);
+    fn bind_text<'a>(builder: &mut QueryBuilder<'a, Self::DB>, text: String);
+}
+
+/// The expression a property sorts and compares by. Null optional counts sort
+/// before every count (OData: nulls first ascending) on both backends, which
+/// order nulls differently by default.
+fn sort_expression(property: Property) -> String {
+    match property.kind() {
+        PropertyKind::OptionalCount => format!("COALESCE({}, -1)", property.column()),
+        _ => property.column().to_owned(),
+    }
+}
+
+fn sort_literal(property: Property, literal: &Literal) -> Literal {
+    match (property.kind(), literal) {
+        (PropertyKind::OptionalCount, Literal::Null) => Literal::Int(-1),
+        _ => literal.clone(),
+    }
+}
+
+/// `SELECT ... WHERE tenant_id = ? [AND filter] [AND after cursor] ORDER BY ... LIMIT ? OFFSET ?`
+pub fn select_page<'a, D: Dialect>(tenant: &TenantId, query: &RowQuery) -> QueryBuilder<'a, D::DB> {
+    let mut b = QueryBuilder::new(format!("SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = "));
+    D::bind_text(&mut b, tenant.as_str().to_owned());
+    if let Some(filter) = &query.filter {
+        b.push(" AND ");
+        push_filter::<D>(&mut b, filter);
+    }
+    if let Some(cursor) = &query.after {
+        b.push(" AND ");
+        push_after::<D>(&mut b, &query.order_by, cursor);
+    }
+    b.push(" ORDER BY ");
+    for key in &query.order_by {
+        b.push(sort_expression(key.property));
+        b.push(if key.descending { " DESC, " } else { " ASC, " });
+    }
+    b.push("id ASC LIMIT ");
+    D::bind_literal(&mut b, &Literal::Int(i64::from(query.limit)));
+    b.push(" OFFSET ");
+    D::bind_literal(&mut b, &Literal::Int(i64::try_from(query.skip).unwrap_or(i64::MAX)));
+    b
+}
+
+/// `SELECT COUNT(*) ... WHERE tenant_id = ? [AND filter]`
+pub fn count<'a, D: Dialect>(tenant: &TenantId, filter: Option<&Filter>) -> QueryBuilder<'a, D::DB> {
+    let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM {TABLE} WHERE tenant_id = "));
+    D::bind_text(&mut b, tenant.as_str().to_owned());
+    if let Some(filter) = filter {
+        b.push(" AND ");
+        push_filter::<D>(&mut b, filter);
+    }
+    b
+}
+
+/// Rows strictly after the cursor in the query's order: the lexicographic
+/// comparison `(k1, k2, ..., id) > (v1, v2, ..., last_id)` written out as
+/// `k1 > v1 OR (k1 = v1 AND (k2 > v2 OR ...))`, with each key's direction.
+fn push_after<'a, D: Dialect>(b: &mut QueryBuilder<'a, D::DB>, order_by: &[OrderKey], cursor: &Cursor) {
+    let mut keys: Vec<(String, bool, Literal)> = order_by
+        .iter()
+        .zip(&cursor.keys)
+        .map(|(key, value)| {
+            (
+                sort_expression(key.property),
+                key.descending,
+                sort_literal(key.property, value),
+            )
+        })
+        .collect();
+    keys.push(("id".to_owned(), false, Literal::Id(cursor.last_id)));
+    let last = keys.len() - 1;
+    b.push("(");
+    for (i, (expr, descending, value)) in keys.iter().enumerate() {
+        b.push(format!("{expr} {} ", if *descending { "<" } else { ">" }));
+        D::bind_literal(b, value);
+        if i < last {
+            b.push(format!(" OR ({expr} = "));
+            D::bind_literal(b, value);
+            b.push(" AND (");
+        }
+    }
+    for _ in 0..last {
+        b.push("))");
+    }
+    b.push(")");
+}
+
+/// OData's two-valued logic over SQL's three: a comparison with a null count is
+/// false (never unknown), so `not` and `ne` answer as a Graph client expects.
+fn push_filter<'a, D: Dialect>(b: &mut QueryBuilder<'a, D::DB>, filter: &Filter) {
+    match filter {
+        Filter::And(l, r) | Filter::Or(l, r) => {
+            b.push("(");
+            push_filter::<D>(b, l);
+            b.push(if matches!(filter, Filter::And(..)) { " AND " } else { " OR " });
+            push_filter::<D>(b, r);
+            b.push(")");
+        }
+        Filter::Not(inner) => {
+            b.push("(NOT ");
+            push_filter::<D>(b, inner);
+            b.push(")");
+        }
+        Filter::Compare { property, op, value } => push_compare::<D>(b, *property, *op, value),
+    }
+}
+
+fn push_compare<'a, D: Dialect>(b: &mut QueryBuilder<'a, D::DB>, property: Property, op: CompareOp, value: &Literal) {
+    let column = property.column();
+    let nullable = property.kind() == PropertyKind::OptionalCount;
+    match (value, op) {
+        (Literal::Null, CompareOp::Eq) => {
+            b.push(format!("({column} IS NULL)"));
+        }
+        (Literal::Null, CompareOp::Ne) => {
+            b.push(format!("({column} IS NOT NULL)"));
+        }
+        // Ordering against null matches nothing in OData.
+        (Literal::Null, _) => {
+            b.push("(1 = 0)");
+        }
+        (_, CompareOp::Ne) if nullable => {
+            b.push(format!("({column} IS NULL OR {column} <> "));
+            D::bind_literal(b, value);
+            b.push(")");
+        }
+        _ => {
+            let sql_op = match op {
+                CompareOp::Eq => "=",
+                CompareOp::Ne => "<>",
+                CompareOp::Gt => ">",
+                CompareOp::Ge => ">=",
+                CompareOp::Lt => "<",
+                CompareOp::Le => "<=",
+            };
+            if nullable {
+                b.push(format!("({column} IS NOT NULL AND {column} {sql_op} "));
+            } else {
+                b.push(format!("({column} {sql_op} "));
+            }
+            D::bind_literal(b, value);
+            b.push(")");
+        }
+    }
+}
