@@ -14,7 +14,11 @@ use crate::domain::TenantId;
 use crate::startup::{open_store, Application};
 
 #[derive(Debug, Parser)]
-#[command(name = "teams-usage-store", version, about = "Keeps the history of Microsoft Teams device-usage reports")]
+#[command(
+    name = "teams-usage-store",
+    version,
+    about = "Keeps the history of Microsoft Teams device-usage reports"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -59,7 +63,10 @@ pub enum TokenCommand {
 
 /// `90d`, `12h`, `30m`, `45s`.
 fn parse_lifetime(text: &str) -> Result<Duration, String> {
-    let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let (digits, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
     let n: i64 = digits
         .parse()
         .ok()
@@ -97,7 +104,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         );
     }
     tracing::info!(%host, port = app.port(), backend, "listening");
-    app.run_until_stopped().await.context("the server stopped with an error")
+    app.run_until_stopped()
+        .await
+        .context("the server stopped with an error")
 }
 
 async fn token(command: TokenCommand, settings: Settings) -> anyhow::Result<()> {
@@ -110,8 +119,10 @@ async fn token(command: TokenCommand, settings: Settings) -> anyhow::Result<()> 
                 scopes,
                 expires_in,
             } => {
-                let tenant = TenantId::parse(&tenant).map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
-                let scopes = Scopes::parse(&scopes.join(" ")).map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
+                let tenant =
+                    TenantId::parse(&tenant).map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+                let scopes = Scopes::parse(&scopes.join(" "))
+                    .map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
                 let now = Utc::now();
                 let issued = issue_token(tenant, name, scopes, expires_in.map(|d| now + d), now);
                 store.insert_token(&issued.stored).await?;
@@ -135,7 +146,8 @@ async fn token(command: TokenCommand, settings: Settings) -> anyhow::Result<()> 
                         Err(crate::auth::TokenRejection::Expired) => "expired",
                         Err(crate::auth::TokenRejection::Revoked) => "revoked",
                     };
-                    let time = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+                    let time =
+                        |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
                     writeln!(
                         out,
                         "{}\t{}\t{}\t{}\t{}\t{}\t{status}",

@@ -91,7 +91,9 @@ impl Settings {
             })
         };
         Ok(Self {
-            database_url: DatabaseUrl::parse(&var("DATABASE_URL").unwrap_or_else(|| DatabaseUrl::DEFAULT.into()))?,
+            database_url: DatabaseUrl::parse(
+                &var("DATABASE_URL").unwrap_or_else(|| DatabaseUrl::DEFAULT.into()),
+            )?,
             host: var("HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: match var("PORT") {
                 None => 8080,
@@ -111,13 +113,20 @@ mod tests {
     use super::*;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
-        Settings::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+        Settings::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
     }
 
     #[test]
     fn defaults_run_on_a_local_sqlite_file() {
         let s = settings(&[]).unwrap();
-        assert_eq!(s.database_url, DatabaseUrl::Sqlite(DatabaseUrl::DEFAULT.into()));
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite(DatabaseUrl::DEFAULT.into())
+        );
         assert_eq!((s.host.as_str(), s.port), ("127.0.0.1", 8080));
         assert_eq!((s.body_limit, s.batch_body_limit), (65536, 1048576));
     }
@@ -126,8 +135,12 @@ mod tests {
     fn bad_values_name_their_variable() {
         assert!(settings(&[("PORT", "http")]).unwrap_err().contains("PORT"));
         assert!(settings(&[("PORT", "70000")]).unwrap_err().contains("PORT"));
-        assert!(settings(&[("DATABASE_URL", "mysql://x")]).unwrap_err().contains("DATABASE_URL"));
-        assert!(settings(&[("BODY_LIMIT_BYTES", "-1")]).unwrap_err().contains("BODY_LIMIT_BYTES"));
+        assert!(settings(&[("DATABASE_URL", "mysql://x")])
+            .unwrap_err()
+            .contains("DATABASE_URL"));
+        assert!(settings(&[("BODY_LIMIT_BYTES", "-1")])
+            .unwrap_err()
+            .contains("BODY_LIMIT_BYTES"));
     }
 
     #[test]

@@ -37,7 +37,10 @@ pub enum ApiError {
     #[error("{0}")]
     FailedDependency(String),
     #[error("the service is unavailable: {cause}")]
-    Unavailable { cause: String, retry_after_secs: u64 },
+    Unavailable {
+        cause: String,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -80,8 +83,13 @@ impl ApiError {
     /// What the client is told. Internal causes stay in the log.
     fn public_message(&self) -> String {
         match self {
-            Self::Internal(_) => "An unexpected error occurred; the request id identifies it in the service log.".into(),
-            Self::Unavailable { .. } => "The service is temporarily unavailable; retry later.".into(),
+            Self::Internal(_) => {
+                "An unexpected error occurred; the request id identifies it in the service log."
+                    .into()
+            }
+            Self::Unavailable { .. } => {
+                "The service is temporarily unavailable; retry later.".into()
+            }
             other => other.to_string(),
         }
     }
@@ -145,7 +153,9 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            Self::Internal(cause) => tracing::error!(error = format!("{cause:#}"), "request failed"),
+            Self::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "request failed")
+            }
             Self::Unavailable { cause, .. } => tracing::warn!(%cause, "database unavailable"),
             _ => {}
         }
@@ -155,7 +165,10 @@ impl ResponseError for ApiError {
             Self::InvalidToken(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
-            Self::TooManyRequests { retry_after_secs } | Self::Unavailable { retry_after_secs, .. } => {
+            Self::TooManyRequests { retry_after_secs }
+            | Self::Unavailable {
+                retry_after_secs, ..
+            } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}

@@ -25,7 +25,8 @@ pub struct BodyLimit(pub usize);
 fn ieee754_requested(media_type: &str) -> bool {
     media_type.split([';', ',']).any(|part| {
         part.split_once('=').is_some_and(|(k, v)| {
-            k.trim().eq_ignore_ascii_case("IEEE754Compatible") && v.trim().eq_ignore_ascii_case("true")
+            k.trim().eq_ignore_ascii_case("IEEE754Compatible")
+                && v.trim().eq_ignore_ascii_case("true")
         })
     })
 }
@@ -43,7 +44,11 @@ pub fn response_style(request: &HttpRequest) -> JsonStyle {
 }
 
 /// A JSON response with Graph's content type.
-pub fn json_response(mut builder: actix_web::HttpResponseBuilder, style: JsonStyle, body: &Value) -> HttpResponse {
+pub fn json_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    style: JsonStyle,
+    body: &Value,
+) -> HttpResponse {
     builder
         .insert_header((
             header::CONTENT_TYPE,
@@ -68,11 +73,17 @@ impl JsonBody {
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
-            .ok_or_else(|| ApiError::UnsupportedMediaType("Content-Type must be application/json".into()))?
+            .ok_or_else(|| {
+                ApiError::UnsupportedMediaType("Content-Type must be application/json".into())
+            })?
             .to_str()
-            .map_err(|_| ApiError::UnsupportedMediaType("Content-Type must be application/json".into()))?;
+            .map_err(|_| {
+                ApiError::UnsupportedMediaType("Content-Type must be application/json".into())
+            })?;
         let mime: mime::Mime = content_type.parse().map_err(|_| {
-            ApiError::UnsupportedMediaType(format!("Content-Type {content_type:?} is not a media type; use application/json"))
+            ApiError::UnsupportedMediaType(format!(
+                "Content-Type {content_type:?} is not a media type; use application/json"
+            ))
         })?;
         if mime.essence_str() != "application/json" {
             return Err(ApiError::UnsupportedMediaType(format!(
@@ -100,9 +111,7 @@ impl JsonBody {
             )));
         }
         let value = serde_json::from_slice(bytes).map_err(|e| {
-            ApiError::bad_request(format!(
-                "The request body is not valid JSON: {e}"
-            ))
+            ApiError::bad_request(format!("The request body is not valid JSON: {e}"))
         })?;
         Ok(Self { value, format })
     }
@@ -115,7 +124,11 @@ impl FromRequest for JsonBody {
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = request
             .app_data::<BodyLimit>()
-            .or_else(|| request.app_data::<web::Data<BodyLimit>>().map(|d| d.get_ref()))
+            .or_else(|| {
+                request
+                    .app_data::<web::Data<BodyLimit>>()
+                    .map(|d| d.get_ref())
+            })
             .map_or(64 * 1024, |l| l.0);
         let format = Self::check_content_type(request);
         let declared = request
@@ -131,7 +144,9 @@ impl FromRequest for JsonBody {
             }
             let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::bad_request(format!("The request body could not be read: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request(format!("The request body could not be read: {e}"))
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(ApiError::PayloadTooLarge { limit });
                 }
@@ -149,8 +164,12 @@ mod tests {
     #[test]
     fn ieee754_parameter_is_found_in_any_case() {
         assert!(ieee754_requested("application/json;IEEE754Compatible=true"));
-        assert!(ieee754_requested("application/json; ieee754compatible=TRUE; charset=utf-8"));
-        assert!(!ieee754_requested("application/json;IEEE754Compatible=false"));
+        assert!(ieee754_requested(
+            "application/json; ieee754compatible=TRUE; charset=utf-8"
+        ));
+        assert!(!ieee754_requested(
+            "application/json;IEEE754Compatible=false"
+        ));
         assert!(!ieee754_requested("application/json"));
     }
 

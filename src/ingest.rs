@@ -62,10 +62,12 @@ impl RowWriter {
     /// goes away meanwhile, the row is still written or not written whole.
     pub async fn insert(&self, row: DistributionRow) -> Result<InsertOutcome, IngestError> {
         let (reply, answer) = oneshot::channel();
-        self.queue.try_send(Job { row, reply }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => IngestError::QueueFull,
-            mpsc::error::TrySendError::Closed(_) => IngestError::Stopped,
-        })?;
+        self.queue
+            .try_send(Job { row, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => IngestError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => IngestError::Stopped,
+            })?;
         answer.await.map_err(|_| IngestError::Stopped)?
     }
 }

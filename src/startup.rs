@@ -4,7 +4,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
@@ -79,6 +79,11 @@ impl Application {
     /// The token created on this first start of an empty database, if any.
     pub fn bootstrap_token(&self) -> Option<&str> {
         self.bootstrap_token.as_deref()
+    }
+
+    /// Stops the server from elsewhere (tests, signal handling).
+    pub fn server_handle(&self) -> ServerHandle {
+        self.server.handle()
     }
 
     pub fn store(&self) -> Arc<dyn Store> {

@@ -28,12 +28,10 @@ tokio::task_local! {
 impl RequestIds {
     /// The ids of the request being served; a fresh id outside any request.
     pub fn current() -> Self {
-        CURRENT
-            .try_with(Clone::clone)
-            .unwrap_or_else(|_| Self {
-                request_id: Uuid::new_v4(),
-                client_request_id: None,
-            })
+        CURRENT.try_with(Clone::clone).unwrap_or_else(|_| Self {
+            request_id: Uuid::new_v4(),
+            client_request_id: None,
+        })
     }
 }
 
@@ -58,7 +56,10 @@ pub async fn request_ids(
     if let Ok(value) = HeaderValue::from_str(&ids.request_id.to_string()) {
         headers.insert(REQUEST_ID, value);
     }
-    if let Some(value) = ids.client_request_id.and_then(|v| HeaderValue::from_str(&v).ok()) {
+    if let Some(value) = ids
+        .client_request_id
+        .and_then(|v| HeaderValue::from_str(&v).ok())
+    {
         headers.insert(CLIENT_REQUEST_ID, value);
     }
     Ok(response)
@@ -77,7 +78,10 @@ impl RootSpanBuilder for GraphRootSpan {
         tracing_actix_web::root_span!(request, graph_request_id = %request_id)
     }
 
-    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }

@@ -9,7 +9,9 @@ use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use chrono::Utc;
 
-pub use token::{hash_secret, issue_token, IssuedToken, Scope, Scopes, StoredToken, TokenRejection};
+pub use token::{
+    hash_secret, issue_token, IssuedToken, Scope, Scopes, StoredToken, TokenRejection,
+};
 
 use crate::domain::TenantId;
 use crate::error::ApiError;
@@ -49,7 +51,9 @@ fn bearer_secret(request: &HttpRequest) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::InvalidToken("Authorization must be 'Bearer <token>'.".into()))?;
     let secret = secret.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || secret.is_empty() {
-        return Err(ApiError::InvalidToken("Authorization must be 'Bearer <token>'.".into()));
+        return Err(ApiError::InvalidToken(
+            "Authorization must be 'Bearer <token>'.".into(),
+        ));
     }
     Ok(secret.to_owned())
 }
@@ -63,7 +67,8 @@ impl FromRequest for Caller {
         let state = request.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let secret = secret?;
-            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+            let state = state
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
             let token = state
                 .store
                 .find_token(&hash_secret(&secret))

@@ -56,7 +56,9 @@ impl Scopes {
             .filter(|s| !s.is_empty())
             .map(|name| {
                 Scope::parse(name).ok_or_else(|| {
-                    format!("unknown scope {name:?} (known: Reports.Read.All, Reports.ReadWrite.All)")
+                    format!(
+                        "unknown scope {name:?} (known: Reports.Read.All, Reports.ReadWrite.All)"
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -13,14 +13,21 @@ pub struct JsonStyle {
 
 /// The row as Graph writes an entity: `@odata.type` first, then every property
 /// (or only `selected` ones), in Graph's order.
-pub fn row_to_json(row: &DistributionRow, style: JsonStyle, selected: Option<&[Property]>) -> Map<String, Value> {
+pub fn row_to_json(
+    row: &DistributionRow,
+    style: JsonStyle,
+    selected: Option<&[Property]>,
+) -> Map<String, Value> {
     let mut object = Map::new();
     object.insert("@odata.type".into(), Value::String(ODATA_TYPE.into()));
     for property in Property::ALL {
         if selected.is_some_and(|s| !s.contains(&property)) {
             continue;
         }
-        object.insert(property.json_name().into(), property_value(row, property, style));
+        object.insert(
+            property.json_name().into(),
+            property_value(row, property, style),
+        );
     }
     object
 }
@@ -78,7 +85,20 @@ mod tests {
         let keys: Vec<_> = json.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["@odata.type", "id", "reportRefreshDate", "web", "windowsPhone", "androidPhone", "ios", "mac", "windows", "chromeOS", "linux", "reportPeriod"]
+            [
+                "@odata.type",
+                "id",
+                "reportRefreshDate",
+                "web",
+                "windowsPhone",
+                "androidPhone",
+                "ios",
+                "mac",
+                "windows",
+                "chromeOS",
+                "linux",
+                "reportPeriod"
+            ]
         );
         assert_eq!(json["reportPeriod"], "30");
         assert_eq!(json["windows"], i64::MAX);
@@ -87,7 +107,13 @@ mod tests {
 
     #[test]
     fn ieee754_writes_int64_as_strings() {
-        let json = row_to_json(&row(), JsonStyle { ieee754_compatible: true }, None);
+        let json = row_to_json(
+            &row(),
+            JsonStyle {
+                ieee754_compatible: true,
+            },
+            None,
+        );
         assert_eq!(json["windows"], "9223372036854775807");
         assert_eq!(json["web"], "3");
         assert_eq!(json["linux"], Value::Null);
@@ -95,7 +121,11 @@ mod tests {
 
     #[test]
     fn select_keeps_only_the_named_properties() {
-        let json = row_to_json(&row(), JsonStyle::default(), Some(&[Property::Web, Property::Id]));
+        let json = row_to_json(
+            &row(),
+            JsonStyle::default(),
+            Some(&[Property::Web, Property::Id]),
+        );
         let keys: Vec<_> = json.keys().map(String::as_str).collect();
         assert_eq!(keys, ["@odata.type", "id", "web"]);
     }

@@ -149,7 +149,11 @@ struct Fields {
     problems: Vec<FieldProblem>,
 }
 
-fn read_fields(body: &Value, format: NumberFormat, today: NaiveDate) -> Result<Fields, Vec<FieldProblem>> {
+fn read_fields(
+    body: &Value,
+    format: NumberFormat,
+    today: NaiveDate,
+) -> Result<Fields, Vec<FieldProblem>> {
     let object: &Map<String, Value> = body.as_object().ok_or_else(|| {
         vec![FieldProblem::new(
             "invalidValue",
@@ -257,11 +261,12 @@ fn read_property(
 
 /// A Graph `Date`: `YYYY-MM-DD`, a real calendar day, not after tomorrow.
 pub fn parse_refresh_date(value: &Value, today: NaiveDate) -> Result<NaiveDate, String> {
-    let text = value
-        .as_str()
-        .ok_or_else(|| format!("'reportRefreshDate' must be a date string YYYY-MM-DD, got {value}"))?;
-    let date = parse_date_literal(text)
-        .ok_or_else(|| format!("'reportRefreshDate' must be a real calendar date YYYY-MM-DD, got \"{text}\""))?;
+    let text = value.as_str().ok_or_else(|| {
+        format!("'reportRefreshDate' must be a date string YYYY-MM-DD, got {value}")
+    })?;
+    let date = parse_date_literal(text).ok_or_else(|| {
+        format!("'reportRefreshDate' must be a real calendar date YYYY-MM-DD, got \"{text}\"")
+    })?;
     let tomorrow = today + Duration::days(1);
     if date > tomorrow {
         return Err(format!(
@@ -367,11 +372,26 @@ mod tests {
 
     #[test]
     fn odata_type_is_optional_but_must_name_this_type() {
-        assert!(parse_new_row(&without(valid(), "@odata.type"), NumberFormat::default(), today()).is_ok());
-        let plain = with(valid(), "@odata.type", json!("microsoft.graph.teamsDeviceUsageDistributionUserCounts"));
+        assert!(parse_new_row(
+            &without(valid(), "@odata.type"),
+            NumberFormat::default(),
+            today()
+        )
+        .is_ok());
+        let plain = with(
+            valid(),
+            "@odata.type",
+            json!("microsoft.graph.teamsDeviceUsageDistributionUserCounts"),
+        );
         assert!(parse_new_row(&plain, NumberFormat::default(), today()).is_ok());
-        assert_eq!(targets(with(valid(), "@odata.type", json!("#microsoft.graph.user"))), ["@odata.type"]);
-        assert_eq!(targets(with(valid(), "@odata.type", json!(1))), ["@odata.type"]);
+        assert_eq!(
+            targets(with(valid(), "@odata.type", json!("#microsoft.graph.user"))),
+            ["@odata.type"]
+        );
+        assert_eq!(
+            targets(with(valid(), "@odata.type", json!(1))),
+            ["@odata.type"]
+        );
     }
 
     #[test]
@@ -387,12 +407,18 @@ mod tests {
         let mut expected: Vec<String> = REQUIRED.iter().map(|p| p.json_name().to_owned()).collect();
         expected.sort();
         assert_eq!(t, expected);
-        assert!(problems(json!({})).iter().all(|p| p.code == "missingProperty"));
+        assert!(problems(json!({}))
+            .iter()
+            .all(|p| p.code == "missingProperty"));
     }
 
     #[test]
     fn every_bad_property_is_reported_at_once() {
-        let body = with(with(with(valid(), "web", json!(-1)), "mac", json!("3")), "reportPeriod", json!("8"));
+        let body = with(
+            with(with(valid(), "web", json!(-1)), "mac", json!("3")),
+            "reportPeriod",
+            json!("8"),
+        );
         let mut t = targets(body);
         t.sort();
         assert_eq!(t, ["mac", "reportPeriod", "web"]);
@@ -400,21 +426,41 @@ mod tests {
 
     #[test]
     fn id_is_read_only() {
-        let p = problems(with(valid(), "id", json!("caf953a1-53a1-caf9-a153-f9caa153f9ca")));
+        let p = problems(with(
+            valid(),
+            "id",
+            json!("caf953a1-53a1-caf9-a153-f9caa153f9ca"),
+        ));
         assert_eq!(p.len(), 1);
-        assert_eq!((p[0].code, p[0].target.as_str()), ("readOnlyProperty", "id"));
+        assert_eq!(
+            (p[0].code, p[0].target.as_str()),
+            ("readOnlyProperty", "id")
+        );
     }
 
     #[test]
     fn unknown_properties_are_refused() {
         let p = problems(with(valid(), "Web", json!(1)));
-        assert_eq!((p[0].code, p[0].target.as_str()), ("unknownProperty", "Web"));
+        assert_eq!(
+            (p[0].code, p[0].target.as_str()),
+            ("unknownProperty", "Web")
+        );
         assert_eq!(targets(with(valid(), "tenantId", json!("x"))), ["tenantId"]);
     }
 
     #[test]
     fn counts_must_be_non_negative_int64() {
-        for bad in [json!(-1), json!(1.5), json!(3.0), json!(1e3), json!(9223372036854775808u64), json!(true), json!(null), json!([1]), json!({})] {
+        for bad in [
+            json!(-1),
+            json!(1.5),
+            json!(3.0),
+            json!(1e3),
+            json!(9223372036854775808u64),
+            json!(true),
+            json!(null),
+            json!([1]),
+            json!({}),
+        ] {
             assert_eq!(targets(with(valid(), "web", bad.clone())), ["web"], "{bad}");
         }
         let max = with(valid(), "web", json!(i64::MAX));
@@ -425,10 +471,21 @@ mod tests {
     fn strings_are_counts_only_when_ieee754_compatible() {
         let body = with(valid(), "web", json!("9007199254740993"));
         assert_eq!(targets(body.clone()), ["web"]);
-        let ieee = NumberFormat { ieee754_compatible: true };
+        let ieee = NumberFormat {
+            ieee754_compatible: true,
+        };
         let row = parse_new_row(&body, ieee, today()).unwrap();
         assert_eq!(row.counts.web.get(), 9_007_199_254_740_993);
-        for bad in ["", "-1", "+1", " 1", "1.0", "0x10", "9223372036854775808", "１"] {
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            " 1",
+            "1.0",
+            "0x10",
+            "9223372036854775808",
+            "１",
+        ] {
             let body = with(valid(), "web", json!(bad));
             assert!(parse_new_row(&body, ieee, today()).is_err(), "{bad:?}");
         }
@@ -438,21 +495,63 @@ mod tests {
 
     #[test]
     fn dates_must_be_real_and_not_after_tomorrow() {
-        assert!(parse_new_row(&with(valid(), "reportRefreshDate", json!("2026-11-30")), NumberFormat::default(), today()).is_ok());
-        assert!(parse_new_row(&with(valid(), "reportRefreshDate", json!("2024-02-29")), NumberFormat::default(), today()).is_ok());
-        for bad in ["2026-12-01", "2026-02-29", "2026-13-01", "2026-11-1", "26-11-01", "2026/11/01", "2026-11-01T00:00:00Z", "Date", ""] {
-            assert_eq!(targets(with(valid(), "reportRefreshDate", json!(bad))), ["reportRefreshDate"], "{bad}");
+        assert!(parse_new_row(
+            &with(valid(), "reportRefreshDate", json!("2026-11-30")),
+            NumberFormat::default(),
+            today()
+        )
+        .is_ok());
+        assert!(parse_new_row(
+            &with(valid(), "reportRefreshDate", json!("2024-02-29")),
+            NumberFormat::default(),
+            today()
+        )
+        .is_ok());
+        for bad in [
+            "2026-12-01",
+            "2026-02-29",
+            "2026-13-01",
+            "2026-11-1",
+            "26-11-01",
+            "2026/11/01",
+            "2026-11-01T00:00:00Z",
+            "Date",
+            "",
+        ] {
+            assert_eq!(
+                targets(with(valid(), "reportRefreshDate", json!(bad))),
+                ["reportRefreshDate"],
+                "{bad}"
+            );
         }
-        assert_eq!(targets(with(valid(), "reportRefreshDate", json!(20261101))), ["reportRefreshDate"]);
+        assert_eq!(
+            targets(with(valid(), "reportRefreshDate", json!(20261101))),
+            ["reportRefreshDate"]
+        );
     }
 
     #[test]
     fn period_is_a_day_count_string() {
         for good in ["7", "30", "90", "180"] {
-            assert!(parse_new_row(&with(valid(), "reportPeriod", json!(good)), NumberFormat::default(), today()).is_ok());
+            assert!(parse_new_row(
+                &with(valid(), "reportPeriod", json!(good)),
+                NumberFormat::default(),
+                today()
+            )
+            .is_ok());
         }
-        for bad in [json!(7), json!("D7"), json!("365"), json!(null), json!("Report Period value")] {
-            assert_eq!(targets(with(valid(), "reportPeriod", bad.clone())), ["reportPeriod"], "{bad}");
+        for bad in [
+            json!(7),
+            json!("D7"),
+            json!("365"),
+            json!(null),
+            json!("Report Period value"),
+        ] {
+            assert_eq!(
+                targets(with(valid(), "reportPeriod", bad.clone())),
+                ["reportPeriod"],
+                "{bad}"
+            );
         }
     }
 
@@ -465,8 +564,18 @@ mod tests {
 
     #[test]
     fn patch_sets_only_what_it_names() {
-        let current = parse_new_row(&with(valid(), "linux", json!(2)), NumberFormat::default(), today()).unwrap();
-        let patch = parse_row_patch(&json!({"web": 10, "linux": null}), NumberFormat::default(), today()).unwrap();
+        let current = parse_new_row(
+            &with(valid(), "linux", json!(2)),
+            NumberFormat::default(),
+            today(),
+        )
+        .unwrap();
+        let patch = parse_row_patch(
+            &json!({"web": 10, "linux": null}),
+            NumberFormat::default(),
+            today(),
+        )
+        .unwrap();
         let next = patch.apply(&current);
         assert_eq!(next.counts.web.get(), 10);
         assert_eq!(next.counts.linux, None);
@@ -476,11 +585,19 @@ mod tests {
 
     #[test]
     fn patch_refuses_what_create_refuses() {
-        let p = parse_row_patch(&json!({"id": "x", "web": -2, "bogus": 1}), NumberFormat::default(), today()).unwrap_err();
+        let p = parse_row_patch(
+            &json!({"id": "x", "web": -2, "bogus": 1}),
+            NumberFormat::default(),
+            today(),
+        )
+        .unwrap_err();
         let mut t: Vec<_> = p.into_iter().map(|p| p.target).collect();
         t.sort();
         assert_eq!(t, ["bogus", "id", "web"]);
         // required properties are not required in a patch
-        assert_eq!(parse_row_patch(&json!({}), NumberFormat::default(), today()).unwrap(), RowPatch::default());
+        assert_eq!(
+            parse_row_patch(&json!({}), NumberFormat::default(), today()).unwrap(),
+            RowPatch::default()
+        );
     }
 }

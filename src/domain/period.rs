@@ -32,7 +32,9 @@ impl ReportPeriod {
 
     /// The JSON form: the day count as a string, `"7"`.
     pub fn from_json_str(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.days().to_string() == value)
+        Self::ALL
+            .into_iter()
+            .find(|p| p.days().to_string() == value)
     }
 
     /// The report function's form: `D7`, `D30`, `D90`, `D180`.
@@ -77,7 +79,10 @@ mod tests {
 
     #[test]
     fn function_form_is_d_prefixed() {
-        assert_eq!(ReportPeriod::from_function_arg("D30"), Some(ReportPeriod::D30));
+        assert_eq!(
+            ReportPeriod::from_function_arg("D30"),
+            Some(ReportPeriod::D30)
+        );
         assert_eq!(ReportPeriod::from_function_arg("30"), None);
         assert_eq!(ReportPeriod::from_function_arg("d30"), None);
         assert_eq!(ReportPeriod::D180.function_arg(), "D180");

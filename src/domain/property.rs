@@ -108,7 +108,10 @@ mod tests {
 
     #[test]
     fn graph_casing_is_kept() {
-        assert_eq!(Property::from_json_name("chromeOS"), Some(Property::ChromeOs));
+        assert_eq!(
+            Property::from_json_name("chromeOS"),
+            Some(Property::ChromeOs)
+        );
         assert_eq!(Property::from_json_name("ios"), Some(Property::Ios));
         assert_eq!(Property::from_json_name("chromeOs"), None);
         assert_eq!(Property::from_json_name("iOS"), None);

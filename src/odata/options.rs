@@ -28,7 +28,9 @@ pub fn parse_collection_options(query_string: &str) -> Result<CollectionRequest,
             "$top" => query.limit = parse_top(&value)?,
             "$skiptoken" => skiptoken = Some(value.into_owned()),
             other if other.starts_with('$') => {
-                return Err(format!("the query option {other} is not supported on this collection"))
+                return Err(format!(
+                    "the query option {other} is not supported on this collection"
+                ))
             }
             other => return Err(format!("unknown query parameter '{other}'")),
         }
@@ -44,7 +46,9 @@ fn parse_top(value: &str) -> Result<u32, String> {
         .parse::<u32>()
         .ok()
         .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
-        .ok_or_else(|| format!("$top must be a whole number from 1 to {MAX_PAGE_SIZE}, got '{value}'"))
+        .ok_or_else(|| {
+            format!("$top must be a whole number from 1 to {MAX_PAGE_SIZE}, got '{value}'")
+        })
 }
 
 #[cfg(test)]
@@ -58,7 +62,10 @@ mod tests {
 
     #[test]
     fn top_is_bounded() {
-        assert_eq!(parse_collection_options("$top=1000").unwrap().query.limit, 1000);
+        assert_eq!(
+            parse_collection_options("$top=1000").unwrap().query.limit,
+            1000
+        );
         for bad in ["$top=0", "$top=1001", "$top=-1", "$top=x", "$top="] {
             assert!(parse_collection_options(bad).is_err(), "{bad}");
         }

@@ -45,9 +45,18 @@ pub fn decode_skiptoken(token: &str, order_by: &[OrderKey]) -> Result<Cursor, St
 
 fn decode_key(property: Property, value: &Value) -> Option<Literal> {
     match property {
-        Property::Id => value.as_str().and_then(|s| uuid::Uuid::parse_str(s).ok()).map(Literal::Id),
-        Property::ReportRefreshDate => value.as_str().and_then(parse_date_literal).map(Literal::Date),
-        Property::ReportPeriod => value.as_i64().and_then(ReportPeriod::from_days).map(Literal::Period),
+        Property::Id => value
+            .as_str()
+            .and_then(|s| uuid::Uuid::parse_str(s).ok())
+            .map(Literal::Id),
+        Property::ReportRefreshDate => value
+            .as_str()
+            .and_then(parse_date_literal)
+            .map(Literal::Date),
+        Property::ReportPeriod => value
+            .as_i64()
+            .and_then(ReportPeriod::from_days)
+            .map(Literal::Period),
         _ if value.is_null() => Some(Literal::Null),
         _ => value.as_i64().filter(|n| *n >= 0).map(Literal::Int),
     }
@@ -83,10 +92,19 @@ mod tests {
 
     #[test]
     fn round_trips_every_kind_of_key() {
-        let order: Vec<OrderKey> = [Property::ReportRefreshDate, Property::ReportPeriod, Property::ChromeOs, Property::Linux, Property::Web]
-            .into_iter()
-            .map(|property| OrderKey { property, descending: false })
-            .collect();
+        let order: Vec<OrderKey> = [
+            Property::ReportRefreshDate,
+            Property::ReportPeriod,
+            Property::ChromeOs,
+            Property::Linux,
+            Property::Web,
+        ]
+        .into_iter()
+        .map(|property| OrderKey {
+            property,
+            descending: false,
+        })
+        .collect();
         let r = row();
         let cursor = decode_skiptoken(&encode_skiptoken(&order, &r), &order).unwrap();
         assert_eq!(cursor.last_id, r.id);
@@ -107,7 +125,10 @@ mod tests {
         let r = row();
         assert!(decode_skiptoken("not-base64!", &[]).is_err());
         assert!(decode_skiptoken(&URL_SAFE_NO_PAD.encode("{}"), &[]).is_err());
-        let by_web = [OrderKey { property: Property::Web, descending: true }];
+        let by_web = [OrderKey {
+            property: Property::Web,
+            descending: true,
+        }];
         let token = encode_skiptoken(&by_web, &r);
         assert!(decode_skiptoken(&token, &[]).is_err());
         assert!(decode_skiptoken(&encode_skiptoken(&[], &r), &[]).is_ok());

@@ -19,9 +19,13 @@ async fn health() -> HttpResponse {
 
 /// The database answers and every migration is applied.
 async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.store.check_ready().await.map_err(|e| ApiError::Unavailable {
-        cause: format!("{e:#}"),
-        retry_after_secs: 5,
-    })?;
+    state
+        .store
+        .check_ready()
+        .await
+        .map_err(|e| ApiError::Unavailable {
+            cause: format!("{e:#}"),
+            retry_after_secs: 5,
+        })?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
 }

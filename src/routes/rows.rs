@@ -76,7 +76,9 @@ fn parse_row_id(id: &str) -> Result<Uuid, ApiError> {
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("No teamsDeviceUsageDistributionUserCounts with id '{id}'."))
+    ApiError::NotFound(format!(
+        "No teamsDeviceUsageDistributionUserCounts with id '{id}'."
+    ))
 }
 
 #[tracing::instrument(skip_all)]
@@ -88,7 +90,8 @@ async fn create_row(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsReadWrite)?;
     let now = Utc::now();
-    let new = parse_new_row(&body.value, body.format, now.date_naive()).map_err(ApiError::invalid_body)?;
+    let new = parse_new_row(&body.value, body.format, now.date_naive())
+        .map_err(ApiError::invalid_body)?;
     let row = DistributionRow::create(caller.tenant_id, new, now);
     let style = response_style(&request);
     match state.writer.insert(row).await? {
@@ -124,7 +127,11 @@ async fn get_row(
         .await?
         .ok_or_else(|| not_found(&id))?;
     let style = response_style(&request);
-    Ok(json_response(HttpResponse::Ok(), style, &entity_body(&request, &row, style)))
+    Ok(json_response(
+        HttpResponse::Ok(),
+        style,
+        &entity_body(&request, &row, style),
+    ))
 }
 
 #[tracing::instrument(skip_all)]
@@ -134,7 +141,8 @@ async fn list_rows(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsRead)?;
-    let options = parse_collection_options(request.query_string()).map_err(ApiError::bad_request)?;
+    let options =
+        parse_collection_options(request.query_string()).map_err(ApiError::bad_request)?;
     let query = options.query;
     let rows = state.store.list_rows(&caller.tenant_id, &query).await?;
     let style = response_style(&request);
@@ -148,14 +156,28 @@ async fn list_rows(
     );
     body.insert(
         "value".into(),
-        Value::Array(rows.iter().map(|r| Value::Object(row_to_json(r, style, None))).collect()),
+        Value::Array(
+            rows.iter()
+                .map(|r| Value::Object(row_to_json(r, style, None)))
+                .collect(),
+        ),
     );
     if rows.len() == query.limit as usize {
         if let Some(last) = rows.last() {
-            body.insert("@odata.nextLink".into(), json!(next_link(&request, &encode_skiptoken(&query.order_by, last))));
+            body.insert(
+                "@odata.nextLink".into(),
+                json!(next_link(
+                    &request,
+                    &encode_skiptoken(&query.order_by, last)
+                )),
+            );
         }
     }
-    Ok(json_response(HttpResponse::Ok(), style, &Value::Object(body)))
+    Ok(json_response(
+        HttpResponse::Ok(),
+        style,
+        &Value::Object(body),
+    ))
 }
 
 /// The request's own URL with every option kept and `$skiptoken` replaced.
@@ -168,5 +190,11 @@ fn next_link(request: &HttpRequest, skiptoken: &str) -> String {
     }
     query.append_pair("$skiptoken", skiptoken);
     let info = request.connection_info();
-    format!("{}://{}{}?{}", info.scheme(), info.host(), request.path(), query.finish())
+    format!(
+        "{}://{}{}?{}",
+        info.scheme(),
+        info.host(),
+        request.path(),
+        query.finish()
+    )
 }

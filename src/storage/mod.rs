@@ -2,8 +2,8 @@
 //! `Store` traits, one implementation per backend, and `connect` to pick one.
 
 mod postgres;
-mod sqlite;
 mod sql;
+mod sqlite;
 
 use std::sync::Arc;
 
@@ -79,7 +79,9 @@ pub enum UpdateOutcome {
     Updated(DistributionRow),
     NotFound,
     /// The new content's natural key belongs to another row, named here.
-    Conflict { existing_id: Uuid },
+    Conflict {
+        existing_id: Uuid,
+    },
 }
 
 /// The report rows of every tenant. Every method is scoped by tenant: no call can
@@ -94,7 +96,11 @@ pub trait RowStore: Send + Sync {
     async fn get_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<DistributionRow>>;
 
     /// One page of the tenant's rows as `query` describes.
-    async fn list_rows(&self, tenant: &TenantId, query: &RowQuery) -> StoreResult<Vec<DistributionRow>>;
+    async fn list_rows(
+        &self,
+        tenant: &TenantId,
+        query: &RowQuery,
+    ) -> StoreResult<Vec<DistributionRow>>;
 
     async fn count_rows(&self, tenant: &TenantId, filter: Option<&Filter>) -> StoreResult<u64>;
 
@@ -111,7 +117,11 @@ pub trait RowStore: Send + Sync {
     async fn delete_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<bool>;
 
     /// The tenant's row with the latest refresh date for the period.
-    async fn latest_row(&self, tenant: &TenantId, period: ReportPeriod) -> StoreResult<Option<DistributionRow>>;
+    async fn latest_row(
+        &self,
+        tenant: &TenantId,
+        period: ReportPeriod,
+    ) -> StoreResult<Option<DistributionRow>>;
 }
 
 /// Bearer tokens, stored only as hashes.
@@ -155,7 +165,10 @@ pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 /// Ready only when the newest migration this binary knows is applied.
-fn require_migrated(migrator: &sqlx::migrate::Migrator, applied: Option<i64>) -> anyhow::Result<()> {
+fn require_migrated(
+    migrator: &sqlx::migrate::Migrator,
+    applied: Option<i64>,
+) -> anyhow::Result<()> {
     let expected = migrator.iter().map(|m| m.version).max();
     if applied < expected {
         anyhow::bail!("database schema is at version {applied:?}, this binary needs {expected:?}: run `migrate`");

@@ -12,7 +12,9 @@ use uuid::Uuid;
 use super::sql::{self, Dialect, COLUMNS, TABLE};
 use super::{InsertOutcome, RowStore, Store, StoreError, StoreResult, TokenStore, UpdateOutcome};
 use crate::auth::{Scopes, StoredToken};
-use crate::domain::{DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount};
+use crate::domain::{
+    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount,
+};
 use crate::odata::{Filter, Literal, RowQuery};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -172,16 +174,22 @@ impl RowStore for PostgresStore {
 
     #[tracing::instrument(skip(self))]
     async fn get_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<DistributionRow>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1 AND id = $2"))
-            .bind(tenant.as_str())
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(decode_row).transpose()
     }
 
     #[tracing::instrument(skip(self))]
-    async fn list_rows(&self, tenant: &TenantId, query: &RowQuery) -> StoreResult<Vec<DistributionRow>> {
+    async fn list_rows(
+        &self,
+        tenant: &TenantId,
+        query: &RowQuery,
+    ) -> StoreResult<Vec<DistributionRow>> {
         let mut select = sql::select_page::<PostgresDialect>(tenant, query);
         let rows = select.build().fetch_all(&self.pool).await?;
         rows.iter().map(decode_row).collect()
@@ -205,7 +213,9 @@ impl RowStore for PostgresStore {
         let mut tx = self.pool.begin().await?;
         if let Some(other) = select_by_key(&mut tx, tenant, content).await? {
             if other.id != id {
-                return Ok(UpdateOutcome::Conflict { existing_id: other.id });
+                return Ok(UpdateOutcome::Conflict {
+                    existing_id: other.id,
+                });
             }
         }
         let c = &content.counts;
@@ -233,10 +243,16 @@ impl RowStore for PostgresStore {
             Ok(Some(row)) => UpdateOutcome::Updated(decode_row(&row)?),
             Ok(None) => UpdateOutcome::NotFound,
             // A concurrent writer took the key between our check and the update.
-            Err(sqlx::Error::Database(e)) if e.constraint() == Some(super::NATURAL_KEY_CONSTRAINT) => {
+            Err(sqlx::Error::Database(e))
+                if e.constraint() == Some(super::NATURAL_KEY_CONSTRAINT) =>
+            {
                 drop(tx);
-                return match select_by_key(&mut *self.pool.acquire().await?, tenant, content).await? {
-                    Some(other) => Ok(UpdateOutcome::Conflict { existing_id: other.id }),
+                return match select_by_key(&mut *self.pool.acquire().await?, tenant, content)
+                    .await?
+                {
+                    Some(other) => Ok(UpdateOutcome::Conflict {
+                        existing_id: other.id,
+                    }),
                     None => Err(StoreError::Database(sqlx::Error::Database(e))),
                 };
             }
@@ -248,18 +264,24 @@ impl RowStore for PostgresStore {
 
     #[tracing::instrument(skip(self))]
     async fn delete_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<bool> {
-        let deleted = sqlx::query(&format!("DELETE FROM {TABLE} WHERE tenant_id = $1 AND id = $2"))
-            .bind(tenant.as_str())
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
+        let deleted = sqlx::query(&format!(
+            "DELETE FROM {TABLE} WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant.as_str())
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
             == 1;
         Ok(deleted)
     }
 
     #[tracing::instrument(skip(self))]
-    async fn latest_row(&self, tenant: &TenantId, period: ReportPeriod) -> StoreResult<Option<DistributionRow>> {
+    async fn latest_row(
+        &self,
+        tenant: &TenantId,
+        period: ReportPeriod,
+    ) -> StoreResult<Option<DistributionRow>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1 AND report_period = $2 \
              ORDER BY report_refresh_date DESC LIMIT 1"
@@ -272,7 +294,8 @@ impl RowStore for PostgresStore {
     }
 }
 
-const TOKEN_COLUMNS: &str = "id, tenant_id, name, scopes, token_hash, created_at, expires_at, revoked_at";
+const TOKEN_COLUMNS: &str =
+    "id, tenant_id, name, scopes, token_hash, created_at, expires_at, revoked_at";
 
 async fn insert_token_row(conn: &mut PgConnection, token: &StoredToken) -> StoreResult<()> {
     sqlx::query(&format!(
@@ -298,10 +321,12 @@ impl TokenStore for PostgresStore {
     }
 
     async fn find_token(&self, token_hash: &str) -> StoreResult<Option<StoredToken>> {
-        let row = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"))
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(decode_token).transpose()
     }
 
@@ -316,12 +341,14 @@ impl TokenStore for PostgresStore {
     }
 
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
-        let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
+        let revoked = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
             == 1;
         Ok(revoked)
     }

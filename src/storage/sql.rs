@@ -57,12 +57,18 @@ pub fn select_page<'a, D: Dialect>(tenant: &TenantId, query: &RowQuery) -> Query
     b.push("id ASC LIMIT ");
     D::bind_literal(&mut b, &Literal::Int(i64::from(query.limit)));
     b.push(" OFFSET ");
-    D::bind_literal(&mut b, &Literal::Int(i64::try_from(query.skip).unwrap_or(i64::MAX)));
+    D::bind_literal(
+        &mut b,
+        &Literal::Int(i64::try_from(query.skip).unwrap_or(i64::MAX)),
+    );
     b
 }
 
 /// `SELECT COUNT(*) ... WHERE tenant_id = ? [AND filter]`
-pub fn count<'a, D: Dialect>(tenant: &TenantId, filter: Option<&Filter>) -> QueryBuilder<'a, D::DB> {
+pub fn count<'a, D: Dialect>(
+    tenant: &TenantId,
+    filter: Option<&Filter>,
+) -> QueryBuilder<'a, D::DB> {
     let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM {TABLE} WHERE tenant_id = "));
     D::bind_text(&mut b, tenant.as_str().to_owned());
     if let Some(filter) = filter {
@@ -75,7 +81,11 @@ pub fn count<'a, D: Dialect>(tenant: &TenantId, filter: Option<&Filter>) -> Quer
 /// Rows strictly after the cursor in the query's order: the lexicographic
 /// comparison `(k1, k2, ..., id) > (v1, v2, ..., last_id)` written out as
 /// `k1 > v1 OR (k1 = v1 AND (k2 > v2 OR ...))`, with each key's direction.
-fn push_after<'a, D: Dialect>(b: &mut QueryBuilder<'a, D::DB>, order_by: &[OrderKey], cursor: &Cursor) {
+fn push_after<'a, D: Dialect>(
+    b: &mut QueryBuilder<'a, D::DB>,
+    order_by: &[OrderKey],
+    cursor: &Cursor,
+) {
     let mut keys: Vec<(String, bool, Literal)> = order_by
         .iter()
         .zip(&cursor.keys)
@@ -112,7 +122,11 @@ fn push_filter<'a, D: Dialect>(b: &mut QueryBuilder<'a, D::DB>, filter: &Filter)
         Filter::And(l, r) | Filter::Or(l, r) => {
             b.push("(");
             push_filter::<D>(b, l);
-            b.push(if matches!(filter, Filter::And(..)) { " AND " } else { " OR " });
+            b.push(if matches!(filter, Filter::And(..)) {
+                " AND "
+            } else {
+                " OR "
+            });
             push_filter::<D>(b, r);
             b.push(")");
         }
@@ -121,11 +135,20 @@ fn push_filter<'a, D: Dialect>(b: &mut QueryBuilder<'a, D::DB>, filter: &Filter)
             push_filter::<D>(b, inner);
             b.push(")");
         }
-        Filter::Compare { property, op, value } => push_compare::<D>(b, *property, *op, value),
+        Filter::Compare {
+            property,
+            op,
+            value,
+        } => push_compare::<D>(b, *property, *op, value),
     }
 }
 
-fn push_compare<'a, D: Dialect>(b: &mut QueryBuilder<'a, D::DB>, property: Property, op: CompareOp, value: &Literal) {
+fn push_compare<'a, D: Dialect>(
+    b: &mut QueryBuilder<'a, D::DB>,
+    property: Property,
+    op: CompareOp,
+    value: &Literal,
+) {
     let column = property.column();
     let nullable = property.kind() == PropertyKind::OptionalCount;
     match (value, op) {

@@ -15,7 +15,9 @@ use uuid::Uuid;
 use super::sql::{self, Dialect, COLUMNS, TABLE};
 use super::{InsertOutcome, RowStore, Store, StoreError, StoreResult, TokenStore, UpdateOutcome};
 use crate::auth::{Scopes, StoredToken};
-use crate::domain::{DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount};
+use crate::domain::{
+    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount,
+};
 use crate::odata::{Filter, Literal, RowQuery};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -46,7 +48,10 @@ impl SqliteStore {
         if let Some(parent) = options.get_filename().parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent).map_err(|e| {
-                    anyhow::anyhow!("cannot create the folder {} for the database: {e}", parent.display())
+                    anyhow::anyhow!(
+                        "cannot create the folder {} for the database: {e}",
+                        parent.display()
+                    )
                 })?;
             }
         }
@@ -145,7 +150,8 @@ fn decode_token(row: &SqliteRow) -> StoreResult<StoredToken> {
         text.as_deref().map(parse_timestamp).transpose()
     };
     Ok(StoredToken {
-        id: Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(format!("token id {id:?}: {e}")))?,
+        id: Uuid::parse_str(&id)
+            .map_err(|e| StoreError::Corrupt(format!("token id {id:?}: {e}")))?,
         tenant_id: TenantId::parse(&tenant).map_err(StoreError::Corrupt)?,
         name: row.try_get("name")?,
         scopes: Scopes::parse(&scopes).map_err(StoreError::Corrupt)?,
@@ -225,16 +231,22 @@ impl RowStore for SqliteStore {
 
     #[tracing::instrument(skip(self))]
     async fn get_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<DistributionRow>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = ? AND id = ?"))
-            .bind(tenant.as_str())
-            .bind(id.to_string())
-            .fetch_optional(&self.readers)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = ? AND id = ?"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&self.readers)
+        .await?;
         row.as_ref().map(decode_row).transpose()
     }
 
     #[tracing::instrument(skip(self))]
-    async fn list_rows(&self, tenant: &TenantId, query: &RowQuery) -> StoreResult<Vec<DistributionRow>> {
+    async fn list_rows(
+        &self,
+        tenant: &TenantId,
+        query: &RowQuery,
+    ) -> StoreResult<Vec<DistributionRow>> {
         let mut select = sql::select_page::<SqliteDialect>(tenant, query);
         let rows = select.build().fetch_all(&self.readers).await?;
         rows.iter().map(decode_row).collect()
@@ -258,7 +270,9 @@ impl RowStore for SqliteStore {
         let mut tx = self.begin_write().await?;
         if let Some(other) = select_by_key(&mut tx, tenant, content).await? {
             if other.id != id {
-                return Ok(UpdateOutcome::Conflict { existing_id: other.id });
+                return Ok(UpdateOutcome::Conflict {
+                    existing_id: other.id,
+                });
             }
         }
         let c = &content.counts;
@@ -293,19 +307,25 @@ impl RowStore for SqliteStore {
     #[tracing::instrument(skip(self))]
     async fn delete_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
-        let deleted = sqlx::query(&format!("DELETE FROM {TABLE} WHERE tenant_id = ? AND id = ?"))
-            .bind(tenant.as_str())
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        let deleted = sqlx::query(&format!(
+            "DELETE FROM {TABLE} WHERE tenant_id = ? AND id = ?"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
             == 1;
         tx.commit().await?;
         Ok(deleted)
     }
 
     #[tracing::instrument(skip(self))]
-    async fn latest_row(&self, tenant: &TenantId, period: ReportPeriod) -> StoreResult<Option<DistributionRow>> {
+    async fn latest_row(
+        &self,
+        tenant: &TenantId,
+        period: ReportPeriod,
+    ) -> StoreResult<Option<DistributionRow>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = ? AND report_period = ? \
              ORDER BY report_refresh_date DESC LIMIT 1"
@@ -318,7 +338,8 @@ impl RowStore for SqliteStore {
     }
 }
 
-const TOKEN_COLUMNS: &str = "id, tenant_id, name, scopes, token_hash, created_at, expires_at, revoked_at";
+const TOKEN_COLUMNS: &str =
+    "id, tenant_id, name, scopes, token_hash, created_at, expires_at, revoked_at";
 
 async fn insert_token_row(conn: &mut SqliteConnection, token: &StoredToken) -> StoreResult<()> {
     sqlx::query(&format!(
@@ -347,10 +368,12 @@ impl TokenStore for SqliteStore {
     }
 
     async fn find_token(&self, token_hash: &str) -> StoreResult<Option<StoredToken>> {
-        let row = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?"))
-            .bind(token_hash)
-            .fetch_optional(&self.readers)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.readers)
+        .await?;
         row.as_ref().map(decode_token).transpose()
     }
 
@@ -367,13 +390,14 @@ impl TokenStore for SqliteStore {
 
     async fn revoke_token(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
-        let revoked = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(format_timestamp(at))
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+        let revoked =
+            sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(format_timestamp(at))
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
         tx.commit().await?;
         Ok(revoked)
     }
