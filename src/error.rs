@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::domain::FieldProblem;
+use crate::ingest::IngestError;
 use crate::storage::StoreError;
 use crate::telemetry::RequestIds;
 
@@ -132,6 +133,19 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        let retry_after_secs = match error {
+            IngestError::QueueFull => 1,
+            _ => 2,
+        };
+        Self::Unavailable {
+            cause: error.to_string(),
+            retry_after_secs,
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -160,7 +174,7 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, crate::http::JSON_CONTENT_TYPE));
+        response.insert_header((header::CONTENT_TYPE, crate::media::JSON_CONTENT_TYPE));
         match self {
             Self::InvalidToken(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -11,25 +11,11 @@ use serde_json::Value;
 
 use crate::domain::{JsonStyle, NumberFormat};
 use crate::error::ApiError;
-
-pub const JSON_CONTENT_TYPE: &str =
-    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
-const JSON_CONTENT_TYPE_IEEE754: &str =
-    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=true;charset=utf-8";
+use crate::media::{ieee754_requested, JSON_CONTENT_TYPE, JSON_CONTENT_TYPE_IEEE754};
 
 /// The largest body a route accepts; set per scope as app data.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
-
-/// True when a media type's parameters carry `IEEE754Compatible=true`.
-fn ieee754_requested(media_type: &str) -> bool {
-    media_type.split([';', ',']).any(|part| {
-        part.split_once('=').is_some_and(|(k, v)| {
-            k.trim().eq_ignore_ascii_case("IEEE754Compatible")
-                && v.trim().eq_ignore_ascii_case("true")
-        })
-    })
-}
 
 /// How the client asked responses to be written (the Accept header).
 pub fn response_style(request: &HttpRequest) -> JsonStyle {
@@ -160,18 +146,6 @@ impl FromRequest for JsonBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ieee754_parameter_is_found_in_any_case() {
-        assert!(ieee754_requested("application/json;IEEE754Compatible=true"));
-        assert!(ieee754_requested(
-            "application/json; ieee754compatible=TRUE; charset=utf-8"
-        ));
-        assert!(!ieee754_requested(
-            "application/json;IEEE754Compatible=false"
-        ));
-        assert!(!ieee754_requested("application/json"));
-    }
 
     #[test]
     fn bodies_must_be_utf8_json() {

@@ -17,14 +17,9 @@ use crate::domain::TenantId;
 use crate::http::BodyLimit;
 use crate::ingest::{IngestLimits, RowWriter};
 use crate::routes;
+use crate::state::AppState;
 use crate::storage::{self, Store};
 use crate::telemetry::{self, GraphRootSpan};
-
-/// What every request handler can reach.
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub writer: RowWriter,
-}
 
 pub struct Application {
     port: u16,

@@ -1,6 +1,6 @@
 //! Who is calling: bearer tokens resolved to a tenant and its scopes.
 
-mod token;
+pub mod token;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,7 +15,7 @@ pub use token::{
 
 use crate::domain::TenantId;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// An authenticated caller: the tenant whose rows it sees, and what it may do.
 #[derive(Debug, Clone)]

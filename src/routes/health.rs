@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 
 use super::resource;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config

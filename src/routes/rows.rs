@@ -11,9 +11,8 @@ use crate::auth::{Caller, Scope};
 use crate::domain::{parse_new_row, row_to_json, DistributionRow, JsonStyle};
 use crate::error::ApiError;
 use crate::http::{json_response, response_style, JsonBody};
-use crate::ingest::IngestError;
 use crate::odata::{encode_skiptoken, parse_collection_options};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::InsertOutcome;
 
 pub const COLLECTION: &str = "/reports/teamsDeviceUsageDistributionUserCounts";
@@ -55,19 +54,6 @@ fn entity_body(request: &HttpRequest, row: &DistributionRow, style: JsonStyle) -
 
 fn row_location(request: &HttpRequest, id: Uuid) -> String {
     format!("{}{COLLECTION}/{id}", service_root(request))
-}
-
-impl From<IngestError> for ApiError {
-    fn from(error: IngestError) -> Self {
-        let retry_after_secs = match error {
-            IngestError::QueueFull => 1,
-            _ => 2,
-        };
-        Self::Unavailable {
-            cause: error.to_string(),
-            retry_after_secs,
-        }
-    }
 }
 
 /// Row ids are UUIDs; anything else names no row.

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::auth::StoredToken;
+use crate::auth::token::StoredToken;
 use crate::config::DatabaseUrl;
 use crate::domain::{DistributionRow, NewDistributionRow, ReportPeriod, TenantId};
 use crate::odata::{Filter, RowQuery};

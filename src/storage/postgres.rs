@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::sql::{self, Dialect, COLUMNS, TABLE};
 use super::{InsertOutcome, RowStore, Store, StoreError, StoreResult, TokenStore, UpdateOutcome};
-use crate::auth::{Scopes, StoredToken};
+use crate::auth::token::{Scopes, StoredToken};
 use crate::domain::{
     DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount,
 };
