@@ -1,6 +1,7 @@
 //! One typed `Settings`, read from the environment (and `.env`, loaded by main).
 
 use std::fmt;
+use std::num::NonZeroU32;
 
 /// Where the rows live; the scheme picks the backend.
 #[derive(Clone, PartialEq, Eq)]
@@ -73,6 +74,66 @@ pub struct Settings {
     pub body_limit: usize,
     /// Largest accepted `$batch` body, bytes.
     pub batch_body_limit: usize,
+    /// Requests each token may make; `None` turns the limit off.
+    pub rate_limit: Option<RateLimit>,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <this>`.
+    pub metrics_token: Option<Secret>,
+}
+
+/// A per-token request rate: a bucket of `burst` requests refilled at `per_second`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_second: NonZeroU32,
+    pub burst: NonZeroU32,
+}
+
+impl RateLimit {
+    /// Generous enough for collectors and the benchmarks; it only stops runaways.
+    pub const DEFAULT_PER_SECOND: u32 = 1000;
+
+    /// `RATE_LIMIT_PER_SECOND` (0 turns the limit off) and `RATE_LIMIT_BURST`
+    /// (default: two seconds' worth).
+    fn from_vars(
+        per_second: Option<String>,
+        burst: Option<String>,
+    ) -> Result<Option<Self>, String> {
+        let per_second = match per_second {
+            None => Self::DEFAULT_PER_SECOND,
+            Some(v) => v.trim().parse::<u32>().map_err(|_| {
+                format!("RATE_LIMIT_PER_SECOND must be a whole number (0 turns the limit off), got {v:?}")
+            })?,
+        };
+        let Some(per_second) = NonZeroU32::new(per_second) else {
+            return Ok(None);
+        };
+        let burst = match burst {
+            None => per_second.saturating_mul(NonZeroU32::new(2).expect("2 is not zero")),
+            Some(v) => v.trim().parse::<NonZeroU32>().map_err(|_| {
+                format!("RATE_LIMIT_BURST must be a whole number from 1, got {v:?}")
+            })?,
+        };
+        Ok(Some(Self { per_second, burst }))
+    }
+}
+
+/// A secret setting: usable, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(REDACTED)")
+    }
 }
 
 impl Settings {
@@ -104,6 +165,11 @@ impl Settings {
             },
             body_limit: number("BODY_LIMIT_BYTES", 64 * 1024)?,
             batch_body_limit: number("BATCH_BODY_LIMIT_BYTES", 1024 * 1024)?,
+            rate_limit: RateLimit::from_vars(
+                var("RATE_LIMIT_PER_SECOND"),
+                var("RATE_LIMIT_BURST"),
+            )?,
+            metrics_token: var("METRICS_TOKEN").map(|v| Secret::new(v.trim())),
         })
     }
 }
@@ -141,6 +207,45 @@ mod tests {
         assert!(settings(&[("BODY_LIMIT_BYTES", "-1")])
             .unwrap_err()
             .contains("BODY_LIMIT_BYTES"));
+    }
+
+    #[test]
+    fn rate_limits_default_to_generous_and_zero_turns_them_off() {
+        let limit = settings(&[]).unwrap().rate_limit.unwrap();
+        assert_eq!((limit.per_second.get(), limit.burst.get()), (1000, 2000));
+        let limit = settings(&[("RATE_LIMIT_PER_SECOND", "5"), ("RATE_LIMIT_BURST", "1")])
+            .unwrap()
+            .rate_limit
+            .unwrap();
+        assert_eq!((limit.per_second.get(), limit.burst.get()), (5, 1));
+        assert_eq!(
+            settings(&[("RATE_LIMIT_PER_SECOND", "0")])
+                .unwrap()
+                .rate_limit,
+            None
+        );
+        for (name, bad) in [
+            ("RATE_LIMIT_PER_SECOND", "-1"),
+            ("RATE_LIMIT_PER_SECOND", "fast"),
+            ("RATE_LIMIT_BURST", "0"),
+            ("RATE_LIMIT_BURST", "1.5"),
+        ] {
+            assert!(
+                settings(&[(name, bad)]).unwrap_err().contains(name),
+                "{name}={bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_metrics_token_is_optional_and_never_prints() {
+        assert_eq!(settings(&[]).unwrap().metrics_token, None);
+        let s = settings(&[("METRICS_TOKEN", "s3cret-scrape")]).unwrap();
+        assert_eq!(
+            s.metrics_token.as_ref().map(Secret::expose),
+            Some("s3cret-scrape")
+        );
+        assert!(!format!("{s:?}").contains("s3cret-scrape"));
     }
 
     #[test]

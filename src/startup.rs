@@ -11,12 +11,13 @@ use anyhow::Context;
 use chrono::Utc;
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::{issue_token, Scope, Scopes};
-use crate::config::Settings;
+use crate::auth::{issue_token, Scope, Scopes, TokenRateLimiter};
+use crate::config::{Secret, Settings};
 use crate::domain::TenantId;
 use crate::http::BodyLimit;
 use crate::ingest::{IngestLimits, RowWriter};
 use crate::routes;
+use crate::routes::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::{self, Store};
 use crate::telemetry::{self, GraphRootSpan};
@@ -49,10 +50,18 @@ impl Application {
             writer: RowWriter::start(store.clone(), IngestLimits::default()),
         });
         let body_limit = BodyLimit(settings.body_limit);
+        let metrics = web::Data::new(Metrics::new(
+            settings.metrics_token.as_ref().map(Secret::expose),
+        ));
+        let rate_limiter = web::Data::new(TokenRateLimiter::new(settings.rate_limit));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(TracingLogger::<GraphRootSpan>::new())
                 .wrap(from_fn(telemetry::request_ids))
+                // Outermost, so the latency it records is the whole request's.
+                .wrap(from_fn(routes::metrics::record_requests))
+                .app_data(metrics.clone())
+                .app_data(rate_limiter.clone())
                 .app_data(state.clone())
                 .app_data(body_limit)
                 .configure(routes::configure)

@@ -1,5 +1,6 @@
 //! Who is calling: bearer tokens resolved to a tenant and its scopes.
 
+mod rate_limit;
 pub mod token;
 
 use std::future::Future;
@@ -9,6 +10,7 @@ use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use chrono::Utc;
 
+pub use rate_limit::TokenRateLimiter;
 pub use token::{
     hash_secret, issue_token, IssuedToken, Scope, Scopes, StoredToken, TokenRejection,
 };
@@ -65,6 +67,7 @@ impl FromRequest for Caller {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let secret = bearer_secret(request);
         let state = request.app_data::<web::Data<AppState>>().cloned();
+        let rate_limiter = request.app_data::<web::Data<TokenRateLimiter>>().cloned();
         Box::pin(async move {
             let secret = secret?;
             let state = state
@@ -80,6 +83,9 @@ impl FromRequest for Caller {
                     TokenRejection::Revoked => "Access token has been revoked.".into(),
                 })
             })?;
+            if let Some(limiter) = rate_limiter {
+                limiter.check(token.id)?;
+            }
             Ok(Caller {
                 tenant_id: token.tenant_id,
                 scopes: token.scopes,

@@ -1,6 +1,7 @@
 //! The HTTP surface, one file per part of it.
 
 mod health;
+pub mod metrics;
 mod rows;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -12,6 +13,7 @@ pub const API_VERSIONS: [&str; 2] = ["/v1.0", "/beta"];
 
 pub fn configure(config: &mut web::ServiceConfig) {
     health::configure(config);
+    metrics::configure(config);
     for version in API_VERSIONS {
         config.service(web::scope(version).configure(rows::configure));
     }
