@@ -2,6 +2,7 @@
 //! token, the HTTP server on its listener.
 
 use std::net::TcpListener;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -17,6 +18,7 @@ use crate::domain::TenantId;
 use crate::http::BodyLimit;
 use crate::ingest::{IngestLimits, RowWriter};
 use crate::routes;
+use crate::routes::batch::BatchDispatcher;
 use crate::routes::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::{self, Store};
@@ -54,7 +56,8 @@ impl Application {
             settings.metrics_token.as_ref().map(Secret::expose),
         ));
         let rate_limiter = web::Data::new(TokenRateLimiter::new(settings.rate_limit));
-        let server = HttpServer::new(move || {
+        let batch_body_limit = BodyLimit(settings.batch_body_limit);
+        let app = move || {
             App::new()
                 .wrap(TracingLogger::<GraphRootSpan>::new())
                 .wrap(from_fn(telemetry::request_ids))
@@ -64,7 +67,11 @@ impl Application {
                 .app_data(rate_limiter.clone())
                 .app_data(state.clone())
                 .app_data(body_limit)
-                .configure(routes::configure)
+                .configure(|config| routes::configure(config, batch_body_limit))
+        };
+        let server = HttpServer::new(move || {
+            // `$batch` sends its requests through this worker's own copy of the app.
+            app().app_data(Rc::new(BatchDispatcher::new(app())))
         })
         .listen(listener)?
         .run();

@@ -13,11 +13,30 @@ pub fn configure(config: &mut web::ServiceConfig) {
 }
 
 /// The process is up and serving HTTP.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    operation_id = "health",
+    responses((status = 200, description = "The process is serving HTTP", body = Object,
+        example = json!({"status": "ok"}))),
+)]
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
 /// The database answers and every migration is applied.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "service",
+    operation_id = "ready",
+    responses(
+        (status = 200, description = "The database answers and is migrated", body = Object,
+            example = json!({"status": "ready"})),
+        (status = 503, description = "The database is unreachable (serviceNotAvailable)", body = super::openapi::GraphError),
+    ),
+)]
 async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
         .store

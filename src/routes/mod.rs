@@ -1,21 +1,30 @@
 //! The HTTP surface, one file per part of it.
 
+pub mod batch;
 mod health;
 pub mod metrics;
+pub mod openapi;
 mod rows;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
+use crate::http::BodyLimit;
 
 /// The prefixes the Graph API is served under.
 pub const API_VERSIONS: [&str; 2] = ["/v1.0", "/beta"];
 
-pub fn configure(config: &mut web::ServiceConfig) {
+/// Every route of the service. `batch_body_limit` applies to `$batch` only.
+pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
     health::configure(config);
     metrics::configure(config);
+    openapi::configure(config);
     for version in API_VERSIONS {
-        config.service(web::scope(version).configure(rows::configure));
+        config.service(
+            web::scope(version)
+                .configure(rows::configure)
+                .configure(|config| batch::configure(config, batch_body_limit)),
+        );
     }
     config.default_service(web::to(unknown_route));
 }

@@ -67,6 +67,25 @@ fn not_found(id: &str) -> ApiError {
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/reports/teamsDeviceUsageDistributionUserCounts",
+    tag = "rows",
+    operation_id = "createRow",
+    summary = "Store a row",
+    request_body(content = super::openapi::NewRow, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored and durable", body = super::openapi::RowEntity,
+            headers(("Location" = String, description = "The new row's URL"))),
+        (status = 200, description = "The same row was already stored: nothing written", body = super::openapi::RowEntity),
+        (status = 400, description = "Invalid body, one details entry per problem (badRequest)", body = super::openapi::GraphError),
+        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::openapi::GraphError),
+        (status = 409, description = "Other counts are stored for this date and period (conflict)", body = super::openapi::GraphError),
+        (status = 413, description = "Body over the body limit (requestEntityTooLarge)", body = super::openapi::GraphError),
+        (status = 415, description = "Body that is not application/json (unsupportedMediaType)", body = super::openapi::GraphError),
+    ),
+    security(("bearer" = ["Reports.ReadWrite.All"]))
+)]
 #[tracing::instrument(skip_all)]
 async fn create_row(
     request: HttpRequest,
@@ -98,6 +117,20 @@ async fn create_row(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/reports/teamsDeviceUsageDistributionUserCounts/{id}",
+    tag = "rows",
+    operation_id = "getRow",
+    summary = "Read a row",
+    params(("id" = String, Path, description = "The row's id", format = Uuid)),
+    responses(
+        (status = 200, description = "The row", body = super::openapi::RowEntity),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::openapi::GraphError),
+        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::openapi::GraphError),
+    ),
+    security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
+)]
 #[tracing::instrument(skip_all)]
 async fn get_row(
     request: HttpRequest,
@@ -120,6 +153,20 @@ async fn get_row(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/reports/teamsDeviceUsageDistributionUserCounts",
+    tag = "rows",
+    operation_id = "listRows",
+    summary = "Query the rows",
+    params(super::openapi::CollectionQuery),
+    responses(
+        (status = 200, description = "A page of rows", body = super::openapi::RowCollection),
+        (status = 400, description = "An unsupported or malformed query option (badRequest)", body = super::openapi::GraphError),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::openapi::GraphError),
+    ),
+    security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
+)]
 #[tracing::instrument(skip_all)]
 async fn list_rows(
     request: HttpRequest,

@@ -4,4 +4,6 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod batch;
 mod create;
+mod openapi;

@@ -1,0 +1,234 @@
+//! Running a batch: each sub-request goes through the service's own router, in
+//! process, so it is answered exactly as it would be if it had been sent alone.
+
+use std::collections::BTreeMap;
+
+use actix_http::Request;
+use actix_service::boxed::{self, BoxService, BoxServiceFactory};
+use actix_service::{IntoServiceFactory, ServiceFactoryExt};
+use actix_web::body::{self, MessageBody};
+use actix_web::dev::{
+    AppConfig, Payload, Service, ServiceFactory, ServiceRequest, ServiceResponse,
+};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::{StatusCode, Uri};
+use actix_web::{App, HttpRequest, HttpResponse, ResponseError};
+use base64::Engine;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use super::envelope::{BatchResponseItem, SubRequest};
+use crate::error::ApiError;
+
+type AppService = BoxService<Request, ServiceResponse, actix_web::Error>;
+
+/// Headers of the batch request that describe the connection; every sub-request
+/// carries them, so its links and logs are the ones it would have had alone.
+const CONNECTION_HEADERS: [HeaderName; 6] = [
+    header::AUTHORIZATION,
+    header::HOST,
+    header::FORWARDED,
+    HeaderName::from_static("x-forwarded-for"),
+    HeaderName::from_static("x-forwarded-host"),
+    HeaderName::from_static("x-forwarded-proto"),
+];
+
+/// A worker's copy of the app, which sub-requests are sent through. Built on
+/// the first batch the worker serves. It carries no dispatcher itself, which is
+/// how a `$batch` inside a batch is refused.
+pub struct BatchDispatcher {
+    factory: BoxServiceFactory<AppConfig, Request, ServiceResponse, actix_web::Error, ()>,
+    service: OnceCell<AppService>,
+}
+
+impl BatchDispatcher {
+    pub fn new<T, B>(app: App<T>) -> Self
+    where
+        T: ServiceFactory<
+                ServiceRequest,
+                Config = (),
+                Response = ServiceResponse<B>,
+                Error = actix_web::Error,
+                InitError = (),
+            > + 'static,
+        B: MessageBody + 'static,
+    {
+        let factory = app.into_factory().map(ServiceResponse::map_into_boxed_body);
+        Self {
+            factory: boxed::factory(factory),
+            service: OnceCell::new(),
+        }
+    }
+
+    async fn service(&self) -> Result<&AppService, ApiError> {
+        self.service
+            .get_or_try_init(|| self.factory.new_service(AppConfig::default()))
+            .await
+            .map_err(|()| ApiError::Internal(anyhow::anyhow!("the batch dispatcher did not start")))
+    }
+
+    /// Runs the plan: independent requests concurrently, each dependent one once
+    /// all it depends on have answered 2xx, or 424 without running if one did not.
+    pub async fn run(
+        &self,
+        batch: &HttpRequest,
+        root: &str,
+        plan: Vec<SubRequest>,
+    ) -> Result<Vec<BatchResponseItem>, ApiError> {
+        let service = self.service().await?;
+        let mut statuses: Vec<Option<StatusCode>> = vec![None; plan.len()];
+        let mut answers: Vec<Option<BatchResponseItem>> = plan.iter().map(|_| None).collect();
+        let mut started = vec![false; plan.len()];
+        let mut running = FuturesUnordered::new();
+        loop {
+            // A 424 finishes a request at once, which may settle others: repeat until stable.
+            let mut settled_one = true;
+            while settled_one {
+                settled_one = false;
+                for (at, request) in plan.iter().enumerate() {
+                    let waiting = request.depends_on.iter().any(|&d| statuses[d].is_none());
+                    if started[at] || waiting {
+                        continue;
+                    }
+                    started[at] = true;
+                    let failed = request
+                        .depends_on
+                        .iter()
+                        .find(|&&d| !statuses[d].is_some_and(|s| s.is_success()));
+                    if let Some(&failed) = failed {
+                        let answer = failed_dependency(request, &plan[failed]);
+                        statuses[at] = Some(StatusCode::FAILED_DEPENDENCY);
+                        answers[at] = Some(answer);
+                        settled_one = true;
+                    } else {
+                        let call = service.call(sub_request(batch, root, request));
+                        running.push(async move { (at, answer(request, call.await).await) });
+                    }
+                }
+            }
+            match running.next().await {
+                Some((at, answer)) => {
+                    statuses[at] = StatusCode::from_u16(answer.status).ok();
+                    answers[at] = Some(answer);
+                }
+                None => break,
+            }
+        }
+        // The plan has no cycles, so every request has answered.
+        Ok(answers.into_iter().flatten().collect())
+    }
+}
+
+/// The in-process request for one sub-request.
+fn sub_request(batch: &HttpRequest, root: &str, request: &SubRequest) -> Request {
+    let body = request.body.clone().unwrap_or_default();
+    let mut headers = HeaderMap::new();
+    for (name, value) in &request.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    for name in CONNECTION_HEADERS {
+        headers.remove(&name);
+        for value in batch.headers().get_all(&name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    if request.body.is_some() {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    }
+    let mut sub = Request::with_payload(Payload::from(body));
+    let head = sub.head_mut();
+    head.method = request.method.clone();
+    head.uri = Uri::try_from(format!("{root}{}", request.target)).unwrap_or_default();
+    head.version = batch.version();
+    head.headers = headers;
+    head.peer_addr = batch.peer_addr();
+    sub
+}
+
+/// A sub-response as the batch writes it.
+async fn answer(
+    request: &SubRequest,
+    outcome: Result<ServiceResponse, actix_web::Error>,
+) -> BatchResponseItem {
+    let response = match outcome {
+        Ok(response) => response.into_parts().1,
+        Err(error) => error.error_response(),
+    };
+    let status = response.status();
+    let mut headers = BTreeMap::new();
+    for (name, value) in response.headers() {
+        if name == header::CONTENT_LENGTH {
+            continue;
+        }
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers
+            .entry(name.as_str().to_owned())
+            .and_modify(|joined: &mut String| {
+                joined.push_str(", ");
+                joined.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    let content_type = headers.get("content-type").cloned().unwrap_or_default();
+    let body = match body::to_bytes(response.into_body()).await {
+        Ok(bytes) => embed_body(&bytes, &content_type),
+        Err(error) => {
+            tracing::error!(id = %request.id, error = %error, "a batch sub-response body could not be read");
+            Some(ApiError::Internal(anyhow::anyhow!("unreadable body")).to_json())
+        }
+    };
+    BatchResponseItem {
+        id: request.id.clone(),
+        status: status.as_u16(),
+        headers,
+        body,
+    }
+}
+
+/// JSON bodies are embedded as JSON, other text as a string, bytes as base64.
+pub(super) fn embed_body(bytes: &[u8], content_type: &str) -> Option<Value> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json" || essence.ends_with("+json") {
+        if let Ok(json) = serde_json::from_slice(bytes) {
+            return Some(json);
+        }
+    }
+    Some(Value::String(match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => base64::engine::general_purpose::STANDARD.encode(bytes),
+    }))
+}
+
+/// The answer of a request that did not run because `failed` did not succeed.
+fn failed_dependency(request: &SubRequest, failed: &SubRequest) -> BatchResponseItem {
+    let error = ApiError::FailedDependency(format!(
+        "Request '{}' was not run: it depends on request '{}', which did not succeed.",
+        request.id, failed.id
+    ));
+    let response: HttpResponse = error.error_response();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    BatchResponseItem {
+        id: request.id.clone(),
+        status: StatusCode::FAILED_DEPENDENCY.as_u16(),
+        headers,
+        body: Some(error.to_json()),
+    }
+}

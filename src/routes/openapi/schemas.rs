@@ -1,0 +1,344 @@
+//! The schemas of the document. The row's shapes are built from the property
+//! table its JSON is read and written from; the envelopes the handlers write
+//! by hand are described by the types below.
+
+use std::borrow::Cow;
+
+use utoipa::openapi::schema::{KnownFormat, SchemaFormat, SchemaType};
+use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
+
+use crate::domain::{Property, PropertyKind, ReportPeriod, ODATA_TYPE};
+use crate::error::ApiError;
+
+/// The ways a row's JSON is used.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RowShape {
+    /// As the service writes it.
+    Entity,
+    /// A POST body: the required properties must be there, `id` must not.
+    Create,
+    /// A PATCH body: any of the properties a POST may set.
+    Patch,
+}
+
+fn property_schema(property: Property) -> Schema {
+    let int64 = |types: SchemaType| {
+        ObjectBuilder::new()
+            .schema_type(types)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(0))
+            .description(Some(
+                "A user count. A decimal string when IEEE754Compatible=true is in Content-Type (requests) or Accept (responses)",
+            ))
+    };
+    let object = match property.kind() {
+        PropertyKind::Id => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .read_only(true)
+            .description(Some("Assigned by the service (a time-ordered UUID)")),
+        PropertyKind::Date => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .description(Some("A calendar date, not after tomorrow (UTC)")),
+        PropertyKind::Count => int64(Type::Integer.into()),
+        PropertyKind::OptionalCount => int64(SchemaType::from_iter([Type::Integer, Type::Null])),
+        PropertyKind::Period => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(ReportPeriod::ALL.map(|p| p.days().to_string())))
+            .description(Some("The report window in days")),
+    };
+    object.build().into()
+}
+
+fn row_schema(shape: RowShape) -> RefOr<Schema> {
+    let mut object = ObjectBuilder::new().property(
+        "@odata.type",
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some([ODATA_TYPE])),
+    );
+    if shape == RowShape::Entity {
+        object = object.property(
+            "@odata.context",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("On single-entity responses")),
+        );
+    }
+    for property in Property::ALL {
+        let kind = property.kind();
+        if kind == PropertyKind::Id && shape != RowShape::Entity {
+            continue;
+        }
+        object = object.property(property.json_name(), property_schema(property));
+        if shape == RowShape::Create && kind != PropertyKind::OptionalCount {
+            object = object.required(property.json_name());
+        }
+    }
+    let description = match shape {
+        RowShape::Entity => "A stored row: every property, or those $select names",
+        RowShape::Create => {
+            "A new row. Other @odata.* annotations are ignored; any other property is refused, every problem reported at once"
+        }
+        RowShape::Patch => "The properties to change, each checked as on create",
+    };
+    object.description(Some(description)).build().into()
+}
+
+/// `microsoft.graph.teamsDeviceUsageDistributionUserCounts` as the service writes it.
+pub struct RowEntity;
+
+impl PartialSchema for RowEntity {
+    fn schema() -> RefOr<Schema> {
+        row_schema(RowShape::Entity)
+    }
+}
+
+impl ToSchema for RowEntity {
+    fn name() -> Cow<'static, str> {
+        ODATA_TYPE.trim_start_matches('#').into()
+    }
+}
+
+/// The body of a POST to the collection.
+pub struct NewRow;
+
+impl PartialSchema for NewRow {
+    fn schema() -> RefOr<Schema> {
+        row_schema(RowShape::Create)
+    }
+}
+
+impl ToSchema for NewRow {}
+
+/// The body of a PATCH of one row.
+pub struct RowPatch;
+
+impl PartialSchema for RowPatch {
+    fn schema() -> RefOr<Schema> {
+        row_schema(RowShape::Patch)
+    }
+}
+
+impl ToSchema for RowPatch {}
+
+/// The report function's `period`: `D7`, `D30`, `D90` or `D180`.
+pub struct PeriodArgument;
+
+impl PartialSchema for PeriodArgument {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(ReportPeriod::ALL.map(ReportPeriod::function_arg)))
+            .build()
+            .into()
+    }
+}
+
+impl ToSchema for PeriodArgument {}
+
+// The types below describe JSON the handlers assemble themselves; they are
+// never built, only read by the derive.
+
+/// A page of the collection.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct RowCollection {
+    #[schema(rename = "@odata.context")]
+    context: String,
+    /// With `$count=true`: the rows matching `$filter`, all pages together.
+    #[schema(rename = "@odata.count")]
+    count: Option<i64>,
+    /// The next page: the same query with an opaque `$skiptoken`.
+    #[schema(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+    value: Vec<RowEntity>,
+}
+
+/// The report function's JSON form: the latest row for the period, or none.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct ReportCollection {
+    #[schema(rename = "@odata.context")]
+    context: String,
+    #[schema(max_items = 1)]
+    value: Vec<RowEntity>,
+}
+
+/// Graph's error body: the answer to every failure, whatever the status.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct GraphError {
+    error: GraphErrorBody,
+}
+
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct GraphErrorBody {
+    #[schema(schema_with = error_code)]
+    code: String,
+    message: String,
+    /// One entry per problem of a request body or batch.
+    details: Option<Vec<GraphErrorDetail>>,
+    #[schema(rename = "innerError")]
+    inner_error: GraphInnerError,
+}
+
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct GraphErrorDetail {
+    #[schema(example = "invalidValue")]
+    code: String,
+    message: String,
+    /// The property (or batch request) the problem is in.
+    target: String,
+}
+
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct GraphInnerError {
+    #[schema(example = "2026-11-29T06:22:45")]
+    date: String,
+    #[schema(rename = "request-id")]
+    request_id: String,
+    #[schema(rename = "client-request-id")]
+    client_request_id: Option<String>,
+}
+
+/// The codes the service answers with: one error of each kind.
+fn error_code() -> impl Into<RefOr<Schema>> {
+    let every_kind = [
+        ApiError::bad_request(""),
+        ApiError::InvalidToken(String::new()),
+        ApiError::AccessDenied(String::new()),
+        ApiError::NotFound(String::new()),
+        ApiError::MethodNotAllowed(String::new()),
+        ApiError::NotAcceptable(String::new()),
+        ApiError::Conflict(String::new()),
+        ApiError::PayloadTooLarge { limit: 0 },
+        ApiError::UnsupportedMediaType(String::new()),
+        ApiError::TooManyRequests {
+            retry_after_secs: 0,
+        },
+        ApiError::FailedDependency(String::new()),
+        ApiError::Unavailable {
+            cause: String::new(),
+            retry_after_secs: 0,
+        },
+        ApiError::Internal(anyhow::anyhow!("")),
+    ];
+    let codes = every_kind.iter().map(|error| match error {
+        // No wildcard: a new kind of error does not compile until it is listed above.
+        ApiError::BadRequest { .. }
+        | ApiError::InvalidToken(_)
+        | ApiError::AccessDenied(_)
+        | ApiError::NotFound(_)
+        | ApiError::MethodNotAllowed(_)
+        | ApiError::NotAcceptable(_)
+        | ApiError::Conflict(_)
+        | ApiError::PayloadTooLarge { .. }
+        | ApiError::UnsupportedMediaType(_)
+        | ApiError::TooManyRequests { .. }
+        | ApiError::FailedDependency(_)
+        | ApiError::Unavailable { .. }
+        | ApiError::Internal(_) => error.code(),
+    });
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes))
+}
+
+/// The OData query options of the collection.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CollectionQuery {
+    /// `eq ne gt ge lt le and or not` and parentheses over every property, with
+    /// Graph's literals: `reportRefreshDate ge 2026-01-01 and reportPeriod eq '7'`.
+    #[param(rename = "$filter")]
+    filter: Option<String>,
+    /// Properties with `asc`/`desc`, comma-separated: `reportRefreshDate desc,web`.
+    #[param(rename = "$orderby")]
+    orderby: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    #[param(rename = "$top", minimum = 1, maximum = 1000)]
+    top: Option<u32>,
+    /// Rows to skip before the page.
+    #[param(rename = "$skip", minimum = 0)]
+    skip: Option<u64>,
+    /// `true` adds `@odata.count`.
+    #[param(rename = "$count")]
+    count: Option<bool>,
+    /// Properties to return, comma-separated.
+    #[param(rename = "$select")]
+    select: Option<String>,
+    /// Opaque; taken from `@odata.nextLink`.
+    #[param(rename = "$skiptoken")]
+    skiptoken: Option<String>,
+}
+
+/// The report function's query options.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `text/csv` (default) or `application/json`.
+    #[param(rename = "$format", example = "application/json")]
+    format: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_new_row_requires_what_create_requires_and_never_an_id() {
+        let schema = serde_json::to_value(NewRow::schema()).unwrap();
+        let required = schema["required"].as_array().unwrap();
+        for property in Property::ALL {
+            let name = json!(property.json_name());
+            let expected = !matches!(
+                property.kind(),
+                PropertyKind::Id | PropertyKind::OptionalCount
+            );
+            assert_eq!(required.contains(&name), expected, "{name}");
+        }
+        assert!(schema["properties"].get("id").is_none());
+        assert!(serde_json::to_value(RowPatch::schema()).unwrap()["required"].is_null());
+    }
+
+    #[test]
+    fn the_entity_lists_every_property_in_graph_casing() {
+        let schema = serde_json::to_value(RowEntity::schema()).unwrap();
+        for name in ["id", "ios", "chromeOS", "windowsPhone", "reportPeriod"] {
+            assert!(schema["properties"].get(name).is_some(), "{name}");
+        }
+        assert_eq!(
+            schema["properties"]["reportPeriod"]["enum"],
+            json!(["7", "30", "90", "180"])
+        );
+        assert_eq!(
+            schema["properties"]["linux"]["type"],
+            json!(["integer", "null"])
+        );
+    }
+
+    #[test]
+    fn every_error_code_is_listed() {
+        let schema: RefOr<Schema> = error_code().into();
+        let schema = serde_json::to_value(schema).unwrap();
+        let codes = schema["enum"].as_array().unwrap();
+        for code in [
+            "badRequest",
+            "InvalidAuthenticationToken",
+            "failedDependency",
+        ] {
+            assert!(codes.contains(&json!(code)), "{code}");
+        }
+        assert_eq!(codes.len(), 13);
+    }
+}
