@@ -1,13 +1,16 @@
 //! Graph's wire conventions shared by every route: the JSON body a request
 //! carries, and the JSON content type a response is written with.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
 use actix_web::http::header;
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde_json::Value;
+use tokio::sync::Notify;
 
 use crate::domain::{JsonStyle, NumberFormat};
 use crate::error::ApiError;
@@ -45,6 +48,45 @@ pub fn json_response(
             },
         ))
         .body(body.to_string())
+}
+
+/// Holds a request's body back until its caller is authenticated. actix polls a
+/// handler's extractors together, so without this a body could be read and
+/// judged (400, 413, 415) for a caller whose token turns out invalid: a caller
+/// without a valid token gets 401 whatever it sends, and its body is never read.
+#[derive(Clone, Default)]
+pub struct AuthenticationGate(Rc<GateState>);
+
+#[derive(Default)]
+struct GateState {
+    open: Cell<bool>,
+    opened: Notify,
+}
+
+impl AuthenticationGate {
+    /// Closes the gate for `request`'s body while its caller is being authenticated.
+    pub fn close(request: &HttpRequest) -> Self {
+        let gate = Self::default();
+        request.extensions_mut().insert(gate.clone());
+        gate
+    }
+
+    /// Authentication has ended (either way): the body may be read.
+    pub fn open(&self) {
+        self.0.open.set(true);
+        self.0.opened.notify_waiters();
+    }
+
+    async fn opened(self) {
+        loop {
+            // Registered before the check, so an `open` in between is not missed.
+            let opened = self.0.opened.notified();
+            if self.0.open.get() {
+                return;
+            }
+            opened.await;
+        }
+    }
 }
 
 /// A request body that is JSON: `Content-Type: application/json`, UTF-8,
@@ -123,7 +165,11 @@ impl FromRequest for JsonBody {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
+        let gate = request.extensions().get::<AuthenticationGate>().cloned();
         Box::pin(async move {
+            if let Some(gate) = gate {
+                gate.opened().await;
+            }
             let format = format?;
             if declared.is_some_and(|n| n > limit) {
                 return Err(ApiError::PayloadTooLarge { limit });

@@ -43,10 +43,12 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let store = open_store(&settings).await?;
-        let bootstrap_token = issue_bootstrap_token(store.as_ref()).await?;
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
         let port = listener.local_addr()?.port();
+        // Issued once the start can no longer fail: a start that fails must not
+        // use up the one-time token without anyone seeing it.
+        let bootstrap_token = issue_bootstrap_token(store.as_ref()).await?;
         let state = web::Data::new(AppState {
             store: store.clone(),
             writer: RowWriter::start(store.clone(), IngestLimits::default()),

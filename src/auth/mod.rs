@@ -17,6 +17,7 @@ pub use token::{
 
 use crate::domain::TenantId;
 use crate::error::ApiError;
+use crate::http::AuthenticationGate;
 use crate::state::AppState;
 
 /// An authenticated caller: the tenant whose rows it sees, and what it may do.
@@ -65,10 +66,12 @@ impl FromRequest for Caller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // A body extracted beside the caller waits until this ends.
+        let gate = AuthenticationGate::close(request);
         let secret = bearer_secret(request);
         let state = request.app_data::<web::Data<AppState>>().cloned();
         let rate_limiter = request.app_data::<web::Data<TokenRateLimiter>>().cloned();
-        Box::pin(async move {
+        let authenticate = async move {
             let secret = secret?;
             let state = state
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
@@ -90,6 +93,11 @@ impl FromRequest for Caller {
                 tenant_id: token.tenant_id,
                 scopes: token.scopes,
             })
+        };
+        Box::pin(async move {
+            let caller = authenticate.await;
+            gate.open();
+            caller
         })
     }
 }

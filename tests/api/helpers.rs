@@ -1,28 +1,24 @@
 //! The real application on a random port, with a fresh database per test, on
 //! either backend.
 
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use chrono::Utc;
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
 use teams_usage_store::auth::{issue_token, Scopes};
-use teams_usage_store::config::{DatabaseUrl, Settings};
+use teams_usage_store::config::Settings;
 use teams_usage_store::domain::TenantId;
 use teams_usage_store::startup::Application;
 use teams_usage_store::storage::Store;
+
+pub use crate::common::{Backend, TestDatabase};
 
 pub const COLLECTION: &str = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts";
 pub const BETA_COLLECTION: &str = "/beta/reports/teamsDeviceUsageDistributionUserCounts";
 pub const READ_WRITE: &str = "Reports.ReadWrite.All";
 pub const READ: &str = "Reports.Read.All";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 /// Generates one `#[tokio::test]` per backend for each `async fn name(backend: Backend)`.
 #[macro_export]
@@ -39,98 +35,6 @@ macro_rules! backend_tests {
             )*
         }
     };
-}
-
-/// The server the Postgres tests use; each test gets its own database in it.
-fn postgres_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-fn postgres_required() -> bool {
-    std::env::var("TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
-}
-
-/// A database that exists for one test.
-pub struct TestDatabase {
-    pub url: DatabaseUrl,
-    /// Keeps the SQLite file's folder alive.
-    _dir: Option<tempfile::TempDir>,
-    postgres_name: Option<String>,
-}
-
-impl TestDatabase {
-    /// `None` when Postgres is not reachable and not required: the test is skipped.
-    pub async fn create(backend: Backend) -> Option<Self> {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                Some(Self {
-                    url: DatabaseUrl::parse(&url).unwrap(),
-                    _dir: Some(dir),
-                    postgres_name: None,
-                })
-            }
-            Backend::Postgres => {
-                let admin = match sqlx::PgPool::connect(&postgres_admin_url()).await {
-                    Ok(pool) => pool,
-                    Err(e) if !postgres_required() => {
-                        static WARN: Once = Once::new();
-                        WARN.call_once(|| {
-                            eprintln!(
-                                "SKIPPING the Postgres half of the tests: cannot reach {} ({e}). \
-                                 Set TEST_POSTGRES_URL to a server, or TEST_REQUIRE_POSTGRES=1 to make this an error.",
-                                postgres_admin_url()
-                            )
-                        });
-                        return None;
-                    }
-                    Err(e) => {
-                        panic!("TEST_REQUIRE_POSTGRES is set but Postgres is unreachable: {e}")
-                    }
-                };
-                let name = format!("tus_test_{}", uuid::Uuid::new_v4().simple());
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&admin)
-                    .await
-                    .expect("create test database");
-                admin.close().await;
-                let mut url = url::Url::parse(&postgres_admin_url()).unwrap();
-                url.set_path(&name);
-                Some(Self {
-                    url: DatabaseUrl::parse(url.as_str()).unwrap(),
-                    _dir: None,
-                    postgres_name: Some(name),
-                })
-            }
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        let Some(name) = self.postgres_name.take() else {
-            return;
-        };
-        // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            runtime.block_on(async {
-                let admin = sqlx::PgPool::connect(&postgres_admin_url()).await.ok()?;
-                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&admin)
-                    .await
-                    .ok()?;
-                admin.close().await;
-                Some(())
-            })
-        })
-        .join();
-    }
 }
 
 pub struct TestApp {
@@ -235,6 +139,13 @@ impl TestApp {
         issued.secret
     }
 
+    /// A request to `path` carrying the bootstrap token.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.token)
+    }
+
     pub async fn post_row_as(&self, token: &str, body: &Value) -> Response {
         self.client
             .post(self.url(COLLECTION))
@@ -243,6 +154,20 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// POSTs `body` as given, with `content_type` (none when `None`), to `path`.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        let mut request = self.request(reqwest::Method::POST, path).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        request.send().await.expect("request")
     }
 
     pub async fn post_row(&self, body: &Value) -> Response {
@@ -264,25 +189,7 @@ impl TestApp {
 
     /// Rows in the table, all tenants, read straight from SQL.
     pub async fn row_count(&self) -> i64 {
-        let sql = "SELECT COUNT(*) FROM teams_device_usage_distribution_user_counts";
-        match self.backend {
-            Backend::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(self.database.url.expose())
-                    .await
-                    .unwrap();
-                let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-                pool.close().await;
-                n
-            }
-            Backend::Postgres => {
-                let pool = sqlx::PgPool::connect(self.database.url.expose())
-                    .await
-                    .unwrap();
-                let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-                pool.close().await;
-                n
-            }
-        }
+        self.database.row_count().await
     }
 }
 

@@ -4,6 +4,14 @@
 #[allow(dead_code)]
 mod helpers;
 
+#[allow(dead_code)]
+#[path = "../common/mod.rs"]
+mod common;
+
+mod auth;
 mod batch;
 mod create;
+mod errors;
+mod lifecycle;
 mod openapi;
+mod validation;

@@ -1,0 +1,144 @@
+//! A fresh database per test, on either backend; shared by every test target.
+
+use std::sync::Once;
+
+use teams_usage_store::config::DatabaseUrl;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The server the Postgres tests use; each test gets its own database in it.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn postgres_required() -> bool {
+    std::env::var("TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// The table the rows live in, for SQL the tests run behind the service's back.
+pub const ROWS_TABLE: &str = "teams_device_usage_distribution_user_counts";
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    pub url: DatabaseUrl,
+    pub backend: Backend,
+    /// Keeps the SQLite file's folder alive.
+    _dir: Option<tempfile::TempDir>,
+    postgres_name: Option<String>,
+}
+
+impl TestDatabase {
+    /// `None` when Postgres is not reachable and not required: the test is skipped.
+    pub async fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                Some(Self {
+                    url: DatabaseUrl::parse(&url).unwrap(),
+                    backend,
+                    _dir: Some(dir),
+                    postgres_name: None,
+                })
+            }
+            Backend::Postgres => {
+                let admin = match sqlx::PgPool::connect(&postgres_admin_url()).await {
+                    Ok(pool) => pool,
+                    Err(e) if !postgres_required() => {
+                        static WARN: Once = Once::new();
+                        WARN.call_once(|| {
+                            eprintln!(
+                                "SKIPPING the Postgres half of the tests: cannot reach {} ({e}). \
+                                 Set TEST_POSTGRES_URL to a server, or TEST_REQUIRE_POSTGRES=1 to make this an error.",
+                                postgres_admin_url()
+                            )
+                        });
+                        return None;
+                    }
+                    Err(e) => {
+                        panic!("TEST_REQUIRE_POSTGRES is set but Postgres is unreachable: {e}")
+                    }
+                };
+                let name = format!("tus_test_{}", uuid::Uuid::new_v4().simple());
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&admin)
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                let mut url = url::Url::parse(&postgres_admin_url()).unwrap();
+                url.set_path(&name);
+                Some(Self {
+                    url: DatabaseUrl::parse(url.as_str()).unwrap(),
+                    backend,
+                    _dir: None,
+                    postgres_name: Some(name),
+                })
+            }
+        }
+    }
+
+    /// Runs SQL straight on the database, behind the service's back.
+    pub async fn execute(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(self.url.expose()).await.unwrap();
+                sqlx::raw_sql(sql).execute(&pool).await.expect(sql);
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(self.url.expose()).await.unwrap();
+                sqlx::raw_sql(sql).execute(&pool).await.expect(sql);
+                pool.close().await;
+            }
+        }
+    }
+
+    /// Rows in the table, all tenants, read straight from SQL.
+    pub async fn row_count(&self) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {ROWS_TABLE}");
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(self.url.expose()).await.unwrap();
+                let n = sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                n
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(self.url.expose()).await.unwrap();
+                let n = sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                n
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else {
+            return;
+        };
+        // Drop runs outside async; a short-lived runtime on its own thread does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let admin = sqlx::PgPool::connect(&postgres_admin_url()).await.ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&admin)
+                    .await
+                    .ok()?;
+                admin.close().await;
+                Some(())
+            })
+        })
+        .join();
+    }
+}
