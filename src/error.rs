@@ -135,8 +135,13 @@ impl From<StoreError> for ApiError {
 
 impl From<IngestError> for ApiError {
     fn from(error: IngestError) -> Self {
-        let retry_after_secs = match error {
+        let retry_after_secs = match &error {
             IngestError::QueueFull => 1,
+            // Only an unreachable or busy database is worth a retry; a write it
+            // refused for any other reason would be refused again.
+            IngestError::Store(cause) if !matches!(**cause, StoreError::Unavailable(_)) => {
+                return Self::Internal(error.into())
+            }
             _ => 2,
         };
         Self::Unavailable {

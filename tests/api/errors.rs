@@ -17,7 +17,9 @@ backend_tests!(
     an_unknown_or_malformed_id_is_not_found,
     every_response_carries_a_request_id,
     the_client_request_id_is_echoed,
-    a_failing_database_is_a_clean_server_error
+    a_failing_database_is_a_clean_server_error,
+    an_unreachable_database_is_unavailable,
+    an_unmigrated_database_is_not_ready
 );
 
 async fn malformed_json_is_a_bad_request(backend: Backend) {
@@ -350,7 +352,7 @@ async fn the_client_request_id_is_echoed(backend: Backend) {
 }
 
 /// The rows table made to fail behind the service's back: every write and read
-/// is a Graph 500/503 with an opaque message, and nothing is half-written.
+/// is a Graph 500 with an opaque message, and nothing is half-written.
 async fn a_failing_database_is_a_clean_server_error(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
@@ -369,17 +371,12 @@ async fn a_failing_database_is_a_clean_server_error(backend: Backend) {
         }
     };
     app.database.execute(sabotage).await;
+    // Refused by the database for good: a retry would not help, so 500, not 503.
     let response = app
         .post_row(&with(valid_row(), "reportPeriod", json!("30")))
         .await;
-    let status = response.status().as_u16();
-    assert!(matches!(status, 500 | 503), "{status}");
-    let code = if status == 500 {
-        "generalException"
-    } else {
-        "serviceNotAvailable"
-    };
-    let error = assert_graph_error(response, status, code).await;
+    assert!(!response.headers().contains_key("retry-after"));
+    let error = assert_graph_error(response, 500, "generalException").await;
     assert!(
         !error.to_string().contains("sabotaged"),
         "the cause stays in the log: {error}"
@@ -405,18 +402,7 @@ async fn a_failing_database_is_a_clean_server_error(backend: Backend) {
         app.post_row(&with(valid_row(), "reportPeriod", json!("90")))
             .await,
     ] {
-        let status = response.status().as_u16();
-        assert!(matches!(status, 500 | 503), "{status}");
-        let error = assert_graph_error(
-            response,
-            status,
-            if status == 500 {
-                "generalException"
-            } else {
-                "serviceNotAvailable"
-            },
-        )
-        .await;
+        let error = assert_graph_error(response, 500, "generalException").await;
         assert!(!error.to_string().contains("gone"), "{error}");
         assert!(!error.to_string().contains("no such table"), "{error}");
     }
@@ -424,4 +410,45 @@ async fn a_failing_database_is_a_clean_server_error(backend: Backend) {
         .execute("ALTER TABLE gone RENAME TO teams_device_usage_distribution_user_counts")
         .await;
     assert_eq!(app.row_count().await, 1);
+}
+
+/// No database to talk to: 503 with `Retry-After`, for reads, writes and readiness;
+/// liveness is about the process, so it stays 200.
+async fn an_unreachable_database_is_unavailable(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let stored: Value = app.post_row(&valid_row()).await.json().await.unwrap();
+    let row = format!("{COLLECTION}/{}", stored["id"].as_str().unwrap());
+    // The server's own connection pools, closed under it.
+    app.store.close().await;
+    for response in [
+        app.get(&row).await,
+        app.get(COLLECTION).await,
+        app.post_row(&with(valid_row(), "reportPeriod", json!("30")))
+            .await,
+        app.client.get(app.url("/ready")).send().await.unwrap(),
+    ] {
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        assert!(retry_after.is_some_and(|s| s > 0), "{response:?}");
+        assert_graph_error(response, 503, "serviceNotAvailable").await;
+    }
+    let health = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    assert_eq!(app.row_count().await, 1);
+}
+
+/// Readiness means migrated: a database missing its migrations is not ready.
+async fn an_unmigrated_database_is_not_ready(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let ready = app.client.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    app.database.execute("DELETE FROM _sqlx_migrations").await;
+    let response = app.client.get(app.url("/ready")).send().await.unwrap();
+    assert_graph_error(response, 503, "serviceNotAvailable").await;
 }
