@@ -1,6 +1,8 @@
 //! The resource `microsoft.graph.teamsDeviceUsageDistributionUserCounts`: its
-//! properties, the validated types, and the JSON it is read from and written as.
+//! properties, the validated types, the JSON it is read from and written as, and
+//! Graph's CSV form.
 
+mod csv;
 mod json;
 mod parse;
 mod period;
@@ -8,6 +10,9 @@ mod property;
 mod row;
 mod tenant;
 
+pub use self::csv::{
+    csv_cell, csv_record, property_for_header, write_csv, CsvLayout, CSV_BOM, CSV_COLUMNS,
+};
 pub use json::{property_value, row_to_json, JsonStyle};
 pub use parse::{
     parse_date_literal, parse_new_row, parse_row_patch, FieldProblem, NumberFormat, RowPatch,

@@ -4,6 +4,7 @@ pub mod batch;
 mod health;
 pub mod metrics;
 pub mod openapi;
+mod report;
 mod rows;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -23,6 +24,7 @@ pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
         config.service(
             web::scope(version)
                 .configure(rows::configure)
+                .configure(report::configure)
                 .configure(|config| batch::configure(config, batch_body_limit)),
         );
     }

@@ -1,4 +1,5 @@
-//! The collection `reports/teamsDeviceUsageDistributionUserCounts`: create and read rows.
+//! The collection `reports/teamsDeviceUsageDistributionUserCounts`: create, read,
+//! update and delete rows.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,12 +9,12 @@ use uuid::Uuid;
 
 use super::resource;
 use crate::auth::{Caller, Scope};
-use crate::domain::{parse_new_row, row_to_json, DistributionRow, JsonStyle};
+use crate::domain::{parse_new_row, parse_row_patch, row_to_json, DistributionRow, JsonStyle};
 use crate::error::ApiError;
 use crate::http::{json_response, response_style, JsonBody};
 use crate::odata::{encode_skiptoken, parse_collection_options};
 use crate::state::AppState;
-use crate::storage::InsertOutcome;
+use crate::storage::{InsertOutcome, UpdateOutcome};
 
 pub const COLLECTION: &str = "/reports/teamsDeviceUsageDistributionUserCounts";
 
@@ -24,7 +25,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::post().to(create_row))
                 .route(web::get().to(list_rows)),
         )
-        .service(resource(&format!("{COLLECTION}/{{id}}")).route(web::get().to(get_row)));
+        .service(
+            resource(&format!("{COLLECTION}/{{id}}"))
+                .route(web::get().to(get_row))
+                .route(web::patch().to(update_row))
+                .route(web::delete().to(delete_row)),
+        );
 }
 
 /// `https://host/v1.0` for the request: links use the prefix the request used.
@@ -151,6 +157,114 @@ async fn get_row(
         style,
         &entity_body(&request, &row, style),
     ))
+}
+
+/// True when `Prefer` asks for `return=representation` (among other preferences).
+fn prefers_representation(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|preference| preference.split(';').next())
+        .any(|preference| {
+            preference.split_once('=').is_some_and(|(name, value)| {
+                name.trim().eq_ignore_ascii_case("return")
+                    && value
+                        .trim()
+                        .trim_matches('"')
+                        .eq_ignore_ascii_case("representation")
+            })
+        })
+}
+
+/// `PATCH {collection}/{id}`: sets the properties the body names, each checked
+/// as on create.
+#[utoipa::path(
+    patch,
+    path = "/reports/teamsDeviceUsageDistributionUserCounts/{id}",
+    tag = "rows",
+    operation_id = "updateRow",
+    summary = "Change a row",
+    params(
+        ("id" = String, Path, description = "The row's id", format = Uuid),
+        ("Prefer" = Option<String>, Header, description = "return=representation answers 200 with the row"),
+    ),
+    request_body(content = super::openapi::RowPatch, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 200, description = "Changed, with Prefer: return=representation", body = super::openapi::RowEntity),
+        (status = 400, description = "Invalid body, one details entry per problem (badRequest)", body = super::openapi::GraphError),
+        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::openapi::GraphError),
+        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::openapi::GraphError),
+        (status = 409, description = "Another row has this date and period (conflict)", body = super::openapi::GraphError),
+        (status = 413, description = "Body over the body limit (requestEntityTooLarge)", body = super::openapi::GraphError),
+        (status = 415, description = "Body that is not application/json (unsupportedMediaType)", body = super::openapi::GraphError),
+    ),
+    security(("bearer" = ["Reports.ReadWrite.All"]))
+)]
+#[tracing::instrument(skip_all)]
+async fn update_row(
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    // Taken as a Result so that a caller without the scope hears 403 whatever the body.
+    body: Result<JsonBody, ApiError>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ReportsReadWrite)?;
+    let row_id = parse_row_id(&id)?;
+    let body = body?;
+    let now = Utc::now();
+    let patch = parse_row_patch(&body.value, body.format, now.date_naive())
+        .map_err(ApiError::invalid_body)?;
+    match state
+        .store
+        .update_row(&caller.tenant_id, row_id, &patch, now)
+        .await?
+    {
+        UpdateOutcome::Updated(row) if prefers_representation(&request) => {
+            let style = response_style(&request);
+            let mut ok = HttpResponse::Ok();
+            ok.insert_header(("Preference-Applied", "return=representation"));
+            Ok(json_response(ok, style, &entity_body(&request, &row, style)))
+        }
+        UpdateOutcome::Updated(_) => Ok(HttpResponse::NoContent().finish()),
+        UpdateOutcome::NotFound => Err(not_found(&id)),
+        UpdateOutcome::Conflict { existing_id } => Err(ApiError::Conflict(format!(
+            "The change would give this row the reportRefreshDate and reportPeriod of another row: id '{existing_id}'."
+        ))),
+    }
+}
+
+/// `DELETE {collection}/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/reports/teamsDeviceUsageDistributionUserCounts/{id}",
+    tag = "rows",
+    operation_id = "deleteRow",
+    summary = "Delete a row",
+    params(("id" = String, Path, description = "The row's id", format = Uuid)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::openapi::GraphError),
+        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::openapi::GraphError),
+    ),
+    security(("bearer" = ["Reports.ReadWrite.All"]))
+)]
+#[tracing::instrument(skip_all)]
+async fn delete_row(
+    caller: Caller,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ReportsReadWrite)?;
+    let row_id = parse_row_id(&id)?;
+    if state.store.delete_row(&caller.tenant_id, row_id).await? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(not_found(&id))
+    }
 }
 
 #[utoipa::path(

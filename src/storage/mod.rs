@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::token::StoredToken;
 use crate::config::DatabaseUrl;
-use crate::domain::{DistributionRow, NewDistributionRow, ReportPeriod, TenantId};
+use crate::domain::{DistributionRow, ReportPeriod, RowPatch, TenantId};
 use crate::odata::{Filter, RowQuery};
 
 pub use postgres::PostgresStore;
@@ -104,12 +104,15 @@ pub trait RowStore: Send + Sync {
 
     async fn count_rows(&self, tenant: &TenantId, filter: Option<&Filter>) -> StoreResult<u64>;
 
-    /// Replaces the row's content, keeping its id and creation time.
+    /// Applies `patch` to the row, keeping its id and creation time. The row is
+    /// read, patched and written in one transaction, so concurrent updates of
+    /// different properties are never lost. A patch that changes nothing
+    /// writes nothing.
     async fn update_row(
         &self,
         tenant: &TenantId,
         id: Uuid,
-        content: &NewDistributionRow,
+        patch: &RowPatch,
         now: DateTime<Utc>,
     ) -> StoreResult<UpdateOutcome>;
 

@@ -13,7 +13,7 @@ use super::sql::{self, Dialect, COLUMNS, TABLE};
 use super::{InsertOutcome, RowStore, Store, StoreError, StoreResult, TokenStore, UpdateOutcome};
 use crate::auth::token::{Scopes, StoredToken};
 use crate::domain::{
-    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount,
+    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, RowPatch, TenantId, UserCount,
 };
 use crate::odata::{Filter, Literal, RowQuery};
 
@@ -207,10 +207,26 @@ impl RowStore for PostgresStore {
         &self,
         tenant: &TenantId,
         id: Uuid,
-        content: &NewDistributionRow,
+        patch: &RowPatch,
         now: DateTime<Utc>,
     ) -> StoreResult<UpdateOutcome> {
         let mut tx = self.pool.begin().await?;
+        // FOR UPDATE: a concurrent update of this row waits for our commit and
+        // then patches what we wrote, so neither update is lost.
+        let current = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
+        ))
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(current) = current.as_ref().map(decode_row).transpose()? else {
+            return Ok(UpdateOutcome::NotFound);
+        };
+        let content = &patch.apply(&current.content());
+        if current.has_content(content) {
+            return Ok(UpdateOutcome::Updated(current));
+        }
         if let Some(other) = select_by_key(&mut tx, tenant, content).await? {
             if other.id != id {
                 return Ok(UpdateOutcome::Conflict {

@@ -16,7 +16,7 @@ use super::sql::{self, Dialect, COLUMNS, TABLE};
 use super::{InsertOutcome, RowStore, Store, StoreError, StoreResult, TokenStore, UpdateOutcome};
 use crate::auth::token::{Scopes, StoredToken};
 use crate::domain::{
-    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount,
+    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, RowPatch, TenantId, UserCount,
 };
 use crate::odata::{Filter, Literal, RowQuery};
 
@@ -264,10 +264,26 @@ impl RowStore for SqliteStore {
         &self,
         tenant: &TenantId,
         id: Uuid,
-        content: &NewDistributionRow,
+        patch: &RowPatch,
         now: DateTime<Utc>,
     ) -> StoreResult<UpdateOutcome> {
+        // The write lock is taken before the read: no other update can change
+        // the row between reading it and writing the patched content.
         let mut tx = self.begin_write().await?;
+        let current = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = ? AND id = ?"
+        ))
+        .bind(tenant.as_str())
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(current) = current.as_ref().map(decode_row).transpose()? else {
+            return Ok(UpdateOutcome::NotFound);
+        };
+        let content = &patch.apply(&current.content());
+        if current.has_content(content) {
+            return Ok(UpdateOutcome::Updated(current));
+        }
         if let Some(other) = select_by_key(&mut tx, tenant, content).await? {
             if other.id != id {
                 return Ok(UpdateOutcome::Conflict {

@@ -14,4 +14,6 @@ mod create;
 mod errors;
 mod lifecycle;
 mod openapi;
+mod report;
+mod update;
 mod validation;

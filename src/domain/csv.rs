@@ -1,0 +1,227 @@
+//! Graph's CSV form of the report: the columns, named once, and the mapping
+//! from a row to a CSV record. The report function writes it; an importer of
+//! Graph CSV exports reads the same columns by header name.
+
+use super::{DistributionRow, Property};
+
+/// Graph's CSV (and Excel) opens with a UTF-8 byte-order mark.
+pub const CSV_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Every column Graph's CSV export can carry, header name -> property, in
+/// Graph's column order. `id` has no column: exports carry no row ids.
+pub const CSV_COLUMNS: [(&str, Property); 10] = [
+    ("Report Refresh Date", Property::ReportRefreshDate),
+    ("Web", Property::Web),
+    ("Windows Phone", Property::WindowsPhone),
+    ("Android Phone", Property::AndroidPhone),
+    ("iOS", Property::Ios),
+    ("Mac", Property::Mac),
+    ("Windows", Property::Windows),
+    ("Chrome OS", Property::ChromeOs),
+    ("Linux", Property::Linux),
+    ("Report Period", Property::ReportPeriod),
+];
+
+/// Which of Graph's two CSV shapes: `/v1.0` predates the Chrome OS and Linux
+/// columns that `/beta` added in 2021.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvLayout {
+    /// 8 columns, as `/v1.0` writes them.
+    V1,
+    /// 10 columns, as `/beta` writes them.
+    Beta,
+}
+
+impl CsvLayout {
+    /// The layout with exactly `count` columns.
+    pub fn with_column_count(count: usize) -> Option<Self> {
+        [Self::V1, Self::Beta]
+            .into_iter()
+            .find(|layout| layout.columns().count() == count)
+    }
+
+    /// The layout's columns in order, header name and property.
+    pub fn columns(self) -> impl Iterator<Item = (&'static str, Property)> {
+        CSV_COLUMNS.into_iter().filter(move |(_, property)| {
+            self == Self::Beta || !matches!(property, Property::ChromeOs | Property::Linux)
+        })
+    }
+
+    pub fn header(self) -> Vec<&'static str> {
+        self.columns().map(|(name, _)| name).collect()
+    }
+}
+
+/// The property a CSV header names (exact, as Graph writes it).
+pub fn property_for_header(name: &str) -> Option<Property> {
+    CSV_COLUMNS
+        .into_iter()
+        .find(|(header, _)| *header == name)
+        .map(|(_, property)| property)
+}
+
+/// One cell as Graph writes it: dates `YYYY-MM-DD`, counts in decimal, the
+/// period as its day count, a null count as an empty cell.
+pub fn csv_cell(row: &DistributionRow, property: Property) -> String {
+    match property {
+        Property::Id => row.id.to_string(),
+        Property::ReportRefreshDate => row.report_refresh_date.to_string(),
+        Property::ReportPeriod => row.report_period.to_string(),
+        count => row
+            .counts
+            .get(count)
+            .map_or(String::new(), |c| c.get().to_string()),
+    }
+}
+
+/// A row as one record of `layout`.
+pub fn csv_record(row: &DistributionRow, layout: CsvLayout) -> Vec<String> {
+    layout
+        .columns()
+        .map(|(_, property)| csv_cell(row, property))
+        .collect()
+}
+
+/// The whole CSV document: BOM, header, one record per row, CRLF line ends
+/// (RFC 4180).
+pub fn write_csv(layout: CsvLayout, rows: &[DistributionRow]) -> Result<Vec<u8>, ::csv::Error> {
+    let mut writer = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(CSV_BOM.to_vec());
+    writer.write_record(layout.header())?;
+    for row in rows {
+        writer.write_record(csv_record(row, layout))?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| ::csv::Error::from(e.into_error()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DeviceCounts, NewDistributionRow, ReportPeriod, TenantId, UserCount};
+    use chrono::{NaiveDate, Utc};
+
+    fn row(chrome_os: Option<i64>) -> DistributionRow {
+        let n = |v| UserCount::new(v).unwrap();
+        DistributionRow::create(
+            TenantId::parse("default").unwrap(),
+            NewDistributionRow {
+                report_refresh_date: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+                report_period: ReportPeriod::D90,
+                counts: DeviceCounts {
+                    web: n(3),
+                    windows_phone: n(12),
+                    android_phone: n(0),
+                    ios: n(4),
+                    mac: n(5),
+                    windows: n(i64::MAX),
+                    chrome_os: chrome_os.map(n),
+                    linux: None,
+                },
+            },
+            Utc::now(),
+        )
+    }
+
+    #[test]
+    fn headers_are_graphs_exactly() {
+        assert_eq!(
+            CsvLayout::V1.header().join(","),
+            "Report Refresh Date,Web,Windows Phone,Android Phone,iOS,Mac,Windows,Report Period"
+        );
+        assert_eq!(
+            CsvLayout::Beta.header().join(","),
+            "Report Refresh Date,Web,Windows Phone,Android Phone,iOS,Mac,Windows,Chrome OS,Linux,Report Period"
+        );
+    }
+
+    #[test]
+    fn layouts_are_found_by_column_count() {
+        assert_eq!(CsvLayout::with_column_count(8), Some(CsvLayout::V1));
+        assert_eq!(CsvLayout::with_column_count(10), Some(CsvLayout::Beta));
+        assert_eq!(CsvLayout::with_column_count(9), None);
+    }
+
+    #[test]
+    fn headers_name_their_properties() {
+        assert_eq!(property_for_header("iOS"), Some(Property::Ios));
+        assert_eq!(property_for_header("Chrome OS"), Some(Property::ChromeOs));
+        assert_eq!(property_for_header("ios"), None);
+        assert_eq!(property_for_header("Id"), None);
+        for (name, property) in CSV_COLUMNS {
+            assert_eq!(property_for_header(name), Some(property));
+        }
+    }
+
+    #[test]
+    fn records_follow_the_layout() {
+        assert_eq!(
+            csv_record(&row(Some(1)), CsvLayout::V1),
+            [
+                "2026-11-28",
+                "3",
+                "12",
+                "0",
+                "4",
+                "5",
+                "9223372036854775807",
+                "90"
+            ]
+        );
+        assert_eq!(
+            csv_record(&row(Some(1)), CsvLayout::Beta),
+            [
+                "2026-11-28",
+                "3",
+                "12",
+                "0",
+                "4",
+                "5",
+                "9223372036854775807",
+                "1",
+                "",
+                "90"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_document_has_a_bom_a_header_and_crlf_lines() {
+        let bytes = write_csv(CsvLayout::V1, &[row(None)]).unwrap();
+        assert!(bytes.starts_with(CSV_BOM));
+        let text = std::str::from_utf8(&bytes[CSV_BOM.len()..]).unwrap();
+        assert_eq!(
+            text,
+            "Report Refresh Date,Web,Windows Phone,Android Phone,iOS,Mac,Windows,Report Period\r\n\
+             2026-11-28,3,12,0,4,5,9223372036854775807,90\r\n"
+        );
+    }
+
+    #[test]
+    fn no_rows_is_the_header_alone() {
+        let bytes = write_csv(CsvLayout::Beta, &[]).unwrap();
+        let text = std::str::from_utf8(&bytes[CSV_BOM.len()..]).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.ends_with("Linux,Report Period\r\n"));
+    }
+
+    #[test]
+    fn what_is_written_reads_back_by_header_name() {
+        let bytes = write_csv(CsvLayout::Beta, &[row(Some(7))]).unwrap();
+        let mut reader = ::csv::Reader::from_reader(&bytes[CSV_BOM.len()..]);
+        let headers = reader.headers().unwrap().clone();
+        let record = reader.records().next().unwrap().unwrap();
+        let cell = |property| {
+            let index = headers
+                .iter()
+                .position(|h| property_for_header(h) == Some(property))
+                .unwrap();
+            record[index].to_owned()
+        };
+        assert_eq!(cell(Property::ChromeOs), "7");
+        assert_eq!(cell(Property::Linux), "");
+        assert_eq!(cell(Property::ReportPeriod), "90");
+    }
+}
