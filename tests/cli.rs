@@ -512,3 +512,34 @@ fn a_port_in_use_fails_the_start_without_using_up_the_bootstrap_token() {
     let server = Server::start(command_in(dir.path(), &["serve"], &url));
     assert!(server.bootstrap_token().is_some(), "{}", server.stderr());
 }
+
+#[test]
+fn configuration_comes_from_dot_env_and_the_environment_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=mysql://from-dot-env\n",
+    )
+    .unwrap();
+    let mut command = command_in(dir.path(), &["migrate"], "unused");
+    command.env_remove("DATABASE_URL");
+    let output = finish(command);
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert!(stderr.contains("from-dot-env"), "{stderr}");
+    // A variable set in the environment is not overridden by .env.
+    let url = format!("sqlite://{}", dir.path().join("env.db").display());
+    let output = finish(command_in(dir.path(), &["migrate"], &url));
+    assert!(output.status.success(), "{}", text(&output).1);
+    assert!(dir.path().join("env.db").exists());
+}
+
+#[test]
+fn the_default_database_is_a_sqlite_file_under_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = command_in(dir.path(), &["migrate"], "unused");
+    command.env_remove("DATABASE_URL");
+    let output = finish(command);
+    assert!(output.status.success(), "{}", text(&output).1);
+    assert!(dir.path().join("data/teams-usage-store.db").exists());
+}

@@ -17,7 +17,8 @@ backend_tests!(
     ieee754_compatible_clients_read_int64_as_strings,
     a_replay_is_judged_by_content_not_spelling,
     a_conflict_on_an_optional_count_names_the_existing_id,
-    two_tenants_may_store_the_same_natural_key
+    two_tenants_may_store_the_same_natural_key,
+    concurrent_posts_of_one_key_store_it_once
 );
 
 const JSON_CONTENT_TYPE: &str =
@@ -338,4 +339,51 @@ async fn two_tenants_may_store_the_same_natural_key(backend: Backend) {
     let ours_again: Value = ours_again.json().await.unwrap();
     assert_eq!(ours_again["id"], ours["id"]);
     assert_eq!(app.row_count().await, 2);
+}
+
+/// Collectors retry in parallel: of many simultaneous POSTs of one key, one
+/// creates, the identical ones replay it and the different ones conflict.
+async fn concurrent_posts_of_one_key_store_it_once(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let bodies: Vec<Value> = (0..24)
+        .map(|i| {
+            if i % 3 == 0 {
+                with(valid_row(), "web", json!(100 + i))
+            } else {
+                valid_row()
+            }
+        })
+        .collect();
+    let responses =
+        futures_util::future::join_all(bodies.iter().map(|body| app.post_row(body))).await;
+    let mut created = Vec::new();
+    let mut statuses = Vec::new();
+    for (body, response) in bodies.iter().zip(responses) {
+        let status = response.status().as_u16();
+        let json: Value = response.json().await.unwrap();
+        statuses.push(status);
+        if status == 201 {
+            created.push((body.clone(), json["id"].clone()));
+        }
+    }
+    assert_eq!(created.len(), 1, "{statuses:?}");
+    let (winner, id) = &created[0];
+    for (body, status) in bodies.iter().zip(&statuses) {
+        let expected = if body == winner {
+            [200, 201]
+        } else {
+            [409, 409]
+        };
+        assert!(expected.contains(status), "{body} -> {status}");
+    }
+    let stored: Value = app
+        .get(&format!("{COLLECTION}/{}", id.as_str().unwrap()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["web"], winner["web"]);
+    assert_eq!(app.row_count().await, 1);
 }
