@@ -1,14 +1,15 @@
-//! The report function `getTeamsDeviceUsageDistributionUserCounts(period='D7')`,
-//! and Int64 output under `IEEE754Compatible=true` on every JSON route.
+//! The report function `getTeamsDeviceUsageDistributionUserCounts(period='D7')`.
+//! What it refuses is in `report/refusals.rs`; Int64 output under
+//! `IEEE754Compatible=true`, on every JSON route, in `report/ieee754.rs`.
+
+mod ieee754;
+mod refusals;
 
 use reqwest::Response;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::helpers::{
-    assert_graph_error, valid_row, with, Backend, TestApp, BETA_COLLECTION, COLLECTION, READ,
-    READ_WRITE,
-};
+use crate::helpers::{valid_row, with, Backend, TestApp, READ_WRITE};
 
 backend_tests!(
     csv_under_v1_is_the_latest_row_in_8_columns,
@@ -18,13 +19,7 @@ backend_tests!(
     every_period_has_its_own_latest_row,
     the_call_may_be_namespaced_and_percent_encoded,
     the_sdk_request_gets_the_csv,
-    bad_periods_and_malformed_calls_are_400,
-    other_function_names_are_404,
-    formats_it_cannot_produce_are_406,
     other_tenants_rows_stay_out_of_the_report,
-    reading_needs_a_valid_token_and_only_read_scope,
-    other_methods_on_the_function_are_405,
-    every_json_route_writes_int64_as_strings_when_asked,
 );
 
 const V1_HEADER: &str =
@@ -32,12 +27,12 @@ const V1_HEADER: &str =
 const BETA_HEADER: &str = "Report Refresh Date,Web,Windows Phone,Android Phone,iOS,Mac,Windows,Chrome OS,Linux,Report Period";
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-fn report(base: &str, period: &str) -> String {
+pub(super) fn report(base: &str, period: &str) -> String {
     format!("/{base}/reports/getTeamsDeviceUsageDistributionUserCounts(period='{period}')")
 }
 
 /// The CSV's lines after checking the BOM and the CRLF line ends.
-async fn csv_lines(response: Response) -> Vec<String> {
+pub(super) async fn csv_lines(response: Response) -> Vec<String> {
     assert_eq!(response.status().as_u16(), 200);
     let bytes = response.bytes().await.unwrap();
     assert!(bytes.starts_with(BOM), "no byte-order mark: {bytes:?}");
@@ -46,18 +41,18 @@ async fn csv_lines(response: Response) -> Vec<String> {
     text.split_terminator("\r\n").map(str::to_owned).collect()
 }
 
-fn content_type(response: &Response) -> String {
+pub(super) fn content_type(response: &Response) -> String {
     response.headers()["content-type"]
         .to_str()
         .unwrap()
         .to_owned()
 }
 
-async fn store(app: &TestApp, body: Value) {
+pub(super) async fn store(app: &TestApp, body: Value) {
     assert_eq!(app.post_row(&body).await.status().as_u16(), 201, "{body}");
 }
 
-fn row_on(date: &str, period: &str, web: i64) -> Value {
+pub(super) fn row_on(date: &str, period: &str, web: i64) -> Value {
     with(
         with(
             with(valid_row(), "reportRefreshDate", json!(date)),
@@ -239,96 +234,6 @@ async fn the_sdk_request_gets_the_csv(backend: Backend) {
     assert_eq!(body["value"][0]["web"], 3);
 }
 
-async fn bad_periods_and_malformed_calls_are_400(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
-    store(&app, row_on("2026-11-03", "7", 3)).await;
-    let call = "/v1.0/reports/getTeamsDeviceUsageDistributionUserCounts";
-    for path in [
-        format!("{call}(period='D8')"),
-        format!("{call}(period='D365')"),
-        format!("{call}(period='7')"),
-        format!("{call}(period='d7')"),
-        format!("{call}(period='')"),
-        format!("{call}(period=D7)"),
-        format!("{call}(period=\"D7\")"),
-        format!("{call}(period='D7'"),
-        format!("{call}(period='D7',period='D30')"),
-        format!("{call}(date='2026-11-01')"),
-        format!("{call}()"),
-        call.to_owned(),
-        format!("{}?$top=1", report("v1.0", "D7")),
-        format!("{}?$filter=web%20gt%201", report("v1.0", "D7")),
-        format!("{}?period=D7", report("v1.0", "D7")),
-        format!("{}?$format=text/csv&$format=text/csv", report("v1.0", "D7")),
-    ] {
-        let error = assert_graph_error(app.get(&path).await, 400, "badRequest").await;
-        assert!(
-            error["error"]["message"].as_str().unwrap().len() > 20,
-            "{path}: {error}"
-        );
-    }
-    let error = assert_graph_error(app.get(&report("v1.0", "D8")).await, 400, "badRequest").await;
-    let message = error["error"]["message"].as_str().unwrap();
-    assert!(
-        message.contains("D8") && message.contains("D180"),
-        "{message}"
-    );
-    assert_eq!(app.row_count().await, 1);
-}
-
-async fn other_function_names_are_404(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
-    for path in [
-        "/v1.0/reports/getTeamsDeviceUsageUserCounts(period='D7')",
-        "/v1.0/reports/getTeamsDeviceUsageDistributionUserCountsX(period='D7')",
-        "/v1.0/reports/getTeamsDeviceUsageDistributionUserCounts(period='D7')/more",
-        "/v1.0/reports/other.namespace.getTeamsDeviceUsageDistributionUserCounts(period='D7')",
-        "/v2.0/reports/getTeamsDeviceUsageDistributionUserCounts(period='D7')",
-    ] {
-        assert_graph_error(app.get(path).await, 404, "itemNotFound").await;
-    }
-}
-
-async fn formats_it_cannot_produce_are_406(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
-    store(&app, row_on("2026-11-03", "7", 3)).await;
-    for format in ["application/xml", "text/html", "xlsx", "json"] {
-        let path = format!("{}?$format={format}", report("v1.0", "D7"));
-        assert_graph_error(app.get(&path).await, 406, "notAcceptable").await;
-    }
-    for accept in [
-        "application/xml",
-        "image/png, text/html",
-        "text/csv;q=0, application/*;q=0",
-    ] {
-        let response = app
-            .client
-            .get(app.url(&report("v1.0", "D7")))
-            .bearer_auth(&app.token)
-            .header("Accept", accept)
-            .send()
-            .await
-            .unwrap();
-        assert_graph_error(response, 406, "notAcceptable").await;
-    }
-    // $format wins over an Accept it contradicts.
-    let response = app
-        .client
-        .get(app.url(&format!("{}?$format=text/csv", report("v1.0", "D7"))))
-        .bearer_auth(&app.token)
-        .header("Accept", "application/xml")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(csv_lines(response).await.len(), 2);
-}
-
 async fn other_tenants_rows_stay_out_of_the_report(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
@@ -346,166 +251,4 @@ async fn other_tenants_rows_stay_out_of_the_report(backend: Backend) {
     assert_eq!(lines[1], "2026-11-01,11,12,12,3,3,7,7");
     let lines = csv_lines(app.get(&report("v1.0", "D7")).await).await;
     assert_eq!(lines[1], "2026-11-03,3,12,12,3,3,7,7");
-}
-
-async fn reading_needs_a_valid_token_and_only_read_scope(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
-    store(&app, row_on("2026-11-03", "7", 3)).await;
-    let reader = app.token_for("default", READ).await;
-    assert_eq!(
-        csv_lines(app.get_as(&reader, &report("v1.0", "D7")).await)
-            .await
-            .len(),
-        2
-    );
-    let response = app
-        .client
-        .get(app.url(&report("v1.0", "D7")))
-        .send()
-        .await
-        .unwrap();
-    assert_graph_error(response, 401, "InvalidAuthenticationToken").await;
-    let response = app.get_as("not-a-token", &report("v1.0", "D7")).await;
-    assert_graph_error(response, 401, "InvalidAuthenticationToken").await;
-    // Authentication comes before the call is looked at.
-    let response = app.get_as("not-a-token", &report("v1.0", "D8")).await;
-    assert_graph_error(response, 401, "InvalidAuthenticationToken").await;
-}
-
-async fn other_methods_on_the_function_are_405(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
-    let response = app
-        .client
-        .post(app.url(&report("v1.0", "D7")))
-        .bearer_auth(&app.token)
-        .json(&valid_row())
-        .send()
-        .await
-        .unwrap();
-    assert_graph_error(response, 405, "methodNotAllowed").await;
-    let response = app
-        .client
-        .delete(app.url(&report("beta", "D7")))
-        .bearer_auth(&app.token)
-        .send()
-        .await
-        .unwrap();
-    assert_graph_error(response, 405, "methodNotAllowed").await;
-    assert_eq!(app.row_count().await, 0);
-}
-
-/// With `IEEE754Compatible=true` in Accept every Int64 is a string and the
-/// Content-Type says so; without it they are numbers and it says false.
-async fn every_json_route_writes_int64_as_strings_when_asked(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else {
-        return;
-    };
-    const IEEE754: &str = "application/json;IEEE754Compatible=true";
-    let big = i64::MAX;
-    let body = with(
-        with(valid_row(), "windows", json!(big)),
-        "chromeOS",
-        json!(5),
-    );
-
-    let created = app
-        .client
-        .post(app.url(COLLECTION))
-        .bearer_auth(&app.token)
-        .header("Accept", IEEE754)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status().as_u16(), 201);
-    let (created_type, created): (String, Value) =
-        (content_type(&created), created.json().await.unwrap());
-    let id = created["id"].as_str().unwrap().to_owned();
-    let mut answers = vec![("POST", created_type, created)];
-
-    let get = |path: String| {
-        app.client
-            .get(app.url(&path))
-            .bearer_auth(&app.token)
-            .header("Accept", IEEE754)
-            .send()
-    };
-    for (name, path) in [
-        ("GET row", format!("{COLLECTION}/{id}")),
-        ("GET beta row", format!("{BETA_COLLECTION}/{id}")),
-        ("GET collection", COLLECTION.to_owned()),
-        (
-            "report",
-            format!("{}?$format=application/json", report("v1.0", "D7")),
-        ),
-    ] {
-        let response = get(path).await.unwrap();
-        assert_eq!(response.status().as_u16(), 200, "{name}");
-        let content_type = content_type(&response);
-        let mut body: Value = response.json().await.unwrap();
-        if let Some(value) = body.get_mut("value") {
-            body = value[0].take();
-        }
-        answers.push((name, content_type, body));
-    }
-    let patched = app
-        .client
-        .patch(app.url(&format!("{COLLECTION}/{id}")))
-        .bearer_auth(&app.token)
-        .header("Accept", IEEE754)
-        .header("Prefer", "return=representation")
-        .json(&json!({"mac": 8}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(patched.status().as_u16(), 200);
-    answers.push((
-        "PATCH",
-        content_type(&patched),
-        patched.json().await.unwrap(),
-    ));
-
-    for (name, content_type, row) in answers {
-        assert_eq!(
-            content_type,
-            "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=true;charset=utf-8",
-            "{name}"
-        );
-        assert_eq!(row["windows"], big.to_string(), "{name}: {row}");
-        assert_eq!(row["web"], "3", "{name}: {row}");
-        assert_eq!(row["chromeOS"], "5", "{name}: {row}");
-        assert_eq!(row["linux"], Value::Null, "{name}: {row}");
-        // Strings stay strings: the period and the date are not Int64.
-        assert_eq!(row["reportPeriod"], "7", "{name}: {row}");
-    }
-
-    // Without the parameter the same routes write numbers.
-    let plain = app.get(&format!("{COLLECTION}/{id}")).await;
-    assert!(content_type(&plain).contains("IEEE754Compatible=false"));
-    let plain: Value = plain.json().await.unwrap();
-    assert_eq!(plain["windows"], big);
-    let report_json: Value = app
-        .get(&format!(
-            "{}?$format=application/json",
-            report("v1.0", "D7")
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(report_json["value"][0]["windows"], big);
-    // The parameter may also ride on $format.
-    let response = app
-        .get(&format!(
-            "{}?$format=application/json;IEEE754Compatible=true",
-            report("v1.0", "D7")
-        ))
-        .await;
-    assert!(content_type(&response).contains("IEEE754Compatible=true"));
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["value"][0]["windows"], big.to_string());
 }
