@@ -4,6 +4,10 @@
 
 use super::{DistributionRow, Property};
 
+mod read;
+
+pub use read::{CsvHeader, CsvProblem};
+
 /// Graph's CSV (and Excel) opens with a UTF-8 byte-order mark.
 pub const CSV_BOM: &[u8] = b"\xEF\xBB\xBF";
 

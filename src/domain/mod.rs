@@ -11,7 +11,8 @@ mod row;
 mod tenant;
 
 pub use self::csv::{
-    csv_cell, csv_record, property_for_header, write_csv, CsvLayout, CSV_BOM, CSV_COLUMNS,
+    csv_cell, csv_record, property_for_header, write_csv, CsvHeader, CsvLayout, CsvProblem,
+    CSV_BOM, CSV_COLUMNS,
 };
 pub use json::{property_value, row_to_json, JsonStyle};
 pub use parse::{

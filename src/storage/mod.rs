@@ -125,6 +125,54 @@ pub trait RowStore: Send + Sync {
         tenant: &TenantId,
         period: ReportPeriod,
     ) -> StoreResult<Option<DistributionRow>>;
+
+    /// Stores every row or none, in ONE transaction: a row whose natural key is
+    /// stored with the same content is skipped, and if any row's key is stored
+    /// with other counts the transaction is rolled back. `progress` is told how
+    /// many rows were offered so far, every `IMPORT_PROGRESS_STEP` rows.
+    async fn import_rows(
+        &self,
+        rows: &[DistributionRow],
+        progress: &(dyn Fn(usize) + Send + Sync),
+    ) -> StoreResult<ImportOutcome>;
+}
+
+/// How often `import_rows` reports progress, in rows.
+pub const IMPORT_PROGRESS_STEP: usize = 1000;
+
+/// What an all-or-nothing import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// Committed: `created` rows are new, `already_stored` were stored as given.
+    Committed {
+        created: usize,
+        already_stored: usize,
+    },
+    /// Rolled back, nothing written: the rows at these indexes conflict with
+    /// the stored rows given beside them.
+    Conflicts(Vec<(usize, DistributionRow)>),
+}
+
+impl ImportOutcome {
+    /// Tallies per-row outcomes; any conflict means the import must not commit.
+    fn from_outcomes(outcomes: impl IntoIterator<Item = InsertOutcome>) -> Self {
+        let (mut created, mut already_stored, mut conflicts) = (0, 0, Vec::new());
+        for (index, outcome) in outcomes.into_iter().enumerate() {
+            match outcome {
+                InsertOutcome::Created(_) => created += 1,
+                InsertOutcome::Replayed(_) => already_stored += 1,
+                InsertOutcome::Conflict(stored) => conflicts.push((index, stored)),
+            }
+        }
+        if conflicts.is_empty() {
+            Self::Committed {
+                created,
+                already_stored,
+            }
+        } else {
+            Self::Conflicts(conflicts)
+        }
+    }
 }
 
 /// Bearer tokens, stored only as hashes.

@@ -1,0 +1,282 @@
+//! Reading Graph's CSV: a header matched by column name, and each line
+//! checked by the rules a POST body meets, into a `NewDistributionRow`.
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use super::{CsvLayout, CSV_COLUMNS};
+use crate::domain::parse::parse_refresh_date;
+use crate::domain::{DeviceCounts, NewDistributionRow, Property, ReportPeriod, UserCount};
+
+/// Something wrong with one line of an imported CSV file: the column it is in
+/// (`None` for the line as a whole) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvProblem {
+    pub column: Option<&'static str>,
+    pub message: String,
+}
+
+impl CsvProblem {
+    fn of_line(message: String) -> Self {
+        Self {
+            column: None,
+            message,
+        }
+    }
+}
+
+/// Where a file's columns are, read from its header line by name: in any
+/// order, every column of one of Graph's layouts exactly once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvHeader {
+    /// Each column the file has: header name, property, field index.
+    columns: Vec<(&'static str, Property, usize)>,
+}
+
+impl CsvHeader {
+    /// Every problem of the header at once: unknown, repeated and missing columns.
+    pub fn parse<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self, Vec<CsvProblem>> {
+        let mut problems = Vec::new();
+        let mut columns: Vec<(&'static str, Property, usize)> = Vec::new();
+        for (index, name) in names.into_iter().enumerate() {
+            match CSV_COLUMNS.iter().find(|(header, _)| *header == name) {
+                None => problems.push(CsvProblem::of_line(format!(
+                    "unknown column {name:?}; Graph's columns are {}",
+                    CsvLayout::Beta.header().join(", ")
+                ))),
+                Some((header, _)) if columns.iter().any(|(h, _, _)| h == header) => problems.push(
+                    CsvProblem::of_line(format!("column '{header}' appears twice")),
+                ),
+                Some(&(header, property)) => columns.push((header, property, index)),
+            }
+        }
+        // Either optional column makes it the 10-column beta layout.
+        let beta = columns
+            .iter()
+            .any(|(_, p, _)| matches!(p, Property::ChromeOs | Property::Linux));
+        let layout = if beta { CsvLayout::Beta } else { CsvLayout::V1 };
+        for (header, _) in layout.columns() {
+            if !columns.iter().any(|(h, _, _)| *h == header) {
+                problems.push(CsvProblem::of_line(format!("missing column '{header}'")));
+            }
+        }
+        if problems.is_empty() {
+            Ok(Self { columns })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The number of fields every line must have.
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+
+    /// One line as a row, checked by the rules a POST body meets, with every
+    /// problem at once. `today` is the current UTC date.
+    pub fn read_row(
+        &self,
+        fields: &::csv::StringRecord,
+        today: NaiveDate,
+    ) -> Result<NewDistributionRow, Vec<CsvProblem>> {
+        let mut problems = Vec::new();
+        let p = &mut problems;
+        let date = |text: &str| parse_refresh_date(&Value::String(text.to_owned()), today);
+        let date = self.required(fields, Property::ReportRefreshDate, date, p);
+        let web = self.required(fields, Property::Web, parse_count, p);
+        let windows_phone = self.required(fields, Property::WindowsPhone, parse_count, p);
+        let android_phone = self.required(fields, Property::AndroidPhone, parse_count, p);
+        let ios = self.required(fields, Property::Ios, parse_count, p);
+        let mac = self.required(fields, Property::Mac, parse_count, p);
+        let windows = self.required(fields, Property::Windows, parse_count, p);
+        let chrome_os = self.optional(fields, Property::ChromeOs, parse_count, p);
+        let linux = self.optional(fields, Property::Linux, parse_count, p);
+        let period = self.required(fields, Property::ReportPeriod, parse_period, p);
+        // Each `None` above left a problem behind.
+        let (
+            Some(report_refresh_date),
+            Some(web),
+            Some(windows_phone),
+            Some(android_phone),
+            Some(ios),
+            Some(mac),
+            Some(windows),
+            Some(chrome_os),
+            Some(linux),
+            Some(report_period),
+        ) = (
+            date,
+            web,
+            windows_phone,
+            android_phone,
+            ios,
+            mac,
+            windows,
+            chrome_os,
+            linux,
+            period,
+        )
+        else {
+            return Err(problems);
+        };
+        Ok(NewDistributionRow {
+            report_refresh_date,
+            report_period,
+            counts: DeviceCounts {
+                web,
+                windows_phone,
+                android_phone,
+                ios,
+                mac,
+                windows,
+                chrome_os,
+                linux,
+            },
+        })
+    }
+
+    /// A cell that may be empty (or absent from the layout): `Some(None)` then;
+    /// `None` when the cell is invalid, with the problem recorded.
+    fn optional<T>(
+        &self,
+        fields: &::csv::StringRecord,
+        property: Property,
+        parse: impl Fn(&str) -> Result<T, String>,
+        problems: &mut Vec<CsvProblem>,
+    ) -> Option<Option<T>> {
+        let Some(&(column, _, index)) = self.columns.iter().find(|(_, p, _)| *p == property) else {
+            return Some(None);
+        };
+        match fields.get(index).filter(|text| !text.is_empty()).map(parse) {
+            None => Some(None),
+            Some(Ok(value)) => Some(Some(value)),
+            Some(Err(message)) => {
+                problems.push(CsvProblem {
+                    column: Some(column),
+                    message,
+                });
+                None
+            }
+        }
+    }
+
+    fn required<T>(
+        &self,
+        fields: &::csv::StringRecord,
+        property: Property,
+        parse: impl Fn(&str) -> Result<T, String>,
+        problems: &mut Vec<CsvProblem>,
+    ) -> Option<T> {
+        let value = self.optional(fields, property, parse, problems)?;
+        if value.is_none() {
+            problems.push(CsvProblem {
+                column: CSV_COLUMNS
+                    .iter()
+                    .find(|(_, p)| *p == property)
+                    .map(|(header, _)| *header),
+                message: "is empty; a value is required".into(),
+            });
+        }
+        value
+    }
+}
+
+/// A count as Graph writes it: decimal digits, a non-negative Int64.
+fn parse_count(text: &str) -> Result<UserCount, String> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let number: i64 = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse().ok())
+        .flatten()
+        .ok_or_else(|| {
+            format!("must be a whole number from 0 to 9223372036854775807, got {text:?}")
+        })?;
+    UserCount::new(number).ok_or_else(|| format!("must be 0 or more, got {number}"))
+}
+
+/// The period as Graph's CSV writes it: the day count.
+fn parse_period(text: &str) -> Result<ReportPeriod, String> {
+    ReportPeriod::from_json_str(text)
+        .ok_or_else(|| format!("must be one of 7, 30, 90, 180 (days), got {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(line: &str) -> Result<CsvHeader, Vec<String>> {
+        CsvHeader::parse(line.split(','))
+            .map_err(|problems| problems.into_iter().map(|p| p.message).collect())
+    }
+
+    fn read(header_line: &str, line: &str) -> Result<NewDistributionRow, Vec<String>> {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        let record = ::csv::StringRecord::from(line.split(',').collect::<Vec<_>>());
+        header(header_line)
+            .unwrap()
+            .read_row(&record, today)
+            .map_err(|problems| {
+                problems
+                    .into_iter()
+                    .map(|p| format!("{}: {}", p.column.unwrap_or("-"), p.message))
+                    .collect()
+            })
+    }
+
+    #[test]
+    fn headers_are_read_by_name_in_any_order() {
+        let v1 = CsvLayout::V1.header().join(",");
+        assert_eq!(header(&v1).unwrap().len(), 8);
+        let shuffled = "Report Period,Linux,Web,Chrome OS,Report Refresh Date,Windows,Mac,iOS,Android Phone,Windows Phone";
+        let row = read(shuffled, "90,,1,2,2026-10-31,3,4,5,6,7").unwrap();
+        assert_eq!(row.report_period, ReportPeriod::D90);
+        assert_eq!(row.counts.web.get(), 1);
+        assert_eq!(row.counts.windows_phone.get(), 7);
+        assert_eq!(row.counts.chrome_os.map(UserCount::get), Some(2));
+        assert_eq!(row.counts.linux, None);
+    }
+
+    #[test]
+    fn every_header_problem_is_reported() {
+        let problems =
+            header("Report Refresh Date,Web,Web,Windows Phone,ios,Mac,Windows,Linux,Report Period")
+                .unwrap_err();
+        assert_eq!(problems.len(), 5, "{problems:#?}");
+        assert_eq!(problems[0], "column 'Web' appears twice");
+        assert!(problems[1]
+            .starts_with("unknown column \"ios\"; Graph's columns are Report Refresh Date, Web,"));
+        assert_eq!(
+            &problems[2..],
+            [
+                "missing column 'Android Phone'",
+                "missing column 'iOS'",
+                "missing column 'Chrome OS'"
+            ]
+        );
+    }
+
+    #[test]
+    fn cells_meet_the_rules_of_a_post_body() {
+        let v1 = CsvLayout::V1.header().join(",");
+        let problems = read(&v1, "2026-11-31,-1,x,,+4,99999999999999999999,6,D7").unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "Report Refresh Date: 'reportRefreshDate' must be a real calendar date YYYY-MM-DD, got \"2026-11-31\"",
+                "Web: must be 0 or more, got -1",
+                "Windows Phone: must be a whole number from 0 to 9223372036854775807, got \"x\"",
+                "Android Phone: is empty; a value is required",
+                "iOS: must be a whole number from 0 to 9223372036854775807, got \"+4\"",
+                "Mac: must be a whole number from 0 to 9223372036854775807, got \"99999999999999999999\"",
+                "Report Period: must be one of 7, 30, 90, 180 (days), got \"D7\"",
+            ]
+        );
+        // Tomorrow is accepted (clocks run ahead), the day after is not.
+        assert!(read(&v1, "2026-11-30,1,2,3,4,5,6,7").is_ok());
+        let future = read(&v1, "2026-12-01,1,2,3,4,5,6,7").unwrap_err();
+        assert!(future[0].contains("is in the future"), "{future:?}");
+    }
+}

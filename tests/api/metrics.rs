@@ -1,0 +1,160 @@
+//! `GET /metrics`: Prometheus text with requests by route pattern, method and
+//! status, their latency, and what became of the rows offered by POST.
+
+use serde_json::json;
+use teams_usage_store::config::Secret;
+
+use crate::backend_tests;
+use crate::helpers::{assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION};
+use crate::rate_limit::CustomApp;
+
+backend_tests!(
+    requests_are_counted_by_route_pattern_method_and_status,
+    row_outcomes_are_counted,
+    a_metrics_token_closes_the_endpoint,
+);
+
+/// The value of one series, e.g. `name{a="b"}`, in the exposition `text`.
+fn series(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name_and_labels)?.strip_prefix(' '))
+        .map(|value| value.parse().expect("a number"))
+}
+
+async fn scrape(client: &reqwest::Client, url: String) -> String {
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    response.text().await.unwrap()
+}
+
+async fn requests_are_counted_by_route_pattern_method_and_status(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let created: serde_json::Value = app.post_row(&valid_row()).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    for _ in 0..2 {
+        assert_eq!(app.get(&format!("{COLLECTION}/{id}")).await.status(), 200);
+    }
+    let missing = app.get("/v1.0/no/such/route").await;
+    assert_eq!(missing.status(), 404);
+    let text = scrape(&app.client, app.url("/metrics")).await;
+
+    let requests = "teams_usage_store_http_requests_total";
+    let by_id = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts/{id}";
+    assert_eq!(
+        series(
+            &text,
+            &format!(r#"{requests}{{method="GET",route="{by_id}",status="200"}}"#)
+        ),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            &text,
+            &format!(r#"{requests}{{method="POST",route="{COLLECTION}",status="201"}}"#)
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(
+            &text,
+            &format!(r#"{requests}{{method="GET",route="unmatched",status="404"}}"#)
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    // Patterns, never raw paths: no id and no scanned path becomes a label.
+    assert!(!text.contains(id), "{text}");
+    assert!(!text.contains("/no/such/route"), "{text}");
+
+    let latency = "teams_usage_store_http_request_duration_seconds";
+    assert_eq!(
+        series(
+            &text,
+            &format!(r#"{latency}_count{{method="GET",route="{by_id}",status="200"}}"#)
+        ),
+        Some(2.0),
+        "{text}"
+    );
+    let sum = series(
+        &text,
+        &format!(r#"{latency}_sum{{method="GET",route="{by_id}",status="200"}}"#),
+    )
+    .unwrap();
+    assert!(sum > 0.0 && sum < 10.0, "{sum}");
+}
+
+async fn row_outcomes_are_counted(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let rows = "teams_usage_store_rows_total";
+    let before = scrape(&app.client, app.url("/metrics")).await;
+    for outcome in ["created", "replayed", "conflict"] {
+        let series_name = format!(r#"{rows}{{outcome="{outcome}"}}"#);
+        assert_eq!(series(&before, &series_name), Some(0.0), "{before}");
+    }
+
+    assert_eq!(app.post_row(&valid_row()).await.status(), 201);
+    let other_day = with(valid_row(), "reportRefreshDate", json!("2026-11-02"));
+    assert_eq!(app.post_row(&other_day).await.status(), 201);
+    assert_eq!(app.post_row(&valid_row()).await.status(), 200);
+    let conflicting = with(valid_row(), "web", json!(99));
+    assert_eq!(app.post_row(&conflicting).await.status(), 409);
+    // A refused body offers no row.
+    let invalid = with(valid_row(), "web", json!(-1));
+    assert_eq!(app.post_row(&invalid).await.status(), 400);
+
+    let text = scrape(&app.client, app.url("/metrics")).await;
+    let count = |outcome: &str| series(&text, &format!(r#"{rows}{{outcome="{outcome}"}}"#));
+    assert_eq!(count("created"), Some(2.0), "{text}");
+    assert_eq!(count("replayed"), Some(1.0), "{text}");
+    assert_eq!(count("conflict"), Some(1.0), "{text}");
+    assert_eq!(app.row_count().await, 2);
+}
+
+async fn a_metrics_token_closes_the_endpoint(backend: Backend) {
+    let Some(app) = CustomApp::spawn(backend, |settings| {
+        settings.metrics_token = Some(Secret::new("scrape-secret"))
+    })
+    .await
+    else {
+        return;
+    };
+    let metrics = app.url("/metrics");
+    let anonymous = app.client.get(&metrics).send().await.unwrap();
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
+    assert_graph_error(anonymous, 401, "InvalidAuthenticationToken").await;
+    for wrong in ["wrong", app.token.as_str()] {
+        let response = app
+            .client
+            .get(&metrics)
+            .bearer_auth(wrong)
+            .send()
+            .await
+            .unwrap();
+        assert_graph_error(response, 401, "InvalidAuthenticationToken").await;
+    }
+    let allowed = app
+        .client
+        .get(&metrics)
+        .bearer_auth("scrape-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status().as_u16(), 200);
+    let text = allowed.text().await.unwrap();
+    // The refused scrapes were counted like any request.
+    assert!(
+        text.contains(r#"route="/metrics",status="401"} 3"#),
+        "{text}"
+    );
+}
