@@ -1,9 +1,15 @@
 //! OData query options: parsing them into a typed `RowQuery`. Pure, no I/O.
 
+mod filter;
 mod options;
 mod paging;
+mod properties;
 mod query;
 
-pub use options::{parse_collection_options, CollectionRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+pub use filter::{parse_filter, FilterError, MAX_FILTER_COMPARISONS, MAX_FILTER_DEPTH};
+pub use options::{
+    parse_collection_options, parse_count_options, CollectionRequest, QueryError,
+    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+};
 pub use paging::{decode_skiptoken, encode_skiptoken};
 pub use query::{CompareOp, Cursor, Filter, Literal, OrderKey, RowQuery};

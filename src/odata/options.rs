@@ -1,7 +1,18 @@
 //! The query string of a collection request -> a typed `CollectionRequest`.
+//!
+//! Option names are case-insensitive (`$FILTER` is `$filter`), as OData 4.01 and
+//! Graph allow; the `$` is required, so a parameter without it is never mistaken
+//! for an option. Every option must be known, supported here and well-formed:
+//! nothing is ignored silently.
 
+use std::fmt;
+
+use super::filter::parse_filter;
 use super::paging::decode_skiptoken;
-use super::RowQuery;
+use super::properties::{parse_orderby, parse_select};
+use super::{Filter, RowQuery};
+use crate::domain::{FieldProblem, Property};
+use crate::error::ApiError;
 
 /// Page size when the client names none, and the most it may ask for.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -11,34 +22,189 @@ pub const MAX_PAGE_SIZE: u32 = 1000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CollectionRequest {
     pub query: RowQuery,
+    /// `$count=true`: the response carries `@odata.count`, the rows matching the filter.
+    pub count: bool,
+    /// `$select`: the properties to write, in the client's order; `None` writes all.
+    pub select: Option<Vec<Property>>,
 }
 
-/// Parses the raw query string. Every option must be known and well-formed;
-/// nothing is ignored silently.
-pub fn parse_collection_options(query_string: &str) -> Result<CollectionRequest, String> {
-    let mut query = RowQuery::first(DEFAULT_PAGE_SIZE);
-    let mut seen: Vec<String> = Vec::new();
-    let mut skiptoken = None;
-    for (name, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
-        if seen.contains(&name.to_string()) {
-            return Err(format!("the query option {name} is given twice"));
+/// A query option the client got wrong, named as OData names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    /// The option, e.g. `$filter`, or the parameter as the client wrote it.
+    pub option: String,
+    pub message: String,
+}
+
+impl QueryError {
+    fn new(option: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            option: option.into(),
+            message: message.into(),
         }
-        seen.push(name.to_string());
-        match name.as_ref() {
-            "$top" => query.limit = parse_top(&value)?,
-            "$skiptoken" => skiptoken = Some(value.into_owned()),
-            other if other.starts_with('$') => {
-                return Err(format!(
-                    "the query option {other} is not supported on this collection"
-                ))
+    }
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+/// The system query options this service understands somewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QueryOption {
+    Filter,
+    OrderBy,
+    Top,
+    Skip,
+    Count,
+    Select,
+    SkipToken,
+}
+
+impl QueryOption {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Filter => "$filter",
+            Self::OrderBy => "$orderby",
+            Self::Top => "$top",
+            Self::Skip => "$skip",
+            Self::Count => "$count",
+            Self::Select => "$select",
+            Self::SkipToken => "$skiptoken",
+        }
+    }
+}
+
+const COLLECTION_OPTIONS: [QueryOption; 7] = [
+    QueryOption::Filter,
+    QueryOption::OrderBy,
+    QueryOption::Top,
+    QueryOption::Skip,
+    QueryOption::Count,
+    QueryOption::Select,
+    QueryOption::SkipToken,
+];
+
+/// OData system query options this service does not offer: named as unsupported,
+/// not as unknown.
+const UNSUPPORTED_OPTIONS: [&str; 10] = [
+    "$expand",
+    "$search",
+    "$apply",
+    "$compute",
+    "$levels",
+    "$format",
+    "$deltatoken",
+    "$index",
+    "$schemaversion",
+    "$id",
+];
+
+/// Reads the query string: each option at most once, each allowed on `route`.
+fn read_options(
+    query_string: &str,
+    allowed: &[QueryOption],
+    route: &str,
+) -> Result<Vec<(QueryOption, String)>, QueryError> {
+    let supported: Vec<&str> = allowed.iter().map(|o| o.name()).collect();
+    let supported = supported.join(", ");
+    let mut options: Vec<(QueryOption, String)> = Vec::new();
+    for (name, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
+        let lower = name.to_ascii_lowercase();
+        if !lower.starts_with('$') {
+            return Err(QueryError::new(
+                name.as_ref(),
+                format!(
+                    "Unknown query parameter '{name}'; query options begin with $, e.g. $filter"
+                ),
+            ));
+        }
+        let known = COLLECTION_OPTIONS.into_iter().find(|o| o.name() == lower);
+        let Some(option) = known.filter(|o| allowed.contains(o)) else {
+            let what = if known.is_some() || UNSUPPORTED_OPTIONS.contains(&lower.as_str()) {
+                format!("The query option '{name}' is not supported on {route}")
+            } else {
+                format!("'{name}' is not an OData query option")
+            };
+            return Err(QueryError::new(
+                name.as_ref(),
+                format!("{what}; supported options: {supported}"),
+            ));
+        };
+        if options.iter().any(|(o, _)| *o == option) {
+            return Err(QueryError::new(
+                option.name(),
+                format!("The query option {} is given twice", option.name()),
+            ));
+        }
+        options.push((option, value.into_owned()));
+    }
+    Ok(options)
+}
+
+/// Parses a collection request's query string.
+///
+/// `$skip` counts from the start of the filtered, ordered rows; a `$skiptoken`
+/// already says where a page starts, so the two together are refused (the
+/// `@odata.nextLink` of a `$skip` page carries the token and drops `$skip`).
+pub fn parse_collection_options(query_string: &str) -> Result<CollectionRequest, QueryError> {
+    let options = read_options(query_string, &COLLECTION_OPTIONS, "this collection")?;
+    let mut request = CollectionRequest {
+        query: RowQuery::first(DEFAULT_PAGE_SIZE),
+        count: false,
+        select: None,
+    };
+    let mut skiptoken = None;
+    for (option, value) in options {
+        let invalid = |message: String| QueryError::new(option.name(), message);
+        match option {
+            QueryOption::Filter => request.query.filter = Some(filter(&value)?),
+            QueryOption::OrderBy => {
+                request.query.order_by =
+                    parse_orderby(&value).map_err(|e| invalid(format!("Invalid $orderby: {e}")))?;
             }
-            other => return Err(format!("unknown query parameter '{other}'")),
+            QueryOption::Top => request.query.limit = parse_top(&value).map_err(invalid)?,
+            QueryOption::Skip => request.query.skip = parse_skip(&value).map_err(invalid)?,
+            QueryOption::Count => request.count = parse_count(&value).map_err(invalid)?,
+            QueryOption::Select => {
+                request.select =
+                    parse_select(&value).map_err(|e| invalid(format!("Invalid $select: {e}")))?;
+            }
+            QueryOption::SkipToken => skiptoken = Some(value),
         }
     }
     if let Some(token) = skiptoken {
-        query.after = Some(decode_skiptoken(&token, &query.order_by)?);
+        if request.query.skip > 0 {
+            return Err(QueryError::new(
+                "$skip",
+                "$skip cannot be combined with $skiptoken: the token already says where the page starts; follow @odata.nextLink as given",
+            ));
+        }
+        let query = &mut request.query;
+        query.after = Some(
+            decode_skiptoken(&token, query.filter.as_ref(), &query.order_by)
+                .map_err(|e| QueryError::new("$skiptoken", e))?,
+        );
     }
-    Ok(CollectionRequest { query })
+    Ok(request)
+}
+
+/// Parses the query string of `{collection}/$count`: only `$filter` applies.
+pub fn parse_count_options(query_string: &str) -> Result<Option<Filter>, QueryError> {
+    let options = read_options(query_string, &[QueryOption::Filter], "/$count")?;
+    options
+        .into_iter()
+        .next()
+        .map(|(_, value)| filter(&value))
+        .transpose()
+}
+
+fn filter(value: &str) -> Result<Filter, QueryError> {
+    parse_filter(value).map_err(|e| QueryError::new("$filter", format!("Invalid $filter: {e}")))
 }
 
 fn parse_top(value: &str) -> Result<u32, String> {
@@ -51,30 +217,40 @@ fn parse_top(value: &str) -> Result<u32, String> {
         })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn parse_skip(value: &str) -> Result<u64, String> {
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|n| i64::try_from(*n).is_ok())
+        .ok_or_else(|| {
+            format!(
+                "$skip must be a whole number from 0 to {}, got '{value}'",
+                i64::MAX
+            )
+        })
+}
 
-    #[test]
-    fn defaults_to_a_page_of_100() {
-        assert_eq!(parse_collection_options("").unwrap().query.limit, 100);
-    }
-
-    #[test]
-    fn top_is_bounded() {
-        assert_eq!(
-            parse_collection_options("$top=1000").unwrap().query.limit,
-            1000
-        );
-        for bad in ["$top=0", "$top=1001", "$top=-1", "$top=x", "$top="] {
-            assert!(parse_collection_options(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn unknown_and_repeated_options_are_errors() {
-        assert!(parse_collection_options("$expand=x").is_err());
-        assert!(parse_collection_options("foo=1").is_err());
-        assert!(parse_collection_options("$top=1&$top=2").is_err());
+fn parse_count(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("$count must be true or false, got '{value}'")),
     }
 }
+
+/// A bad option is a 400 whose one detail names the option.
+impl From<QueryError> for ApiError {
+    fn from(error: QueryError) -> Self {
+        Self::BadRequest {
+            details: vec![FieldProblem {
+                code: "invalidQueryOption",
+                target: error.option,
+                message: error.message.clone(),
+            }],
+            message: error.message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,14 +1,36 @@
 //! `$skiptoken`: an opaque keyset cursor, so pages stay correct while rows are inserted.
+//!
+//! A token is bound to the `$filter` and `$orderby` it was issued for: its sort
+//! values only mean something in that ordering, and a cursor carried over to
+//! another filter would silently skip rows. Using it with other ones is an error.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
-use super::{Cursor, Literal, OrderKey};
+use super::{Cursor, Filter, Literal, OrderKey};
 use crate::domain::{parse_date_literal, DistributionRow, Property, ReportPeriod};
 
-/// The token that continues after `last` under `order_by`.
-pub fn encode_skiptoken(order_by: &[OrderKey], last: &DistributionRow) -> String {
+/// A short digest of the query's canonical filter and ordering: equal for the
+/// same query however it was spelled (spacing, keyword case, option-name case).
+fn query_fingerprint(filter: Option<&Filter>, order_by: &[OrderKey]) -> String {
+    let order: Vec<String> = order_by.iter().map(ToString::to_string).collect();
+    let canonical = format!(
+        "{}|{}",
+        filter.map_or(String::new(), ToString::to_string),
+        order.join(",")
+    );
+    let digest = Sha256::digest(canonical.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..9])
+}
+
+/// The token that continues after `last` under `filter` and `order_by`.
+pub fn encode_skiptoken(
+    filter: Option<&Filter>,
+    order_by: &[OrderKey],
+    last: &DistributionRow,
+) -> String {
     let keys: Vec<Value> = order_by
         .iter()
         .map(|key| match key.property {
@@ -18,15 +40,30 @@ pub fn encode_skiptoken(order_by: &[OrderKey], last: &DistributionRow) -> String
             count => json!(last.counts.get(count).map(|c| c.get())),
         })
         .collect();
-    let payload = json!({"k": keys, "id": last.id.to_string()});
+    let payload = json!({
+        "k": keys,
+        "id": last.id.to_string(),
+        "q": query_fingerprint(filter, order_by),
+    });
     URL_SAFE_NO_PAD.encode(payload.to_string())
 }
 
-/// Reads a token made by `encode_skiptoken` for the same `order_by`.
-pub fn decode_skiptoken(token: &str, order_by: &[OrderKey]) -> Result<Cursor, String> {
-    let invalid = || "$skiptoken is not a token this service issued for this query".to_owned();
+/// Reads a token made by `encode_skiptoken` for the same filter and ordering.
+pub fn decode_skiptoken(
+    token: &str,
+    filter: Option<&Filter>,
+    order_by: &[OrderKey],
+) -> Result<Cursor, String> {
+    let invalid = || {
+        "$skiptoken is not a token this service issued; follow @odata.nextLink as given".to_owned()
+    };
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let payload: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if payload["q"].as_str().ok_or_else(invalid)? != query_fingerprint(filter, order_by) {
+        return Err("$skiptoken was issued for another $filter or $orderby; \
+             keep the options of the link it came in, or start again from the first page"
+            .to_owned());
+    }
     let last_id = payload["id"]
         .as_str()
         .and_then(|s| uuid::Uuid::parse_str(s).ok())
@@ -66,6 +103,7 @@ fn decode_key(property: Property, value: &Value) -> Option<Literal> {
 mod tests {
     use super::*;
     use crate::domain::{DeviceCounts, NewDistributionRow, TenantId, UserCount};
+    use crate::odata::parse_filter;
     use chrono::{NaiveDate, Utc};
 
     fn row() -> DistributionRow {
@@ -106,7 +144,7 @@ mod tests {
         })
         .collect();
         let r = row();
-        let cursor = decode_skiptoken(&encode_skiptoken(&order, &r), &order).unwrap();
+        let cursor = decode_skiptoken(&encode_skiptoken(None, &order, &r), None, &order).unwrap();
         assert_eq!(cursor.last_id, r.id);
         assert_eq!(
             cursor.keys,
@@ -123,14 +161,45 @@ mod tests {
     #[test]
     fn refuses_foreign_or_mismatched_tokens() {
         let r = row();
-        assert!(decode_skiptoken("not-base64!", &[]).is_err());
-        assert!(decode_skiptoken(&URL_SAFE_NO_PAD.encode("{}"), &[]).is_err());
+        assert!(decode_skiptoken("not-base64!", None, &[]).is_err());
+        assert!(decode_skiptoken(&URL_SAFE_NO_PAD.encode("{}"), None, &[]).is_err());
+        assert!(decode_skiptoken(&URL_SAFE_NO_PAD.encode("[1]"), None, &[]).is_err());
         let by_web = [OrderKey {
             property: Property::Web,
             descending: true,
         }];
-        let token = encode_skiptoken(&by_web, &r);
-        assert!(decode_skiptoken(&token, &[]).is_err());
-        assert!(decode_skiptoken(&encode_skiptoken(&[], &r), &[]).is_ok());
+        let token = encode_skiptoken(None, &by_web, &r);
+        assert!(decode_skiptoken(&token, None, &by_web).is_ok());
+        assert!(decode_skiptoken(&token, None, &[]).is_err());
+        let by_web_ascending = [OrderKey {
+            property: Property::Web,
+            descending: false,
+        }];
+        assert!(decode_skiptoken(&token, None, &by_web_ascending).is_err());
+        assert!(decode_skiptoken(&encode_skiptoken(None, &[], &r), None, &[]).is_ok());
+    }
+
+    #[test]
+    fn tokens_are_bound_to_the_filter_not_its_spelling() {
+        let r = row();
+        let filter = parse_filter("web gt 1 and reportPeriod eq '7'").unwrap();
+        let respelled = parse_filter("(web GT 1)  AND  reportPeriod eq '7'").unwrap();
+        let other = parse_filter("web gt 2 and reportPeriod eq '7'").unwrap();
+        let token = encode_skiptoken(Some(&filter), &[], &r);
+        assert!(decode_skiptoken(&token, Some(&respelled), &[]).is_ok());
+        let error = decode_skiptoken(&token, Some(&other), &[]).unwrap_err();
+        assert!(error.contains("another $filter"), "{error}");
+        assert!(decode_skiptoken(&token, None, &[]).is_err());
+    }
+
+    #[test]
+    fn a_tampered_token_is_refused() {
+        let r = row();
+        let token = encode_skiptoken(None, &[], &r);
+        let mut payload: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&token).unwrap()).unwrap();
+        payload["id"] = json!("not-a-uuid");
+        let tampered = URL_SAFE_NO_PAD.encode(payload.to_string());
+        assert!(decode_skiptoken(&tampered, None, &[]).is_err());
     }
 }

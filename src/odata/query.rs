@@ -1,6 +1,8 @@
 //! The typed description of a collection read that storage turns into bound SQL.
 //! Nothing here is SQL; values are domain values, never query text.
 
+use std::fmt;
+
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -31,6 +33,18 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// The OData keyword: `eq`, `ne`, ...
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Self::Eq => "eq",
+            Self::Ne => "ne",
+            Self::Gt => "gt",
+            Self::Ge => "ge",
+            Self::Lt => "lt",
+            Self::Le => "le",
+        }
+    }
+
     /// The operator that gives the same answer with its operands swapped.
     pub fn flipped(self) -> Self {
         match self {
@@ -53,11 +67,48 @@ pub enum Literal {
     Id(Uuid),
 }
 
+/// The canonical OData text of a filter, fully parenthesised: two filters that
+/// mean the same parse tree print the same, whatever spacing or case the client used.
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::And(l, r) => write!(f, "({l} and {r})"),
+            Self::Or(l, r) => write!(f, "({l} or {r})"),
+            Self::Not(inner) => write!(f, "(not {inner})"),
+            Self::Compare {
+                property,
+                op,
+                value,
+            } => write!(f, "{} {} {value}", property.json_name(), op.keyword()),
+        }
+    }
+}
+
+/// OData literal syntax.
+impl fmt::Display for Literal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Null => f.write_str("null"),
+            Self::Int(n) => write!(f, "{n}"),
+            Self::Date(d) => write!(f, "{d}"),
+            Self::Period(p) => write!(f, "'{p}'"),
+            Self::Id(id) => write!(f, "{id}"),
+        }
+    }
+}
+
 /// One `$orderby` key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderKey {
     pub property: Property,
     pub descending: bool,
+}
+
+impl fmt::Display for OrderKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let direction = if self.descending { "desc" } else { "asc" };
+        write!(f, "{} {direction}", self.property.json_name())
+    }
 }
 
 /// Where the previous page ended: the sort values of its last row, in `order_by`

@@ -38,6 +38,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     paths(
         rows::create_row,
         rows::list_rows,
+        rows::count_rows,
         rows::get_row,
         rows::update_row,
         rows::delete_row,

@@ -12,7 +12,7 @@ use crate::auth::{Caller, Scope};
 use crate::domain::{parse_new_row, parse_row_patch, row_to_json, DistributionRow, JsonStyle};
 use crate::error::ApiError;
 use crate::http::{json_response, response_style, JsonBody};
-use crate::odata::{encode_skiptoken, parse_collection_options};
+use crate::odata::{encode_skiptoken, parse_collection_options, parse_count_options, RowQuery};
 use crate::state::AppState;
 use crate::storage::{InsertOutcome, UpdateOutcome};
 
@@ -25,6 +25,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::post().to(create_row))
                 .route(web::get().to(list_rows)),
         )
+        // Before `{id}`, which would otherwise take `$count` as an id.
+        .service(resource(&format!("{COLLECTION}/$count")).route(web::get().to(count_rows)))
         .service(
             resource(&format!("{COLLECTION}/{{id}}"))
                 .route(web::get().to(get_row))
@@ -288,37 +290,57 @@ async fn list_rows(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsRead)?;
-    let options =
-        parse_collection_options(request.query_string()).map_err(ApiError::bad_request)?;
-    let query = options.query;
-    let rows = state.store.list_rows(&caller.tenant_id, &query).await?;
+    let options = parse_collection_options(request.query_string())?;
+    let query = &options.query;
+    // One row past the page tells whether another page follows, so the last
+    // page carries no link to an empty one.
+    let probe = RowQuery {
+        limit: query.limit + 1,
+        ..query.clone()
+    };
+    let mut rows = state.store.list_rows(&caller.tenant_id, &probe).await?;
+    let more = rows.len() > query.limit as usize;
+    rows.truncate(query.limit as usize);
     let style = response_style(&request);
+    let selected = options.select.as_deref();
     let mut body = serde_json::Map::new();
+    let projection = selected.map_or(String::new(), |properties| {
+        let names: Vec<&str> = properties.iter().map(|p| p.json_name()).collect();
+        format!("({})", names.join(","))
+    });
     body.insert(
         "@odata.context".into(),
         json!(format!(
-            "{}/$metadata#reports/teamsDeviceUsageDistributionUserCounts",
+            "{}/$metadata#reports/teamsDeviceUsageDistributionUserCounts{projection}",
             service_root(&request)
         )),
     );
+    if options.count {
+        // The rows matching the filter, not the page; an Int64 like any other.
+        let total = state
+            .store
+            .count_rows(&caller.tenant_id, query.filter.as_ref())
+            .await?;
+        body.insert(
+            "@odata.count".into(),
+            if style.ieee754_compatible {
+                json!(total.to_string())
+            } else {
+                json!(total)
+            },
+        );
+    }
     body.insert(
         "value".into(),
         Value::Array(
             rows.iter()
-                .map(|r| Value::Object(row_to_json(r, style, None)))
+                .map(|r| Value::Object(row_to_json(r, style, selected)))
                 .collect(),
         ),
     );
-    if rows.len() == query.limit as usize {
-        if let Some(last) = rows.last() {
-            body.insert(
-                "@odata.nextLink".into(),
-                json!(next_link(
-                    &request,
-                    &encode_skiptoken(&query.order_by, last)
-                )),
-            );
-        }
+    if let Some(last) = rows.last().filter(|_| more) {
+        let token = encode_skiptoken(query.filter.as_ref(), &query.order_by, last);
+        body.insert("@odata.nextLink".into(), json!(next_link(&request, &token)));
     }
     Ok(json_response(
         HttpResponse::Ok(),
@@ -327,21 +349,62 @@ async fn list_rows(
     ))
 }
 
-/// The request's own URL with every option kept and `$skiptoken` replaced.
+#[utoipa::path(
+    get,
+    path = "/reports/teamsDeviceUsageDistributionUserCounts/$count",
+    tag = "rows",
+    operation_id = "countRows",
+    summary = "Count the rows, as text/plain",
+    params(
+        ("$filter" = Option<String>, Query, description = "The same filter as on the collection; the only option this route takes"),
+    ),
+    responses(
+        (status = 200, description = "The number of rows matching $filter", body = String, content_type = "text/plain"),
+        (status = 400, description = "An unsupported or malformed query option (badRequest)", body = super::openapi::GraphError),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::openapi::GraphError),
+    ),
+    security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
+)]
+#[tracing::instrument(skip_all)]
+async fn count_rows(
+    request: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ReportsRead)?;
+    let filter = parse_count_options(request.query_string())?;
+    let total = state
+        .store
+        .count_rows(&caller.tenant_id, filter.as_ref())
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(mime::TEXT_PLAIN_UTF_8)
+        .body(total.to_string()))
+}
+
+/// The request's own URL with every option kept as the client spelled it, except
+/// `$skip` (the token already starts after the skipped rows) and the old `$skiptoken`.
 fn next_link(request: &HttpRequest, skiptoken: &str) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
-        if name != "$skiptoken" {
-            query.append_pair(&name, &value);
-        }
-    }
-    query.append_pair("$skiptoken", skiptoken);
+    // Percent-encoded, with spaces as %20 rather than the form encoding's `+`.
+    let encode = |text: &str| -> String {
+        url::form_urlencoded::byte_serialize(text.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    };
+    let mut pairs: Vec<String> = url::form_urlencoded::parse(request.query_string().as_bytes())
+        .filter(|(name, _)| {
+            !name.eq_ignore_ascii_case("$skiptoken") && !name.eq_ignore_ascii_case("$skip")
+        })
+        // Names were checked to be `$` and letters: they need no encoding.
+        .map(|(name, value)| format!("{name}={}", encode(&value)))
+        .collect();
+    pairs.push(format!("$skiptoken={}", encode(skiptoken)));
     let info = request.connection_info();
     format!(
         "{}://{}{}?{}",
         info.scheme(),
         info.host(),
         request.path(),
-        query.finish()
+        pairs.join("&")
     )
 }

@@ -186,3 +186,103 @@ fn push_compare<'a, D: Dialect>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::odata::parse_filter;
+    use sqlx::Sqlite;
+
+    /// Binds as the SQLite store does; only the SQL text matters here.
+    struct TextDialect;
+
+    impl Dialect for TextDialect {
+        type DB = Sqlite;
+
+        fn bind_literal<'a>(b: &mut QueryBuilder<'a, Sqlite>, literal: &Literal) {
+            match literal {
+                Literal::Null => b.push("NULL"),
+                Literal::Int(n) => b.push_bind(*n),
+                Literal::Date(d) => b.push_bind(d.to_string()),
+                Literal::Period(p) => b.push_bind(i64::from(p.days())),
+                Literal::Id(id) => b.push_bind(id.to_string()),
+            };
+        }
+
+        fn bind_text<'a>(b: &mut QueryBuilder<'a, Sqlite>, text: String) {
+            b.push_bind(text);
+        }
+    }
+
+    fn where_clause(filter: &str) -> String {
+        let filter = parse_filter(filter).unwrap();
+        let tenant = TenantId::parse("default").unwrap();
+        let sql = count::<TextDialect>(&tenant, Some(&filter)).into_sql();
+        sql.split_once(" AND ").unwrap().1.to_owned()
+    }
+
+    #[test]
+    fn values_are_bound_never_written() {
+        let sql = where_clause(
+            "web gt 123456 and reportRefreshDate ge 2026-01-31 and reportPeriod eq '180' \
+             and id ne 0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+        );
+        for value in ["123456", "2026", "180", "0190a1b2"] {
+            assert!(!sql.contains(value), "{value} in {sql}");
+        }
+        assert_eq!(sql.matches('?').count(), 4, "{sql}");
+    }
+
+    #[test]
+    fn nullable_counts_use_two_valued_logic() {
+        assert_eq!(
+            where_clause("chromeOS gt 5"),
+            "(chrome_os IS NOT NULL AND chrome_os > ?)"
+        );
+        assert_eq!(
+            where_clause("not (linux ne 5)"),
+            "(NOT (linux IS NULL OR linux <> ?))"
+        );
+        assert_eq!(where_clause("linux eq null"), "(linux IS NULL)");
+        assert_eq!(where_clause("web ne null"), "(web IS NOT NULL)");
+        assert_eq!(where_clause("linux lt null"), "(1 = 0)");
+        assert_eq!(
+            where_clause("web eq 1 or mac eq 2 and ios eq 3"),
+            "((web = ?) OR ((mac = ?) AND (ios = ?)))"
+        );
+    }
+
+    #[test]
+    fn the_cursor_continues_in_each_keys_direction() {
+        let tenant = TenantId::parse("default").unwrap();
+        let query = RowQuery {
+            order_by: vec![
+                OrderKey {
+                    property: Property::Web,
+                    descending: true,
+                },
+                OrderKey {
+                    property: Property::Linux,
+                    descending: false,
+                },
+            ],
+            after: Some(Cursor {
+                keys: vec![Literal::Int(3), Literal::Null],
+                last_id: uuid::Uuid::nil(),
+            }),
+            ..RowQuery::first(10)
+        };
+        let sql = select_page::<TextDialect>(&tenant, &query).into_sql();
+        assert!(
+            sql.contains(
+                "(web < ? OR (web = ? AND (COALESCE(linux, -1) > ? OR \
+                 (COALESCE(linux, -1) = ? AND (id > ?)))))"
+            ),
+            "{sql}"
+        );
+        assert!(
+            sql.ends_with("ORDER BY web DESC, COALESCE(linux, -1) ASC, id ASC LIMIT ? OFFSET ?"),
+            "{sql}"
+        );
+    }
+}
