@@ -2,6 +2,9 @@
 
 use std::fmt;
 use std::num::NonZeroU32;
+use std::time::Duration;
+
+use crate::ingest::IngestLimits;
 
 /// Where the rows live; the scheme picks the backend.
 #[derive(Clone, PartialEq, Eq)]
@@ -78,6 +81,12 @@ pub struct Settings {
     pub rate_limit: Option<RateLimit>,
     /// When set, `GET /metrics` requires `Authorization: Bearer <this>`.
     pub metrics_token: Option<Secret>,
+    /// Bounds on the group-commit write path (`INGEST_*`).
+    pub ingest: IngestLimits,
+    /// How long a verified token is trusted without reading the database
+    /// again: the longest a revoked token keeps working (`TOKEN_CACHE_SECONDS`,
+    /// 0 reads the database on every request).
+    pub token_cache_ttl: Duration,
 }
 
 /// A per-token request rate: a bucket of `burst` requests refilled at `per_second`.
@@ -151,10 +160,13 @@ impl Settings {
                     .map_err(|_| format!("{name} must be a whole number of bytes, got {v:?}"))
             })
         };
+        let database_url = DatabaseUrl::parse(
+            &var("DATABASE_URL").unwrap_or_else(|| DatabaseUrl::DEFAULT.into()),
+        )?;
         Ok(Self {
-            database_url: DatabaseUrl::parse(
-                &var("DATABASE_URL").unwrap_or_else(|| DatabaseUrl::DEFAULT.into()),
-            )?,
+            ingest: ingest_limits(&var, &database_url)?,
+            token_cache_ttl: Duration::from_secs(whole_number(&var, "TOKEN_CACHE_SECONDS", 5, 0)?),
+            database_url,
             host: var("HOST").unwrap_or_else(|| "127.0.0.1".into()),
             port: match var("PORT") {
                 None => 8080,
@@ -172,6 +184,49 @@ impl Settings {
             metrics_token: var("METRICS_TOKEN").map(|v| Secret::new(v.trim())),
         })
     }
+}
+
+/// The variable `name` as a whole number of at least `min`; `default` when unset.
+fn whole_number(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+    min: u64,
+) -> Result<u64, String> {
+    var(name).map_or(Ok(default), |v| {
+        v.trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n >= min)
+            .ok_or_else(|| format!("{name} must be a whole number from {min}, got {v:?}"))
+    })
+}
+
+/// `INGEST_BATCH_ROWS`, `INGEST_BATCH_WAIT_MS`, `INGEST_QUEUE_ROWS` and
+/// `INGEST_WRITERS` (default: 1 on SQLite, which has one writer anyway;
+/// several on Postgres, whose commits can overlap).
+fn ingest_limits(
+    var: &impl Fn(&str) -> Option<String>,
+    database: &DatabaseUrl,
+) -> Result<IngestLimits, String> {
+    let defaults = IngestLimits::default();
+    let writers = match database {
+        DatabaseUrl::Sqlite(_) => 1,
+        DatabaseUrl::Postgres(_) => IngestLimits::POSTGRES_WRITERS,
+    };
+    let count =
+        |name, default: usize| whole_number(var, name, default as u64, 1).map(|n| n as usize);
+    Ok(IngestLimits {
+        max_batch_rows: count("INGEST_BATCH_ROWS", defaults.max_batch_rows)?,
+        max_batch_wait: Duration::from_millis(whole_number(
+            var,
+            "INGEST_BATCH_WAIT_MS",
+            defaults.max_batch_wait.as_millis() as u64,
+            0,
+        )?),
+        max_queued_rows: count("INGEST_QUEUE_ROWS", defaults.max_queued_rows)?,
+        writers: count("INGEST_WRITERS", writers)?,
+    })
 }
 
 #[cfg(test)]
@@ -246,6 +301,46 @@ mod tests {
             Some("s3cret-scrape")
         );
         assert!(!format!("{s:?}").contains("s3cret-scrape"));
+    }
+
+    #[test]
+    fn ingest_limits_default_per_backend_and_are_checked() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.ingest, IngestLimits::default());
+        assert_eq!(s.token_cache_ttl, Duration::from_secs(5));
+        let pg = settings(&[("DATABASE_URL", "postgres://db/x")]).unwrap();
+        assert_eq!(pg.ingest.writers, IngestLimits::POSTGRES_WRITERS);
+        let s = settings(&[
+            ("INGEST_BATCH_ROWS", "8"),
+            ("INGEST_BATCH_WAIT_MS", "2"),
+            ("INGEST_QUEUE_ROWS", "1"),
+            ("INGEST_WRITERS", "3"),
+            ("TOKEN_CACHE_SECONDS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.ingest,
+            IngestLimits {
+                max_batch_rows: 8,
+                max_batch_wait: Duration::from_millis(2),
+                max_queued_rows: 1,
+                writers: 3,
+            }
+        );
+        assert_eq!(s.token_cache_ttl, Duration::ZERO);
+        for (name, bad) in [
+            ("INGEST_BATCH_ROWS", "0"),
+            ("INGEST_QUEUE_ROWS", "0"),
+            ("INGEST_WRITERS", "0"),
+            ("INGEST_BATCH_WAIT_MS", "-1"),
+            ("INGEST_QUEUE_ROWS", "many"),
+            ("TOKEN_CACHE_SECONDS", "1.5"),
+        ] {
+            assert!(
+                settings(&[(name, bad)]).unwrap_err().contains(name),
+                "{name}={bad}"
+            );
+        }
     }
 
     #[test]

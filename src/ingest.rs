@@ -1,28 +1,52 @@
 //! Group commit: rows from concurrent requests share one transaction, and so
 //! one fsync. Each request is answered only once the transaction holding its
 //! row is durable, with exactly the outcome it would have had alone.
+//!
+//! Everything is bounded. A batch takes at most `max_batch_rows` rows and
+//! waits at most `max_batch_wait` for them (only under load: a lone request
+//! waits for nothing but its own commit; see `next_batch`). At most
+//! `max_queued_rows` rows wait for a writer; a request beyond that is refused
+//! at once (503 with Retry-After) instead of growing memory. A request whose
+//! client has gone before its row was taken into a transaction is dropped
+//! unwritten; once taken, the row is committed or rolled back with its batch,
+//! whole.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::time::Instant;
 
 use crate::domain::DistributionRow;
 use crate::storage::{InsertOutcome, Store, StoreError};
 
 /// Bounds on the write path.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IngestLimits {
     /// Rows committed together at most.
-    pub max_batch: usize,
+    pub max_batch_rows: usize,
+    /// How long a batch may wait for the rows it expects (see `next_batch`).
+    pub max_batch_wait: Duration,
     /// Rows waiting for a transaction at most; beyond it requests get 503.
-    pub max_queued: usize,
+    pub max_queued_rows: usize,
+    /// Transactions in flight at once. One suits SQLite (one writer anyway);
+    /// Postgres overlaps a batch's commit with the next batch's statements.
+    pub writers: usize,
+}
+
+impl IngestLimits {
+    /// Writers on Postgres by default: enough to keep a commit always in
+    /// flight while the next batch is sent.
+    pub const POSTGRES_WRITERS: usize = 4;
 }
 
 impl Default for IngestLimits {
     fn default() -> Self {
         Self {
-            max_batch: 256,
-            max_queued: 4096,
+            max_batch_rows: 256,
+            max_batch_wait: Duration::from_millis(2),
+            max_queued_rows: 4096,
+            writers: 1,
         }
     }
 }
@@ -51,15 +75,19 @@ pub struct RowWriter {
 }
 
 impl RowWriter {
-    /// Starts the writer task on the current runtime.
+    /// Starts the writer tasks on the current runtime. They stop when the last
+    /// `RowWriter` is dropped, after writing what is queued.
     pub fn start(store: Arc<dyn Store>, limits: IngestLimits) -> Self {
-        let (queue, jobs) = mpsc::channel(limits.max_queued);
-        tokio::spawn(write_batches(store, jobs, limits.max_batch));
+        let (queue, jobs) = mpsc::channel(limits.max_queued_rows.max(1));
+        let jobs = Arc::new(Mutex::new(jobs));
+        for _ in 0..limits.writers.max(1) {
+            tokio::spawn(write_batches(store.clone(), jobs.clone(), limits));
+        }
         Self { queue }
     }
 
     /// Offers one row and waits until its transaction is durable. If the caller
-    /// goes away meanwhile, the row is still written or not written whole.
+    /// goes away meanwhile, the row is written whole or not at all.
     pub async fn insert(&self, row: DistributionRow) -> Result<InsertOutcome, IngestError> {
         let (reply, answer) = oneshot::channel();
         self.queue
@@ -72,22 +100,77 @@ impl RowWriter {
     }
 }
 
-async fn write_batches(store: Arc<dyn Store>, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
-    let mut batch = Vec::with_capacity(max_batch);
-    // Whatever queued while the last transaction was committing forms the next
-    // batch: no timer, so a lone request waits for nothing but its own commit.
-    while jobs.recv_many(&mut batch, max_batch).await > 0 {
-        let rows: Vec<DistributionRow> = batch.iter().map(|job| job.row.clone()).collect();
-        match store.insert_rows(&rows).await {
-            Ok(outcomes) => {
-                for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    let _ = job.reply.send(Ok(outcome));
+/// Waits for the next batch: at least one job and whatever else is queued,
+/// up to the batch size. Then, under load, it waits (at most `max_batch_wait`)
+/// for the requests it expects: as many as the previous batch held, plus those
+/// that queued meanwhile. A closed group of clients thus shares one commit
+/// instead of splitting into two halves that commit in turn, each paying a
+/// full fsync; a lone request (previous batch of one) waits for nothing.
+/// Writers take turns at the queue, so one batch forms at a time.
+async fn next_batch(
+    jobs: &Mutex<mpsc::Receiver<Job>>,
+    limits: &IngestLimits,
+    previous: usize,
+    batch: &mut Vec<Job>,
+) -> bool {
+    let max = limits.max_batch_rows.max(1);
+    let mut jobs = jobs.lock().await;
+    let taken = jobs.recv_many(batch, max).await;
+    if taken == 0 {
+        return false;
+    }
+    let expected = (previous + taken - 1).min(max);
+    if batch.len() < expected && !limits.max_batch_wait.is_zero() {
+        let deadline = Instant::now() + limits.max_batch_wait;
+        while batch.len() < expected {
+            let more = jobs.recv_many(batch, max - batch.len());
+            match tokio::time::timeout_at(deadline, more).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    }
+    true
+}
+
+async fn write_batches(
+    store: Arc<dyn Store>,
+    jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
+    limits: IngestLimits,
+) {
+    let mut batch = Vec::with_capacity(limits.max_batch_rows);
+    let mut previous = 0;
+    while next_batch(&jobs, &limits, previous, &mut batch).await {
+        previous = batch.len();
+        // Nobody waits for these answers any more: write nothing for them.
+        batch.retain(|job| !job.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
+        let (rows, replies): (Vec<_>, Vec<_>) =
+            batch.drain(..).map(|job| (job.row, job.reply)).unzip();
+        let began = Instant::now();
+        let result = store.insert_rows(&rows).await;
+        tracing::debug!(rows = rows.len(), elapsed = ?began.elapsed(), ok = result.is_ok(), "batch");
+        match result {
+            Ok(outcomes) if outcomes.len() == replies.len() => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
                 }
             }
+            Ok(outcomes) => {
+                tracing::error!(
+                    rows = rows.len(),
+                    outcomes = outcomes.len(),
+                    "insert_rows answered for a different number of rows"
+                );
+                // Dropping the replies answers each request 503.
+            }
             Err(error) => {
+                tracing::warn!(rows = rows.len(), %error, "a batch of rows failed; none stored");
                 let error = Arc::new(error);
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(IngestError::Store(error.clone())));
+                for reply in replies {
+                    let _ = reply.send(Err(IngestError::Store(error.clone())));
                 }
             }
         }

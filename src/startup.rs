@@ -12,17 +12,21 @@ use anyhow::Context;
 use chrono::Utc;
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::{issue_token, Scope, Scopes, TokenRateLimiter};
+use crate::auth::{issue_token, Scope, Scopes, TokenCache, TokenRateLimiter};
 use crate::config::{Secret, Settings};
 use crate::domain::TenantId;
 use crate::http::BodyLimit;
-use crate::ingest::{IngestLimits, RowWriter};
+use crate::ingest::RowWriter;
 use crate::routes;
 use crate::routes::batch::BatchDispatcher;
 use crate::routes::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::{self, Store};
 use crate::telemetry::{self, GraphRootSpan};
+
+/// Verified tokens kept in memory at most; far more than the tenants of one
+/// install, and a few hundred KiB when full.
+const TOKEN_CACHE_CAPACITY: usize = 10_000;
 
 pub struct Application {
     port: u16,
@@ -51,13 +55,17 @@ impl Application {
         let bootstrap_token = issue_bootstrap_token(store.as_ref()).await?;
         let state = web::Data::new(AppState {
             store: store.clone(),
-            writer: RowWriter::start(store.clone(), IngestLimits::default()),
+            writer: RowWriter::start(store.clone(), settings.ingest),
         });
         let body_limit = BodyLimit(settings.body_limit);
         let metrics = web::Data::new(Metrics::new(
             settings.metrics_token.as_ref().map(Secret::expose),
         ));
         let rate_limiter = web::Data::new(TokenRateLimiter::new(settings.rate_limit));
+        let token_cache = web::Data::new(TokenCache::new(
+            settings.token_cache_ttl,
+            TOKEN_CACHE_CAPACITY,
+        ));
         let batch_body_limit = BodyLimit(settings.batch_body_limit);
         let app = move || {
             App::new()
@@ -67,6 +75,7 @@ impl Application {
                 .wrap(from_fn(routes::metrics::record_requests))
                 .app_data(metrics.clone())
                 .app_data(rate_limiter.clone())
+                .app_data(token_cache.clone())
                 .app_data(state.clone())
                 .app_data(body_limit)
                 .configure(|config| routes::configure(config, batch_body_limit))

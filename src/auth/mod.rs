@@ -1,5 +1,6 @@
 //! Who is calling: bearer tokens resolved to a tenant and its scopes.
 
+mod cache;
 mod rate_limit;
 pub mod token;
 
@@ -10,6 +11,7 @@ use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use chrono::Utc;
 
+pub use cache::TokenCache;
 pub use rate_limit::TokenRateLimiter;
 pub use token::{
     hash_secret, issue_token, IssuedToken, Scope, Scopes, StoredToken, TokenRejection,
@@ -71,13 +73,13 @@ impl FromRequest for Caller {
         let secret = bearer_secret(request);
         let state = request.app_data::<web::Data<AppState>>().cloned();
         let rate_limiter = request.app_data::<web::Data<TokenRateLimiter>>().cloned();
+        let token_cache = request.app_data::<web::Data<TokenCache>>().cloned();
         let authenticate = async move {
             let secret = secret?;
             let state = state
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-            let token = state
-                .store
-                .find_token(&hash_secret(&secret))
+            let cached = token_cache.as_ref().map(|c| c.get_ref());
+            let token = cache::find_token(cached, state.store.as_ref(), &hash_secret(&secret))
                 .await?
                 .ok_or_else(|| ApiError::InvalidToken("Access token is invalid.".into()))?;
             token.check_usable(Utc::now()).map_err(|why| {
@@ -90,8 +92,8 @@ impl FromRequest for Caller {
                 limiter.check(token.id)?;
             }
             Ok(Caller {
-                tenant_id: token.tenant_id,
-                scopes: token.scopes,
+                tenant_id: token.tenant_id.clone(),
+                scopes: token.scopes.clone(),
             })
         };
         Box::pin(async move {

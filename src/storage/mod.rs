@@ -1,6 +1,7 @@
 //! What the service needs from a database, independent of SQL dialect: the
 //! `Store` traits, one implementation per backend, and `connect` to pick one.
 
+mod offer;
 mod postgres;
 mod sql;
 mod sqlite;

@@ -1,0 +1,364 @@
+//! The databases the benchmark runs on: fresh ones, tenants with tokens, the raw
+//! sqlx insert limit, a bulk-loaded history, row counts.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::PgConnection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{Connection, Executor};
+use teams_usage_store::auth::{issue_token, Scope, Scopes};
+use teams_usage_store::config::DatabaseUrl;
+use teams_usage_store::domain::TenantId;
+use teams_usage_store::storage;
+use uuid::Uuid;
+
+pub const TABLE: &str = "teams_device_usage_distribution_user_counts";
+const COLUMNS: &str = "id, tenant_id, report_refresh_date, web, windows_phone, android_phone, \
+     ios, mac, windows, chrome_os, linux, report_period, created_at, updated_at";
+
+/// Tenants the load is spread over, each with its own token.
+pub const TENANTS: usize = 1000;
+/// Rows per tenant in the read-side history: 250 refresh dates x 4 periods.
+pub const HISTORY_ROWS_PER_TENANT: usize = 1000;
+/// The newest refresh date of the seeded history.
+pub const HISTORY_END: &str = "2026-11-01";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// Where one backend's benchmark databases live.
+pub struct Databases {
+    pub backend: Backend,
+    /// SQLite files (on the same disk a deployment would use, never tmpfs).
+    pub dir: PathBuf,
+    /// A Postgres database to connect to for CREATE/DROP DATABASE.
+    pub postgres_admin: String,
+}
+
+impl Databases {
+    /// The URL of the benchmark database `name`, as it is.
+    pub fn url(&self, name: &str) -> anyhow::Result<DatabaseUrl> {
+        let url = match self.backend {
+            Backend::Sqlite => {
+                format!("sqlite://{}", self.dir.join(format!("{name}.db")).display())
+            }
+            Backend::Postgres => {
+                let mut url = url::Url::parse(&self.postgres_admin)?;
+                url.set_path(&format!("tus_bench_{name}"));
+                url.to_string()
+            }
+        };
+        DatabaseUrl::parse(&url).map_err(anyhow::Error::msg)
+    }
+
+    /// An empty, migrated database `name`, replacing any earlier one.
+    pub async fn fresh(&self, name: &str) -> anyhow::Result<DatabaseUrl> {
+        match self.backend {
+            Backend::Sqlite => {
+                for suffix in ["db", "db-wal", "db-shm"] {
+                    let file = self.dir.join(format!("{name}.{suffix}"));
+                    if file.exists() {
+                        std::fs::remove_file(&file)
+                            .with_context(|| format!("removing {}", file.display()))?;
+                    }
+                }
+            }
+            Backend::Postgres => {
+                let mut admin = PgConnection::connect(&self.postgres_admin)
+                    .await
+                    .with_context(|| format!("connecting to {}", self.postgres_admin))?;
+                admin
+                    .execute(
+                        format!("DROP DATABASE IF EXISTS tus_bench_{name} WITH (FORCE)").as_str(),
+                    )
+                    .await?;
+                admin
+                    .execute(format!("CREATE DATABASE tus_bench_{name}").as_str())
+                    .await?;
+                admin.close().await?;
+            }
+        }
+        let url = self.url(name)?;
+        storage::connect(&url).await?.migrate().await?;
+        Ok(url)
+    }
+}
+
+/// `tenant-0000`, `tenant-0001`, ...
+pub fn tenant_name(index: usize) -> String {
+    format!("tenant-{index:04}")
+}
+
+/// One read-write token per tenant, written to `file` one a line, tenant order.
+pub async fn issue_tenant_tokens(url: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
+    let store = storage::connect(url).await?;
+    let mut secrets = String::new();
+    for index in 0..TENANTS {
+        let issued = issue_token(
+            TenantId::parse(&tenant_name(index)).map_err(anyhow::Error::msg)?,
+            "benchmark".into(),
+            Scopes::new(vec![Scope::ReportsReadWrite]),
+            None,
+            Utc::now(),
+        );
+        store.insert_token(&issued.stored).await?;
+        secrets.push_str(&issued.secret);
+        secrets.push('\n');
+    }
+    store.close().await;
+    std::fs::write(file, secrets).with_context(|| format!("writing {}", file.display()))
+}
+
+/// Rows in the table, read straight from SQL.
+pub async fn row_count(url: &DatabaseUrl) -> anyhow::Result<i64> {
+    let sql = format!("SELECT COUNT(*) FROM {TABLE}");
+    Ok(match url {
+        DatabaseUrl::Sqlite(_) => {
+            let mut conn = SqliteConnection::connect(url.expose()).await?;
+            let n = sqlx::query_scalar(&sql).fetch_one(&mut conn).await?;
+            conn.close().await?;
+            n
+        }
+        DatabaseUrl::Postgres(_) => {
+            let mut conn = PgConnection::connect(url.expose()).await?;
+            let n = sqlx::query_scalar(&sql).fetch_one(&mut conn).await?;
+            conn.close().await?;
+            n
+        }
+    })
+}
+
+/// One row of the raw insert run, made from its number as the wrk script makes
+/// a POST body: unique natural keys spread over the tenants.
+struct RawRow {
+    id: Uuid,
+    tenant: String,
+    date: NaiveDate,
+    period: i32,
+    n: i64,
+}
+
+impl RawRow {
+    fn new(n: usize) -> Self {
+        let rest = n / TENANTS;
+        let newest = NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date");
+        Self {
+            id: Uuid::now_v7(),
+            tenant: tenant_name(n % TENANTS),
+            date: newest - chrono::Duration::days((rest / 4) as i64),
+            period: [7, 30, 90, 180][rest % 4],
+            n: n as i64,
+        }
+    }
+}
+
+fn insert_sql(placeholders: &str) -> String {
+    format!(
+        "INSERT INTO {TABLE} ({COLUMNS}) VALUES ({placeholders}) \
+         ON CONFLICT (tenant_id, report_refresh_date, report_period) DO NOTHING"
+    )
+}
+
+async fn insert_sqlite(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    row: RawRow,
+    created: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(sql)
+        .bind(row.id.to_string())
+        .bind(row.tenant)
+        .bind(row.date.to_string())
+        .bind(row.n % 997)
+        .bind(row.n % 13)
+        .bind(row.n % 251)
+        .bind(row.n % 241)
+        .bind(row.n % 61)
+        .bind(row.n % 1009)
+        .bind(row.n % 7)
+        .bind(row.n % 5)
+        .bind(row.period)
+        .bind(created)
+        .bind(created)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn insert_postgres(
+    conn: &mut PgConnection,
+    sql: &str,
+    row: RawRow,
+    created: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query(sql)
+        .bind(row.id)
+        .bind(row.tenant)
+        .bind(row.date)
+        .bind(row.n % 997)
+        .bind(row.n % 13)
+        .bind(row.n % 251)
+        .bind(row.n % 241)
+        .bind(row.n % 61)
+        .bind(row.n % 1009)
+        .bind(row.n % 7)
+        .bind(row.n % 5)
+        .bind(row.period)
+        .bind(created)
+        .bind(created)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Rows per second stored into an empty table with sqlx alone on ONE connection, `per_transaction`
+/// rows in each transaction, for `duration`: what the database and driver can
+/// do with the service's durability (SQLite WAL + synchronous=FULL, Postgres as
+/// configured, synchronous_commit on by default). A single row is a lone
+/// INSERT, its own transaction: the cheapest honest commit.
+pub async fn raw_insert_rate(
+    url: &DatabaseUrl,
+    per_transaction: usize,
+    duration: Duration,
+) -> anyhow::Result<f64> {
+    let created = Utc::now();
+    let explicit = per_transaction > 1;
+    let mut n = 0usize;
+    let start = Instant::now();
+    match url {
+        DatabaseUrl::Sqlite(_) => {
+            let options = SqliteConnectOptions::from_str(url.expose())?
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(5));
+            let mut conn = SqliteConnection::connect_with(&options).await?;
+            let sql = insert_sql(&["?"; 14].join(", "));
+            let created = created.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+            while start.elapsed() < duration {
+                if explicit {
+                    conn.execute("BEGIN").await?;
+                }
+                for _ in 0..per_transaction {
+                    insert_sqlite(&mut conn, &sql, RawRow::new(n), &created).await?;
+                    n += 1;
+                }
+                if explicit {
+                    conn.execute("COMMIT").await?;
+                }
+            }
+            conn.close().await?;
+        }
+        DatabaseUrl::Postgres(_) => {
+            let mut conn = PgConnection::connect(url.expose()).await?;
+            let placeholders: Vec<String> = (1..=14).map(|i| format!("${i}")).collect();
+            let sql = insert_sql(&placeholders.join(", "));
+            while start.elapsed() < duration {
+                if explicit {
+                    conn.execute("BEGIN").await?;
+                }
+                for _ in 0..per_transaction {
+                    insert_postgres(&mut conn, &sql, RawRow::new(n), created).await?;
+                    n += 1;
+                }
+                if explicit {
+                    conn.execute("COMMIT").await?;
+                }
+            }
+            conn.close().await?;
+        }
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    let stored = row_count(url).await?;
+    anyhow::ensure!(
+        stored == n as i64,
+        "raw insert stored {stored} rows, expected {n}"
+    );
+    Ok(rate)
+}
+
+/// Fills an empty, migrated database with `TENANTS` x `HISTORY_ROWS_PER_TENANT`
+/// rows in one statement (a recursive CTE on SQLite, generate_series on
+/// Postgres): per tenant 250 refresh dates up to `HISTORY_END`, 4 periods each.
+pub async fn seed_history(url: &DatabaseUrl) -> anyhow::Result<()> {
+    let total = TENANTS * HISTORY_ROWS_PER_TENANT;
+    let per_tenant = HISTORY_ROWS_PER_TENANT;
+    let days = per_tenant / 4;
+    match url {
+        DatabaseUrl::Sqlite(_) => {
+            let mut conn = SqliteConnection::connect(url.expose()).await?;
+            let mut tx = conn.begin().await?;
+            // i = tenant * per_tenant + r: rows arrive in index order, so the load
+            // appends to every index instead of scattering into it.
+            tx.execute(
+                format!(
+                    "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
+                     INSERT INTO {TABLE} ({COLUMNS}) \
+                     SELECT printf('%08x-%04x-7000-8000-%012x', i / {per_tenant}, i % {per_tenant}, i), \
+                            printf('tenant-%04d', i / {per_tenant}), \
+                            date('{HISTORY_END}', '-' || ({days} - 1 - (i % {per_tenant}) / 4) || ' days'), \
+                            i % 997, i % 13, i % 251, i % 241, i % 61, i % 1009, \
+                            CASE WHEN i % 3 = 0 THEN NULL ELSE i % 7 END, \
+                            CASE WHEN i % 3 = 0 THEN NULL ELSE i % 5 END, \
+                            CASE i % 4 WHEN 0 THEN 7 WHEN 1 THEN 30 WHEN 2 THEN 90 ELSE 180 END, \
+                            '{HISTORY_END}T06:00:00.000000Z', '{HISTORY_END}T06:00:00.000000Z' \
+                     FROM n",
+                    last = total - 1
+                )
+                .as_str(),
+            )
+            .await?;
+            tx.commit().await?;
+            conn.execute("ANALYZE").await?;
+            conn.close().await?;
+        }
+        DatabaseUrl::Postgres(_) => {
+            let mut conn = PgConnection::connect(url.expose()).await?;
+            conn.execute(
+                format!(
+                    "INSERT INTO {TABLE} ({COLUMNS}) \
+                     SELECT (lpad(to_hex(i / {per_tenant}), 8, '0') || '-' || lpad(to_hex(i % {per_tenant}), 4, '0') \
+                             || '-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, \
+                            'tenant-' || lpad((i / {per_tenant})::text, 4, '0'), \
+                            DATE '{HISTORY_END}' - ({days} - 1 - (i % {per_tenant}) / 4), \
+                            i % 997, i % 13, i % 251, i % 241, i % 61, i % 1009, \
+                            CASE WHEN i % 3 = 0 THEN NULL ELSE i % 7 END, \
+                            CASE WHEN i % 3 = 0 THEN NULL ELSE i % 5 END, \
+                            (ARRAY[7, 30, 90, 180])[i % 4 + 1], \
+                            TIMESTAMPTZ '{HISTORY_END} 06:00:00Z', TIMESTAMPTZ '{HISTORY_END} 06:00:00Z' \
+                     FROM generate_series(0, {last}::bigint) AS i",
+                    last = total - 1
+                )
+                .as_str(),
+            )
+            .await?;
+            // What autovacuum would do soon after such a load anyway.
+            conn.execute(format!("VACUUM ANALYZE {TABLE}").as_str())
+                .await?;
+            conn.close().await?;
+        }
+    }
+    Ok(())
+}
+
+/// True when `url` holds exactly the seeded history.
+pub async fn history_is_seeded(url: &DatabaseUrl) -> bool {
+    row_count(url)
+        .await
+        .is_ok_and(|n| n == (TENANTS * HISTORY_ROWS_PER_TENANT) as i64)
+}

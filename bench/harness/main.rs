@@ -1,0 +1,431 @@
+//! The load benchmark (see bench/README.md). For each backend, in one run: the
+//! HTTP ceiling (`GET /health`), the raw sqlx insert limit, single-row POSTs at
+//! concurrency 1, 16 and 64, reads on a 1,000,000-row history, and start-up
+//! time; then a table of medians and the ratios issue 4 asks for.
+//!
+//! bench/run.sh installs wrk, builds the release binary and runs this.
+
+mod database;
+mod load;
+mod report;
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{NaiveDate, Utc};
+use clap::{Parser, ValueEnum};
+
+use database::{Backend, Databases};
+use load::{LoadRun, Measured, Scenario};
+use report::{Measure, Report, Sample};
+use server::Server;
+
+/// Concurrency levels of the write runs.
+const WRITE_CONCURRENCY: [u32; 3] = [1, 16, 64];
+/// Concurrency levels of the read runs.
+const READ_CONCURRENCY: [u32; 2] = [16, 1];
+/// Natural keys each POST run may use; runs start this far apart.
+const KEYS_PER_RUN: u64 = 2_000_000;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Which {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+#[derive(Debug, Parser)]
+#[command(about = "Load benchmark of teams-usage-store (see bench/README.md)")]
+struct Args {
+    /// Which backend(s) to measure.
+    #[arg(long, value_enum, default_value = "both")]
+    backend: Which,
+    /// Seconds each load run sends for.
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Runs of each measurement; the table shows medians.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Postgres server (any database in it) where benchmark databases are made.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres_url: String,
+    /// Where SQLite files, tokens, service logs and the last table go.
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// The service binary (default: the release build beside this benchmark).
+    #[arg(long)]
+    service: Option<PathBuf>,
+    /// Rebuild the 1,000,000-row history even if it is there from a previous run.
+    #[arg(long)]
+    reseed: bool,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+struct Bench {
+    args: Args,
+    work_dir: PathBuf,
+    service: PathBuf,
+    script: PathBuf,
+    duration: Duration,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("FAILED: some run stored a different number of rows than it got 201s");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<bool> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work_dir = args
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| root.join("target/bench"));
+    std::fs::create_dir_all(&work_dir)?;
+    let service = match &args.service {
+        Some(path) => path.clone(),
+        // cargo bench builds into target/release/deps, beside the service binary.
+        None => std::env::current_exe()?
+            .parent()
+            .and_then(Path::parent)
+            .context("locating target/release")?
+            .join("teams-usage-store"),
+    };
+    anyhow::ensure!(
+        service.exists(),
+        "{} is missing: build it with `cargo build --release`",
+        service.display()
+    );
+    let bench = Bench {
+        duration: Duration::from_secs(args.seconds),
+        script: root.join("bench/wrk/scenario.lua"),
+        args,
+        work_dir,
+        service,
+    };
+    let backends: &[Backend] = match bench.args.backend {
+        Which::Sqlite => &[Backend::Sqlite],
+        Which::Postgres => &[Backend::Postgres],
+        Which::Both => &[Backend::Sqlite, Backend::Postgres],
+    };
+    let mut report = Report::default();
+    let began = Instant::now();
+    for &backend in backends {
+        bench.measure(backend, &mut report).await?;
+    }
+    let text = format!(
+        "{}\n{}\nWhole run: {:.0} s.\n",
+        machine_description(&bench).await,
+        report.render(),
+        began.elapsed().as_secs_f64()
+    );
+    println!("\n{text}");
+    let last = bench.work_dir.join("last-run.md");
+    std::fs::write(&last, &text)?;
+    eprintln!("(also written to {})", last.display());
+    Ok(report.rows_all_match())
+}
+
+fn midnight_utc(date: NaiveDate) -> i64 {
+    date.and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .timestamp()
+}
+
+fn sample_of(measured: &Measured, what: &str) -> Sample {
+    if measured.succeeded == 0 {
+        // Every answer was an error (a route not there yet, say): no timing to show.
+        eprintln!(
+            "   {what}: no successful answer ({:?}); not measured",
+            measured.statuses
+        );
+        return Sample {
+            errors: measured.errors(),
+            ..Sample::default()
+        };
+    }
+    Sample {
+        rate: Some(measured.requests_per_second()),
+        p50_ms: Some(measured.p50_ms),
+        p99_ms: Some(measured.p99_ms),
+        errors: measured.errors(),
+        peak_rss: None,
+        rows_match: None,
+    }
+}
+
+impl Bench {
+    /// A run of `scenario` at concurrency 1; callers set what differs.
+    fn load<'a>(&'a self, base_url: &'a str, scenario: Scenario) -> LoadRun<'a> {
+        LoadRun {
+            script: &self.script,
+            base_url,
+            scenario,
+            concurrency: 1,
+            duration: self.duration,
+            tokens: None,
+            key_offset: 0,
+            epoch: 0,
+        }
+    }
+
+    async fn measure(&self, backend: Backend, report: &mut Report) -> anyhow::Result<()> {
+        let name = backend.name();
+        let databases = Databases {
+            backend,
+            dir: self.work_dir.clone(),
+            postgres_admin: self.args.postgres_url.clone(),
+        };
+        let log = self.work_dir.join(format!("{name}-service.log"));
+        let runs = self.args.runs;
+
+        eprintln!("== {name}: raw sqlx inserts, one connection");
+        for (measure, per_transaction) in [
+            (Measure::RawOneRowPerTransaction, 1),
+            (Measure::RawHundredRowsPerTransaction, 100),
+        ] {
+            for _ in 0..runs {
+                let raw = databases.fresh("raw").await?;
+                let rate = database::raw_insert_rate(&raw, per_transaction, self.duration).await?;
+                eprintln!("   {per_transaction} row(s)/transaction: {rate:.0} rows/s");
+                report.add(
+                    backend,
+                    measure,
+                    1,
+                    Sample {
+                        rate: Some(rate),
+                        ..Sample::default()
+                    },
+                );
+            }
+        }
+
+        eprintln!("== {name}: the service, writes");
+        let writes = databases.fresh("writes").await?;
+        let tokens = self.work_dir.join(format!("{name}-write-tokens.txt"));
+        database::issue_tenant_tokens(&writes, &tokens).await?;
+        let server = Server::start(&self.service, &writes, &log)?;
+        let base_url = server.base_url();
+        for concurrency in WRITE_CONCURRENCY {
+            for _ in 0..runs {
+                let measured = LoadRun {
+                    concurrency,
+                    ..self.load(&base_url, Scenario::Health)
+                }
+                .run()?;
+                eprintln!(
+                    "   GET /health c{concurrency}: {:.0} req/s",
+                    measured.requests_per_second()
+                );
+                report.add(
+                    backend,
+                    Measure::Health,
+                    concurrency,
+                    sample_of(&measured, "GET /health"),
+                );
+            }
+        }
+        let yesterday = midnight_utc(Utc::now().date_naive() - chrono::Duration::days(1));
+        let mut key_offset = 0;
+        for concurrency in WRITE_CONCURRENCY {
+            for _ in 0..runs {
+                server.reset_peak_rss()?;
+                let before = database::row_count(&writes).await?;
+                let measured = LoadRun {
+                    concurrency,
+                    tokens: Some(&tokens),
+                    key_offset,
+                    epoch: yesterday,
+                    ..self.load(&base_url, Scenario::NewRows)
+                }
+                .run()?;
+                key_offset += KEYS_PER_RUN;
+                anyhow::ensure!(
+                    measured.sent < KEYS_PER_RUN,
+                    "a run used more keys than it may"
+                );
+                // Every POST was answered (the script waits for its answers), and a
+                // 201 means committed: the table must have grown by exactly the 201s.
+                let stored = database::row_count(&writes).await? - before;
+                let rows_match =
+                    stored == measured.succeeded as i64 && measured.sent == measured.answered;
+                eprintln!(
+                    "   POST c{concurrency}: {:.0} req/s, p99 {:.2} ms, {} errors, rows stored {stored} / 201s {}{}",
+                    measured.requests_per_second(),
+                    measured.p99_ms,
+                    measured.errors(),
+                    measured.succeeded,
+                    if rows_match { "" } else { "  <-- MISMATCH" }
+                );
+                report.add(
+                    backend,
+                    Measure::PostOneRow,
+                    concurrency,
+                    Sample {
+                        peak_rss: Some(server.peak_rss()?),
+                        rows_match: Some(rows_match),
+                        ..sample_of(&measured, "POST")
+                    },
+                );
+            }
+        }
+        server.stop()?;
+
+        eprintln!(
+            "== {name}: reads on {} rows",
+            database::TENANTS * database::HISTORY_ROWS_PER_TENANT
+        );
+        let history = databases.url("history")?;
+        let read_tokens = self.work_dir.join(format!("{name}-read-tokens.txt"));
+        if self.args.reseed || !read_tokens.exists() || !database::history_is_seeded(&history).await
+        {
+            let began = Instant::now();
+            let history = databases.fresh("history").await?;
+            database::seed_history(&history).await?;
+            database::issue_tenant_tokens(&history, &read_tokens).await?;
+            eprintln!("   seeded in {:.1} s", began.elapsed().as_secs_f64());
+        }
+        // Start-up on an existing database: fresh processes, as a restart is.
+        let mut running: Option<Server> = None;
+        for _ in 0..runs {
+            if let Some(previous) = running.take() {
+                previous.stop()?;
+            }
+            let server = Server::start(&self.service, &history, &log)?;
+            let ms = server.startup.as_secs_f64() * 1000.0;
+            eprintln!("   start-up to /ready: {ms:.1} ms");
+            report.add(
+                backend,
+                Measure::StartupToReady,
+                1,
+                Sample {
+                    p50_ms: Some(ms),
+                    ..Sample::default()
+                },
+            );
+            running = Some(server);
+        }
+        let server = running.context("no start-up run")?;
+        let base_url = server.base_url();
+        let history_end = midnight_utc(database::HISTORY_END.parse()?);
+        for (measure, scenario) in [
+            (Measure::FilteredPage, Scenario::FilteredPage),
+            (Measure::ReportFunction, Scenario::ReportFunction),
+        ] {
+            for concurrency in READ_CONCURRENCY {
+                for _ in 0..runs {
+                    let measured = LoadRun {
+                        concurrency,
+                        tokens: Some(&read_tokens),
+                        epoch: history_end,
+                        ..self.load(&base_url, scenario)
+                    }
+                    .run()?;
+                    eprintln!(
+                        "   {scenario:?} c{concurrency}: {:.0} req/s, p50 {:.2} ms",
+                        measured.requests_per_second(),
+                        measured.p50_ms
+                    );
+                    report.add(
+                        backend,
+                        measure,
+                        concurrency,
+                        sample_of(&measured, &format!("{scenario:?}")),
+                    );
+                }
+            }
+        }
+        server.stop()?;
+        Ok(())
+    }
+}
+
+/// The machine and versions the numbers belong to.
+async fn machine_description(bench: &Bench) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count();
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or("?".into(), |kib| {
+            format!("{:.0} GiB", kib as f64 / 1024.0 / 1024.0)
+        });
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let commit = Command::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let wrk = Command::new("wrk")
+        .arg("-v")
+        .output()
+        .ok()
+        .map(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).to_string()
+                + &String::from_utf8_lossy(&o.stderr);
+            text.lines().next().unwrap_or("").to_owned()
+        })
+        .unwrap_or_default();
+    let sqlite: Option<String> = async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .ok()?;
+        sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(&mut conn)
+            .await
+            .ok()
+    }
+    .await;
+    let postgres: Option<String> = async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&bench.args.postgres_url)
+            .await
+            .ok()?;
+        sqlx::query_scalar("SHOW server_version")
+            .fetch_one(&mut conn)
+            .await
+            .ok()
+    }
+    .await;
+    format!(
+        "Machine: {model}, {cores} cores, {memory}, Linux {}; load generator {wrk} on the same cores.\n\
+         Commit {commit}; SQLite {} (bundled with sqlx); PostgreSQL {}.\n\
+         Each figure is the median of {} runs of {} s.\n",
+        kernel.trim(),
+        sqlite.as_deref().unwrap_or("?"),
+        postgres.as_deref().unwrap_or("?"),
+        bench.args.runs,
+        bench.args.seconds,
+    )
+}

@@ -1,0 +1,196 @@
+//! Offering a batch of new rows in one transaction and answering each row
+//! exactly as offering them one by one, in order, would: the first row of a
+//! natural key that is not stored yet is created; any other row of that key
+//! (stored before, or earlier in the batch) is a replay when its content is the
+//! same and a conflict when it is not.
+//!
+//! The backends share this plan and differ only in SQL: they insert the first
+//! row of each key with `ON CONFLICT DO NOTHING`, and only when fewer rows went
+//! in than were offered do they read back which rows now hold those keys.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{InsertOutcome, StoreError, StoreResult};
+use crate::domain::{DistributionRow, NaturalKey};
+
+pub(super) struct OfferPlan<'a> {
+    rows: &'a [DistributionRow],
+    /// The first row of each natural key, in key order: the rows the database
+    /// is offered. Every transaction takes key locks in the same order, so
+    /// concurrent batches on Postgres never deadlock each other.
+    firsts: Vec<&'a DistributionRow>,
+}
+
+impl<'a> OfferPlan<'a> {
+    pub fn new(rows: &'a [DistributionRow]) -> Self {
+        let mut seen = HashSet::with_capacity(rows.len());
+        let mut firsts: Vec<&DistributionRow> = rows
+            .iter()
+            .filter(|row| seen.insert(row.natural_key()))
+            .collect();
+        firsts.sort_by(|a, b| {
+            (&a.tenant_id, a.report_refresh_date, a.report_period).cmp(&(
+                &b.tenant_id,
+                b.report_refresh_date,
+                b.report_period,
+            ))
+        });
+        Self { rows, firsts }
+    }
+
+    /// The rows to insert: one per natural key.
+    pub fn firsts(&self) -> &[&'a DistributionRow] {
+        &self.firsts
+    }
+
+    /// The answers given the row that holds each offered key after the inserts
+    /// (one of ours, or the one stored before).
+    pub fn outcomes(
+        &self,
+        holders: &HashMap<NaturalKey, DistributionRow>,
+    ) -> StoreResult<Vec<InsertOutcome>> {
+        self.rows
+            .iter()
+            .map(|row| {
+                let holder = holders.get(&row.natural_key()).ok_or_else(|| {
+                    StoreError::Corrupt("a row's natural key is held by no row".into())
+                })?;
+                Ok(if holder.id == row.id {
+                    InsertOutcome::Created(row.clone())
+                } else if holder.has_content(&row.content()) {
+                    InsertOutcome::Replayed(holder.clone())
+                } else {
+                    InsertOutcome::Conflict(holder.clone())
+                })
+            })
+            .collect()
+    }
+}
+
+/// Splits `n` rows into statements of power-of-two sizes up to `max` (a power
+/// of two), so a few prepared statements serve every batch size.
+pub(super) fn chunk_sizes(mut n: usize, max: usize) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        if n == 0 {
+            return None;
+        }
+        let size = if n >= max {
+            max
+        } else {
+            1 << (usize::BITS - 1 - n.leading_zeros())
+        };
+        n -= size;
+        Some(size)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, Utc};
+
+    use super::*;
+    use crate::domain::{DeviceCounts, NewDistributionRow, ReportPeriod, TenantId, UserCount};
+
+    fn row(tenant: &str, day: u32, web: i64) -> DistributionRow {
+        let count = |n| UserCount::new(n).unwrap();
+        DistributionRow::create(
+            TenantId::parse(tenant).unwrap(),
+            NewDistributionRow {
+                report_refresh_date: NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
+                report_period: ReportPeriod::D7,
+                counts: DeviceCounts {
+                    web: count(web),
+                    windows_phone: count(0),
+                    android_phone: count(0),
+                    ios: count(0),
+                    mac: count(0),
+                    windows: count(0),
+                    chrome_os: None,
+                    linux: None,
+                },
+            },
+            Utc::now(),
+        )
+    }
+
+    fn kinds(outcomes: &[InsertOutcome]) -> Vec<&'static str> {
+        outcomes
+            .iter()
+            .map(|o| match o {
+                InsertOutcome::Created(_) => "created",
+                InsertOutcome::Replayed(_) => "replayed",
+                InsertOutcome::Conflict(_) => "conflict",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn repeats_within_a_batch_answer_against_the_first() {
+        let rows = vec![
+            row("b", 2, 1),
+            row("a", 1, 1),
+            row("b", 2, 1), // same content as the first "b": replay
+            row("b", 2, 9), // other counts: conflict
+        ];
+        let plan = OfferPlan::new(&rows);
+        let offered: Vec<_> = plan.firsts().iter().map(|r| r.id).collect();
+        assert_eq!(
+            offered,
+            [rows[1].id, rows[0].id],
+            "one per key, in key order"
+        );
+        // Both first rows went in: each holds its key.
+        let holders = plan
+            .firsts()
+            .iter()
+            .map(|r| (r.natural_key(), (*r).clone()))
+            .collect();
+        let outcomes = plan.outcomes(&holders).unwrap();
+        assert_eq!(
+            kinds(&outcomes),
+            ["created", "created", "replayed", "conflict"]
+        );
+        for later in &outcomes[2..] {
+            match later {
+                InsertOutcome::Replayed(h) | InsertOutcome::Conflict(h) => {
+                    assert_eq!(h.id, rows[0].id)
+                }
+                InsertOutcome::Created(_) => unreachable!(),
+            }
+        }
+    }
+
+    #[test]
+    fn keys_stored_before_answer_against_the_stored_row() {
+        let stored = row("a", 1, 1);
+        let rows = vec![row("a", 1, 1), row("a", 1, 2), row("c", 3, 3)];
+        let plan = OfferPlan::new(&rows);
+        let holders = HashMap::from([
+            (stored.natural_key(), stored.clone()),
+            (rows[2].natural_key(), rows[2].clone()),
+        ]);
+        let outcomes = plan.outcomes(&holders).unwrap();
+        assert_eq!(kinds(&outcomes), ["replayed", "conflict", "created"]);
+        assert_eq!(outcomes[0], InsertOutcome::Replayed(stored.clone()));
+        assert_eq!(outcomes[1], InsertOutcome::Conflict(stored));
+    }
+
+    #[test]
+    fn a_key_held_by_no_row_is_an_error_not_a_guess() {
+        let rows = vec![row("a", 1, 1)];
+        assert!(OfferPlan::new(&rows).outcomes(&HashMap::new()).is_err());
+    }
+
+    #[test]
+    fn chunks_are_powers_of_two_up_to_the_maximum() {
+        let sizes = |n| chunk_sizes(n, 64).collect::<Vec<_>>();
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(7), [4, 2, 1]);
+        assert_eq!(sizes(64), [64]);
+        assert_eq!(sizes(200), [64, 64, 64, 8]);
+        for n in 0..300 {
+            assert_eq!(sizes(n).iter().sum::<usize>(), n);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! A batch of new rows into SQLite: multi-row statements instead of one per
+//! row. Every statement is a round trip to the connection's worker thread, and
+//! once a batch shares one commit (one fsync) those round trips are the cost.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Sqlite, SqliteConnection};
+
+use super::super::offer::{chunk_sizes, OfferPlan};
+use super::super::sql::{COLUMNS, TABLE};
+use super::super::{InsertOutcome, StoreResult};
+use super::{decode_row, format_timestamp, optional_count};
+use crate::domain::DistributionRow;
+
+/// Rows per statement at most: 64 x 14 = 896 parameters, far below SQLite's
+/// limit, and few enough statement shapes (1, 2, 4, ... 64) to stay prepared.
+const ROWS_PER_STATEMENT: usize = 64;
+
+/// One statement text per power-of-two size, made once.
+fn statement(
+    cache: &'static OnceLock<Vec<String>>,
+    make: fn(usize) -> String,
+    rows: usize,
+) -> &'static str {
+    let texts = cache.get_or_init(|| {
+        (0..=ROWS_PER_STATEMENT.trailing_zeros())
+            .map(|power| make(1 << power))
+            .collect()
+    });
+    &texts[rows.trailing_zeros() as usize]
+}
+
+fn insert_text(rows: usize) -> String {
+    let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
+    format!(
+        "INSERT INTO {TABLE} ({COLUMNS}) VALUES {values} \
+         ON CONFLICT (tenant_id, report_refresh_date, report_period) DO NOTHING"
+    )
+}
+
+/// The rows holding some natural keys; a join, so each key is one index probe.
+fn holders_text(rows: usize) -> String {
+    let keys = vec!["(?, ?, ?)"; rows].join(", ");
+    format!(
+        "SELECT {COLUMNS} FROM (VALUES {keys}) AS k JOIN {TABLE} AS t \
+         ON t.tenant_id = k.column1 AND t.report_refresh_date = k.column2 \
+         AND t.report_period = k.column3"
+    )
+}
+
+static INSERTS: OnceLock<Vec<String>> = OnceLock::new();
+static HOLDERS: OnceLock<Vec<String>> = OnceLock::new();
+
+type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
+
+fn bind_row<'q>(query: SqliteQuery<'q>, row: &'q DistributionRow) -> SqliteQuery<'q> {
+    let c = &row.counts;
+    let created = format_timestamp(row.created_at);
+    let updated = if row.updated_at == row.created_at {
+        created.clone()
+    } else {
+        format_timestamp(row.updated_at)
+    };
+    query
+        .bind(row.id.to_string())
+        .bind(row.tenant_id.as_str())
+        .bind(row.report_refresh_date.to_string())
+        .bind(c.web.get())
+        .bind(c.windows_phone.get())
+        .bind(c.android_phone.get())
+        .bind(c.ios.get())
+        .bind(c.mac.get())
+        .bind(c.windows.get())
+        .bind(optional_count(c.chrome_os))
+        .bind(optional_count(c.linux))
+        .bind(row.report_period.days())
+        .bind(created)
+        .bind(updated)
+}
+
+/// Offers `rows` inside the caller's write transaction and answers each as
+/// offering them one by one would (see `storage::offer`).
+pub(super) async fn offer_rows(
+    conn: &mut SqliteConnection,
+    rows: &[DistributionRow],
+) -> StoreResult<Vec<InsertOutcome>> {
+    let plan = OfferPlan::new(rows);
+    let mut holders = HashMap::with_capacity(rows.len());
+    // Rows of statements that inserted fewer rows than offered: some of their
+    // keys were stored before, so who holds them is read back.
+    let mut unsure = Vec::new();
+    let mut rest = plan.firsts();
+    for size in chunk_sizes(rest.len(), ROWS_PER_STATEMENT) {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        let insert = chunk.iter().fold(
+            sqlx::query(statement(&INSERTS, insert_text, size)),
+            |q, row| bind_row(q, row),
+        );
+        if insert.execute(&mut *conn).await?.rows_affected() == size as u64 {
+            holders.extend(chunk.iter().map(|row| (row.natural_key(), (*row).clone())));
+        } else {
+            unsure.extend_from_slice(chunk);
+        }
+    }
+    let mut rest = unsure.as_slice();
+    for size in chunk_sizes(rest.len(), ROWS_PER_STATEMENT) {
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        let select = chunk.iter().fold(
+            sqlx::query(statement(&HOLDERS, holders_text, size)),
+            |q, row| {
+                q.bind(row.tenant_id.as_str())
+                    .bind(row.report_refresh_date.to_string())
+                    .bind(row.report_period.days())
+            },
+        );
+        for stored in select.fetch_all(&mut *conn).await? {
+            let stored = decode_row(&stored)?;
+            holders.insert(stored.natural_key(), stored);
+        }
+    }
+    plan.outcomes(&holders)
+}
