@@ -6,10 +6,11 @@
 //! waits at most `max_batch_wait` for them (only under load: a lone request
 //! waits for nothing but its own commit; see `next_batch`). At most
 //! `max_queued_rows` rows wait for a writer; a request beyond that is refused
-//! at once (503 with Retry-After) instead of growing memory. A request whose
-//! client has gone before its row was taken into a transaction is dropped
-//! unwritten; once taken, the row is committed or rolled back with its batch,
-//! whole.
+//! at once (503 with Retry-After) instead of growing memory.
+//!
+//! A row is committed or rolled back with its batch, whole. A request whose
+//! client goes away keeps its place: the row is still written whole or not at
+//! all (a retry is then answered as a replay), never half.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,7 +88,7 @@ impl RowWriter {
     }
 
     /// Offers one row and waits until its transaction is durable. If the caller
-    /// goes away meanwhile, the row is written whole or not at all.
+    /// goes away meanwhile, the row is still written whole or not at all.
     pub async fn insert(&self, row: DistributionRow) -> Result<InsertOutcome, IngestError> {
         let (reply, answer) = oneshot::channel();
         self.queue
@@ -142,37 +143,47 @@ async fn write_batches(
     let mut previous = 0;
     while next_batch(&jobs, &limits, previous, &mut batch).await {
         previous = batch.len();
-        // Nobody waits for these answers any more: write nothing for them.
-        batch.retain(|job| !job.reply.is_closed());
-        if batch.is_empty() {
-            continue;
-        }
         let (rows, replies): (Vec<_>, Vec<_>) =
             batch.drain(..).map(|job| (job.row, job.reply)).unzip();
-        let began = Instant::now();
-        let result = store.insert_rows(&rows).await;
-        tracing::debug!(rows = rows.len(), elapsed = ?began.elapsed(), ok = result.is_ok(), "batch");
-        match result {
-            Ok(outcomes) if outcomes.len() == replies.len() => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
-                }
+        let answers = store_batch(store.as_ref(), &rows).await;
+        for (reply, answer) in replies.into_iter().zip(answers) {
+            // A requester that has gone away is simply not told.
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+/// One answer per row. The batch goes in one transaction; if the database
+/// refuses it for any reason but being unavailable (a row it will not take),
+/// each row is offered again alone, so one bad row cannot fail the others and
+/// each request gets the answer it would have had alone. An unavailable
+/// database fails the whole batch: nothing of it is stored, every row's
+/// request is told to retry.
+async fn store_batch(
+    store: &dyn Store,
+    rows: &[DistributionRow],
+) -> Vec<Result<InsertOutcome, IngestError>> {
+    let began = Instant::now();
+    let result = store.insert_rows(rows).await;
+    tracing::debug!(rows = rows.len(), elapsed = ?began.elapsed(), ok = result.is_ok(), "batch");
+    match result {
+        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        Err(error) if rows.len() > 1 && !matches!(error, StoreError::Unavailable(_)) => {
+            tracing::warn!(rows = rows.len(), %error, "a batch was refused; offering its rows one by one");
+            let mut answers = Vec::with_capacity(rows.len());
+            for row in rows {
+                let alone = store.insert_rows(std::slice::from_ref(row)).await;
+                answers.push(match alone {
+                    Ok(outcomes) => outcomes.into_iter().next().ok_or(IngestError::Stopped),
+                    Err(error) => Err(IngestError::Store(Arc::new(error))),
+                });
             }
-            Ok(outcomes) => {
-                tracing::error!(
-                    rows = rows.len(),
-                    outcomes = outcomes.len(),
-                    "insert_rows answered for a different number of rows"
-                );
-                // Dropping the replies answers each request 503.
-            }
-            Err(error) => {
-                tracing::warn!(rows = rows.len(), %error, "a batch of rows failed; none stored");
-                let error = Arc::new(error);
-                for reply in replies {
-                    let _ = reply.send(Err(IngestError::Store(error.clone())));
-                }
-            }
+            answers
+        }
+        Err(error) => {
+            tracing::warn!(rows = rows.len(), %error, "a batch of rows failed; none stored");
+            let error = IngestError::Store(Arc::new(error));
+            vec![Err(error); rows.len()]
         }
     }
 }

@@ -12,6 +12,7 @@ mod auth;
 mod batch;
 mod create;
 mod errors;
+mod group_commit;
 mod lifecycle;
 mod metrics;
 mod openapi;
