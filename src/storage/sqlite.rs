@@ -191,48 +191,6 @@ fn optional_count(c: Option<UserCount>) -> Option<i64> {
     c.map(UserCount::get)
 }
 
-/// Inserts `row` unless its natural key is already stored, and says which
-/// happened: created, or the stored row as a replay or a conflict.
-async fn offer_row(
-    conn: &mut SqliteConnection,
-    row: &DistributionRow,
-) -> StoreResult<InsertOutcome> {
-    let c = &row.counts;
-    let inserted = sqlx::query(&format!(
-        "INSERT INTO {TABLE} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (tenant_id, report_refresh_date, report_period) DO NOTHING"
-    ))
-    .bind(row.id.to_string())
-    .bind(row.tenant_id.as_str())
-    .bind(row.report_refresh_date.to_string())
-    .bind(c.web.get())
-    .bind(c.windows_phone.get())
-    .bind(c.android_phone.get())
-    .bind(c.ios.get())
-    .bind(c.mac.get())
-    .bind(c.windows.get())
-    .bind(optional_count(c.chrome_os))
-    .bind(optional_count(c.linux))
-    .bind(row.report_period.days())
-    .bind(format_timestamp(row.created_at))
-    .bind(format_timestamp(row.updated_at))
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
-    if inserted {
-        return Ok(InsertOutcome::Created(row.clone()));
-    }
-    let stored = select_by_key(conn, &row.tenant_id, &row.content())
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("conflicting row vanished".into()))?;
-    Ok(if stored.has_content(&row.content()) {
-        InsertOutcome::Replayed(stored)
-    } else {
-        InsertOutcome::Conflict(stored)
-    })
-}
-
 #[async_trait]
 impl RowStore for SqliteStore {
     #[tracing::instrument(skip_all, fields(rows = rows.len()))]
@@ -375,13 +333,11 @@ impl RowStore for SqliteStore {
     ) -> StoreResult<super::ImportOutcome> {
         let mut tx = self.begin_write().await?;
         let mut outcomes = Vec::with_capacity(rows.len());
-        for (offered, row) in rows.iter().enumerate() {
-            if offered > 0 && offered % super::IMPORT_PROGRESS_STEP == 0 {
-                progress(offered);
-            }
-            outcomes.push(offer_row(&mut tx, row).await?);
+        // Chunks answer as serial inserts would, across chunks too: one transaction.
+        for chunk in rows.chunks(super::IMPORT_PROGRESS_STEP) {
+            outcomes.extend(offer::offer_rows(&mut tx, chunk).await?);
+            progress(outcomes.len());
         }
-        progress(rows.len());
         let outcome = super::ImportOutcome::from_outcomes(outcomes);
         match outcome {
             super::ImportOutcome::Committed { .. } => tx.commit().await?,
