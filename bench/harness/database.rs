@@ -341,7 +341,7 @@ pub async fn seed_history(url: &DatabaseUrl) -> anyhow::Result<()> {
                             CASE WHEN i % 3 = 0 THEN NULL ELSE i % 5 END, \
                             (ARRAY[7, 30, 90, 180])[i % 4 + 1], \
                             TIMESTAMPTZ '{HISTORY_END} 06:00:00Z', TIMESTAMPTZ '{HISTORY_END} 06:00:00Z' \
-                     FROM generate_series(0, {last}::bigint) AS i",
+                     FROM generate_series(0, {last}) AS i",
                     last = total - 1
                 )
                 .as_str(),
