@@ -53,10 +53,10 @@ fn version_root(request: &HttpRequest) -> &str {
     request_body(content = BatchRequestBody, content_type = "application/json"),
     responses(
         (status = 200, description = "One response per request", body = BatchResponseBody),
-        (status = 400, description = "A malformed batch; nothing ran", body = super::openapi::GraphError),
-        (status = 401, description = "Missing or invalid bearer token", body = super::openapi::GraphError),
-        (status = 413, description = "Body over the batch body limit", body = super::openapi::GraphError),
-        (status = 415, description = "Body that is not JSON", body = super::openapi::GraphError),
+        (status = 400, description = "A malformed batch; nothing ran", body = super::schemas::GraphError),
+        (status = 401, description = "Missing or invalid bearer token", body = super::schemas::GraphError),
+        (status = 413, description = "Body over the batch body limit", body = super::schemas::GraphError),
+        (status = 415, description = "Body that is not JSON", body = super::schemas::GraphError),
     ),
     // Any valid token may batch; each request needs the scope it would need alone.
     security(("bearer" = []))

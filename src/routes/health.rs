@@ -34,7 +34,7 @@ async fn health() -> HttpResponse {
     responses(
         (status = 200, description = "The database answers and is migrated", body = Object,
             example = json!({"status": "ready"})),
-        (status = 503, description = "The database is unreachable (serviceNotAvailable)", body = super::openapi::GraphError),
+        (status = 503, description = "The database is unreachable (serviceNotAvailable)", body = super::schemas::GraphError),
     ),
 )]
 async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

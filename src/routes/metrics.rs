@@ -214,7 +214,7 @@ pub async fn record_requests(
     summary = "Prometheus metrics",
     responses(
         (status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
-        (status = 401, description = "METRICS_TOKEN is set and the request does not carry it (InvalidAuthenticationToken)", body = super::openapi::GraphError),
+        (status = 401, description = "METRICS_TOKEN is set and the request does not carry it (InvalidAuthenticationToken)", body = super::schemas::GraphError),
     ),
     security((), ("metricsToken" = [])),
 )]

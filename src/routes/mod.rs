@@ -6,6 +6,7 @@ pub mod metrics;
 pub mod openapi;
 mod report;
 mod rows;
+mod schemas;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 

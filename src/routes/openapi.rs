@@ -2,8 +2,6 @@
 //! from the handlers' `#[utoipa::path]` attributes, the types the service reads
 //! and writes, and the property table rows are written from.
 
-mod schemas;
-
 use std::sync::OnceLock;
 
 use actix_web::http::header;
@@ -14,11 +12,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, ResponseBuilder, Type};
 use utoipa::OpenApi;
 
-pub use schemas::{
-    CollectionQuery, GraphError, NewRow, PeriodArgument, ReportCollection, ReportQuery,
-    RowCollection, RowEntity, RowPatch,
-};
-
+use super::schemas::PeriodArgument;
 use super::{batch, health, metrics, report, resource, rows, API_VERSIONS};
 use crate::auth::Scope;
 

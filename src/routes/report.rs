@@ -51,15 +51,15 @@ const OCTET_STREAM: &str = "application/octet-stream";
     description = "The function name may also carry the `microsoft.graph.` prefix. CSV by default \
         (UTF-8 with a byte-order mark, Graph's header row: 8 columns under /v1.0, 10 under /beta); \
         JSON with `$format=application/json`. Header-only CSV or an empty `value` when nothing is stored.",
-    params(("period" = super::openapi::PeriodArgument, Path), super::openapi::ReportQuery),
+    params(("period" = super::schemas::PeriodArgument, Path), super::schemas::ReportQuery),
     responses(
         (status = 200, description = "The report", content(
             (String = "text/csv"),
-            (super::openapi::ReportCollection = "application/json"),
+            (super::schemas::ReportCollection = "application/json"),
         )),
-        (status = 400, description = "Another period, or a bad query option (badRequest)", body = super::openapi::GraphError),
-        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::openapi::GraphError),
-        (status = 406, description = "A $format or Accept the report cannot be written in (notAcceptable)", body = super::openapi::GraphError),
+        (status = 400, description = "Another period, or a bad query option (badRequest)", body = super::schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::schemas::GraphError),
+        (status = 406, description = "A $format or Accept the report cannot be written in (notAcceptable)", body = super::schemas::GraphError),
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -206,7 +206,7 @@ fn choose_form(format: Option<&str>, request: &HttpRequest) -> Result<ReportForm
     let mut best = None;
     for (offered, form) in offers {
         let q = quality(&accepted, &offered);
-        if q > header::Quality::ZERO && best.map_or(true, |(best_q, _)| q > best_q) {
+        if q > header::Quality::ZERO && best.is_none_or(|(best_q, _)| q > best_q) {
             best = Some((q, form));
         }
     }

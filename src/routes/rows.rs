@@ -81,16 +81,16 @@ fn not_found(id: &str) -> ApiError {
     tag = "rows",
     operation_id = "createRow",
     summary = "Store a row",
-    request_body(content = super::openapi::NewRow, content_type = "application/json"),
+    request_body(content = super::schemas::NewRow, content_type = "application/json"),
     responses(
-        (status = 201, description = "Stored and durable", body = super::openapi::RowEntity,
+        (status = 201, description = "Stored and durable", body = super::schemas::RowEntity,
             headers(("Location" = String, description = "The new row's URL"))),
-        (status = 200, description = "The same row was already stored: nothing written", body = super::openapi::RowEntity),
-        (status = 400, description = "Invalid body, one details entry per problem (badRequest)", body = super::openapi::GraphError),
-        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::openapi::GraphError),
-        (status = 409, description = "Other counts are stored for this date and period (conflict)", body = super::openapi::GraphError),
-        (status = 413, description = "Body over the body limit (requestEntityTooLarge)", body = super::openapi::GraphError),
-        (status = 415, description = "Body that is not application/json (unsupportedMediaType)", body = super::openapi::GraphError),
+        (status = 200, description = "The same row was already stored: nothing written", body = super::schemas::RowEntity),
+        (status = 400, description = "Invalid body, one details entry per problem (badRequest)", body = super::schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::schemas::GraphError),
+        (status = 409, description = "Other counts are stored for this date and period (conflict)", body = super::schemas::GraphError),
+        (status = 413, description = "Body over the body limit (requestEntityTooLarge)", body = super::schemas::GraphError),
+        (status = 415, description = "Body that is not application/json (unsupportedMediaType)", body = super::schemas::GraphError),
     ),
     security(("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -133,9 +133,9 @@ async fn create_row(
     summary = "Read a row",
     params(("id" = String, Path, description = "The row's id", format = Uuid)),
     responses(
-        (status = 200, description = "The row", body = super::openapi::RowEntity),
-        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::openapi::GraphError),
-        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::openapi::GraphError),
+        (status = 200, description = "The row", body = super::schemas::RowEntity),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::schemas::GraphError),
+        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::schemas::GraphError),
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -192,16 +192,16 @@ fn prefers_representation(request: &HttpRequest) -> bool {
         ("id" = String, Path, description = "The row's id", format = Uuid),
         ("Prefer" = Option<String>, Header, description = "return=representation answers 200 with the row"),
     ),
-    request_body(content = super::openapi::RowPatch, content_type = "application/json"),
+    request_body(content = super::schemas::RowPatch, content_type = "application/json"),
     responses(
         (status = 204, description = "Changed"),
-        (status = 200, description = "Changed, with Prefer: return=representation", body = super::openapi::RowEntity),
-        (status = 400, description = "Invalid body, one details entry per problem (badRequest)", body = super::openapi::GraphError),
-        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::openapi::GraphError),
-        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::openapi::GraphError),
-        (status = 409, description = "Another row has this date and period (conflict)", body = super::openapi::GraphError),
-        (status = 413, description = "Body over the body limit (requestEntityTooLarge)", body = super::openapi::GraphError),
-        (status = 415, description = "Body that is not application/json (unsupportedMediaType)", body = super::openapi::GraphError),
+        (status = 200, description = "Changed, with Prefer: return=representation", body = super::schemas::RowEntity),
+        (status = 400, description = "Invalid body, one details entry per problem (badRequest)", body = super::schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::schemas::GraphError),
+        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::schemas::GraphError),
+        (status = 409, description = "Another row has this date and period (conflict)", body = super::schemas::GraphError),
+        (status = 413, description = "Body over the body limit (requestEntityTooLarge)", body = super::schemas::GraphError),
+        (status = 415, description = "Body that is not application/json (unsupportedMediaType)", body = super::schemas::GraphError),
     ),
     security(("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -249,8 +249,8 @@ async fn update_row(
     params(("id" = String, Path, description = "The row's id", format = Uuid)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::openapi::GraphError),
-        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::openapi::GraphError),
+        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::schemas::GraphError),
+        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::schemas::GraphError),
     ),
     security(("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -275,11 +275,11 @@ async fn delete_row(
     tag = "rows",
     operation_id = "listRows",
     summary = "Query the rows",
-    params(super::openapi::CollectionQuery),
+    params(super::schemas::CollectionQuery),
     responses(
-        (status = 200, description = "A page of rows", body = super::openapi::RowCollection),
-        (status = 400, description = "An unsupported or malformed query option (badRequest)", body = super::openapi::GraphError),
-        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::openapi::GraphError),
+        (status = 200, description = "A page of rows", body = super::schemas::RowCollection),
+        (status = 400, description = "An unsupported or malformed query option (badRequest)", body = super::schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::schemas::GraphError),
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -360,8 +360,8 @@ async fn list_rows(
     ),
     responses(
         (status = 200, description = "The number of rows matching $filter", body = String, content_type = "text/plain"),
-        (status = 400, description = "An unsupported or malformed query option (badRequest)", body = super::openapi::GraphError),
-        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::openapi::GraphError),
+        (status = 400, description = "An unsupported or malformed query option (badRequest)", body = super::schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::schemas::GraphError),
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
