@@ -1,6 +1,8 @@
 //! The Postgres backend: a connection pool shared by reads and writes, so
 //! several stateless replicas can serve from one database.
 
+mod offer;
+
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -125,88 +127,12 @@ fn optional_count(c: Option<UserCount>) -> Option<i64> {
     c.map(UserCount::get)
 }
 
-/// Inserts `row` unless its natural key is already stored, and says which
-/// happened: created, or the stored row as a replay or a conflict.
-async fn offer_row(conn: &mut PgConnection, row: &DistributionRow) -> StoreResult<InsertOutcome> {
-    let c = &row.counts;
-    let inserted = sqlx::query(&format!(
-        "INSERT INTO {TABLE} ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         ON CONFLICT (tenant_id, report_refresh_date, report_period) DO NOTHING"
-    ))
-    .bind(row.id)
-    .bind(row.tenant_id.as_str())
-    .bind(row.report_refresh_date)
-    .bind(c.web.get())
-    .bind(c.windows_phone.get())
-    .bind(c.android_phone.get())
-    .bind(c.ios.get())
-    .bind(c.mac.get())
-    .bind(c.windows.get())
-    .bind(optional_count(c.chrome_os))
-    .bind(optional_count(c.linux))
-    .bind(row.report_period.days())
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
-    if inserted {
-        return Ok(InsertOutcome::Created(row.clone()));
-    }
-    let stored = select_by_key(conn, &row.tenant_id, &row.content())
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("conflicting row vanished".into()))?;
-    Ok(if stored.has_content(&row.content()) {
-        InsertOutcome::Replayed(stored)
-    } else {
-        InsertOutcome::Conflict(stored)
-    })
-}
-
 #[async_trait]
 impl RowStore for PostgresStore {
     #[tracing::instrument(skip_all, fields(rows = rows.len()))]
     async fn insert_rows(&self, rows: &[DistributionRow]) -> StoreResult<Vec<InsertOutcome>> {
         let mut tx = self.pool.begin().await?;
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for row in rows {
-            let c = &row.counts;
-            let inserted = sqlx::query(&format!(
-                "INSERT INTO {TABLE} ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                 ON CONFLICT (tenant_id, report_refresh_date, report_period) DO NOTHING"
-            ))
-            .bind(row.id)
-            .bind(row.tenant_id.as_str())
-            .bind(row.report_refresh_date)
-            .bind(c.web.get())
-            .bind(c.windows_phone.get())
-            .bind(c.android_phone.get())
-            .bind(c.ios.get())
-            .bind(c.mac.get())
-            .bind(c.windows.get())
-            .bind(optional_count(c.chrome_os))
-            .bind(optional_count(c.linux))
-            .bind(row.report_period.days())
-            .bind(row.created_at)
-            .bind(row.updated_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            outcomes.push(if inserted {
-                InsertOutcome::Created(row.clone())
-            } else {
-                let stored = select_by_key(&mut tx, &row.tenant_id, &row.content())
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt("conflicting row vanished".into()))?;
-                if stored.has_content(&row.content()) {
-                    InsertOutcome::Replayed(stored)
-                } else {
-                    InsertOutcome::Conflict(stored)
-                }
-            });
-        }
+        let outcomes = offer::offer_rows(&mut tx, rows).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -356,13 +282,11 @@ impl RowStore for PostgresStore {
     ) -> StoreResult<super::ImportOutcome> {
         let mut tx = self.pool.begin().await?;
         let mut outcomes = Vec::with_capacity(rows.len());
-        for (offered, row) in rows.iter().enumerate() {
-            if offered > 0 && offered % super::IMPORT_PROGRESS_STEP == 0 {
-                progress(offered);
-            }
-            outcomes.push(offer_row(&mut tx, row).await?);
+        // Chunks answer as serial inserts would, across chunks too: one transaction.
+        for chunk in rows.chunks(super::IMPORT_PROGRESS_STEP) {
+            outcomes.extend(offer::offer_rows(&mut tx, chunk).await?);
+            progress(outcomes.len());
         }
-        progress(rows.len());
         let outcome = super::ImportOutcome::from_outcomes(outcomes);
         match outcome {
             super::ImportOutcome::Committed { .. } => tx.commit().await?,
