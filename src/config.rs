@@ -4,8 +4,6 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use crate::ingest::IngestLimits;
-
 /// Where the rows live; the scheme picks the backend.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -63,6 +61,37 @@ impl fmt::Debug for DatabaseUrl {
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&redact(self.expose()))
+    }
+}
+
+/// Bounds on the write path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestLimits {
+    /// Rows committed together at most.
+    pub max_batch_rows: usize,
+    /// How long a batch may wait for the rows it expects (see `next_batch`).
+    pub max_batch_wait: Duration,
+    /// Rows waiting for a transaction at most; beyond it requests get 503.
+    pub max_queued_rows: usize,
+    /// Transactions in flight at once. One suits SQLite (one writer anyway);
+    /// Postgres overlaps a batch's commit with the next batch's statements.
+    pub writers: usize,
+}
+
+impl IngestLimits {
+    /// Writers on Postgres by default: enough to keep a commit always in
+    /// flight while the next batch is sent.
+    pub const POSTGRES_WRITERS: usize = 4;
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        Self {
+            max_batch_rows: 256,
+            max_batch_wait: Duration::ZERO,
+            max_queued_rows: 4096,
+            writers: 1,
+        }
     }
 }
 

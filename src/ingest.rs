@@ -16,44 +16,13 @@
 //! all (a retry is then answered as a replay), never half.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::time::Instant;
 
+use crate::config::IngestLimits;
 use crate::domain::DistributionRow;
 use crate::storage::{InsertOutcome, Store, StoreError};
-
-/// Bounds on the write path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IngestLimits {
-    /// Rows committed together at most.
-    pub max_batch_rows: usize,
-    /// How long a batch may wait for the rows it expects (see `next_batch`).
-    pub max_batch_wait: Duration,
-    /// Rows waiting for a transaction at most; beyond it requests get 503.
-    pub max_queued_rows: usize,
-    /// Transactions in flight at once. One suits SQLite (one writer anyway);
-    /// Postgres overlaps a batch's commit with the next batch's statements.
-    pub writers: usize,
-}
-
-impl IngestLimits {
-    /// Writers on Postgres by default: enough to keep a commit always in
-    /// flight while the next batch is sent.
-    pub const POSTGRES_WRITERS: usize = 4;
-}
-
-impl Default for IngestLimits {
-    fn default() -> Self {
-        Self {
-            max_batch_rows: 256,
-            max_batch_wait: Duration::ZERO,
-            max_queued_rows: 4096,
-            writers: 1,
-        }
-    }
-}
 
 /// Why a row could not be written.
 #[derive(Debug, Clone, thiserror::Error)]
