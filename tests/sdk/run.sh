@@ -15,8 +15,11 @@ if ! "$VENV/bin/python" -c 'import msgraph' 2>/dev/null; then
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
 fi
 
-cargo build --quiet --bin teams-usage-store
-BIN=target/debug/teams-usage-store
+# The test suite passes the binary it built; run by hand, build it here.
+if [ -z "${BIN:-}" ]; then
+    cargo build --quiet --bin teams-usage-store
+    BIN=target/debug/teams-usage-store
+fi
 WORK=$(mktemp -d)
 SERVER=
 cleanup() {
