@@ -138,10 +138,82 @@ impl JsonBody {
                 e.valid_up_to()
             )));
         }
-        let value = serde_json::from_slice(bytes).map_err(|e| {
+        let UniqueKeys(value) = serde_json::from_slice(bytes).map_err(|e| {
             ApiError::bad_request(format!("The request body is not valid JSON: {e}"))
         })?;
         Ok(Self { value, format })
+    }
+}
+
+/// A JSON value in which no object names a property twice. serde_json keeps
+/// the last of duplicates silently; OData calls such a body malformed, and a
+/// row whose `web` is both -1 and 3 should not be stored as either.
+struct UniqueKeys(Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(UniqueKeysVisitor)
+            .map(UniqueKeys)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let UniqueKeys(value) = map.next_value()?;
+            if object.insert(key.clone(), value).is_some() {
+                return Err(serde::de::Error::custom(format!(
+                    "the property '{key}' appears twice"
+                )));
+            }
+        }
+        Ok(Value::Object(object))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
 }
 
@@ -192,6 +264,19 @@ impl FromRequest for JsonBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_property_named_twice_is_malformed() {
+        assert!(JsonBody::parse(br#"{"web": -1, "web": 3}"#, NumberFormat::default()).is_err());
+        assert!(JsonBody::parse(br#"{"a": {"b": 1, "b": 2}}"#, NumberFormat::default()).is_err());
+        let body = JsonBody::parse(
+            br#"{"web": 3, "ios": [1, 2.5, "x", null, true]}"#,
+            NumberFormat::default(),
+        )
+        .unwrap();
+        assert_eq!(body.value["web"], 3);
+        assert_eq!(body.value["ios"][1], 2.5);
+    }
 
     #[test]
     fn bodies_must_be_utf8_json() {

@@ -36,6 +36,8 @@ async fn malformed_json_is_a_bad_request(backend: Backend) {
         "{'web': 3}".to_owned(),
         format!("{valid} {valid}"),
         "NaN".to_owned(),
+        // A property named twice would be stored as whichever came last.
+        valid.replacen("\"web\":3", "\"web\":-1,\"web\":3", 1),
     ] {
         let response = app
             .post_raw(COLLECTION, Some("application/json"), body.clone())
