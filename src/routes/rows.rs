@@ -98,10 +98,12 @@ fn not_found(id: &str) -> ApiError {
 async fn create_row(
     request: HttpRequest,
     caller: Caller,
-    body: JsonBody,
+    // Taken as a Result so that a caller without the scope hears 403 whatever the body.
+    body: Result<JsonBody, ApiError>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsReadWrite)?;
+    let body = body?;
     let now = Utc::now();
     let new = parse_new_row(&body.value, body.format, now.date_naive())
         .map_err(ApiError::invalid_body)?;
