@@ -1,7 +1,7 @@
 //! The load benchmark (see bench/README.md). For each backend, in one run: the
 //! HTTP ceiling (`GET /health`), the raw sqlx insert limit, single-row POSTs at
 //! concurrency 1, 16 and 64, reads on a 1,000,000-row history, and start-up
-//! time; then a table of medians and the ratios issue 4 asks for.
+//! time; then a table of medians and the ratios against the performance targets.
 //!
 //! bench/run.sh installs wrk, builds the release binary and runs this.
 

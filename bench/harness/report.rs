@@ -1,5 +1,5 @@
 //! The benchmark's results: medians of the runs, the table, and the ratios
-//! issue 4 sets as targets.
+//! against the performance targets.
 
 use std::fmt::Write;
 
@@ -129,7 +129,7 @@ impl Report {
         self.figures.iter().all(|f| f.rows_match() != Some(false))
     }
 
-    /// The table (Markdown) and the ratios against issue 4's targets.
+    /// The table (Markdown) and the ratios against the performance targets.
     pub fn render(&self) -> String {
         let mut out = String::new();
         out.push_str(
