@@ -104,28 +104,16 @@ pub fn write_csv(layout: CsvLayout, rows: &[DistributionRow]) -> Result<Vec<u8>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{DeviceCounts, NewDistributionRow, ReportPeriod, TenantId, UserCount};
-    use chrono::{NaiveDate, Utc};
+    use crate::domain::ReportPeriod;
 
     fn row(chrome_os: Option<i64>) -> DistributionRow {
-        let n = |v| UserCount::new(v).unwrap();
-        DistributionRow::create(
-            TenantId::parse("default").unwrap(),
-            NewDistributionRow {
-                report_refresh_date: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
-                report_period: ReportPeriod::D90,
-                counts: DeviceCounts {
-                    web: n(3),
-                    windows_phone: n(12),
-                    android_phone: n(0),
-                    ios: n(4),
-                    mac: n(5),
-                    windows: n(i64::MAX),
-                    chrome_os: chrome_os.map(n),
-                    linux: None,
-                },
-            },
-            Utc::now(),
+        crate::domain::test_row(
+            "default",
+            "2026-11-28",
+            ReportPeriod::D90,
+            [3, 12, 0, 4, 5, i64::MAX],
+            chrome_os,
+            None,
         )
     }
 

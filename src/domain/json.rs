@@ -54,28 +54,16 @@ pub fn property_value(row: &DistributionRow, property: Property, style: JsonStyl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{DeviceCounts, ReportPeriod, TenantId, UserCount};
-    use chrono::{NaiveDate, Utc};
+    use crate::domain::ReportPeriod;
 
     fn row() -> DistributionRow {
-        let n = |v| UserCount::new(v).unwrap();
-        DistributionRow::create(
-            TenantId::parse("default").unwrap(),
-            crate::domain::NewDistributionRow {
-                report_refresh_date: NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
-                report_period: ReportPeriod::D30,
-                counts: DeviceCounts {
-                    web: n(3),
-                    windows_phone: n(12),
-                    android_phone: n(12),
-                    ios: n(3),
-                    mac: n(3),
-                    windows: n(i64::MAX),
-                    chrome_os: Some(n(1)),
-                    linux: None,
-                },
-            },
-            Utc::now(),
+        crate::domain::test_row(
+            "default",
+            "2026-11-28",
+            ReportPeriod::D30,
+            [3, 12, 12, 3, 3, i64::MAX],
+            Some(1),
+            None,
         )
     }
 

@@ -21,6 +21,8 @@ pub use parse::{
 };
 pub use period::ReportPeriod;
 pub use property::{Property, PropertyKind};
+#[cfg(test)]
+pub(crate) use row::test_row;
 pub use row::{
     truncate_to_micros, DeviceCounts, DistributionRow, NaturalKey, NewDistributionRow, UserCount,
 };

@@ -126,6 +126,40 @@ pub fn truncate_to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(0) + chrono::Duration::microseconds(i64::from(micros))
 }
 
+/// A stored row for unit tests elsewhere in the crate. `counts` are web,
+/// windowsPhone, androidPhone, ios, mac and windows, in that order.
+#[cfg(test)]
+pub(crate) fn test_row(
+    tenant: &str,
+    date: &str,
+    period: ReportPeriod,
+    counts: [i64; 6],
+    chrome_os: Option<i64>,
+    linux: Option<i64>,
+) -> DistributionRow {
+    let n = |v| UserCount::new(v).expect("a test count is not negative");
+    let [web, windows_phone, android_phone, ios, mac, windows] = counts.map(n);
+    DistributionRow::create(
+        TenantId::parse(tenant).expect("a valid test tenant"),
+        NewDistributionRow {
+            report_refresh_date: chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                .expect("a valid test date"),
+            report_period: period,
+            counts: DeviceCounts {
+                web,
+                windows_phone,
+                android_phone,
+                ios,
+                mac,
+                windows,
+                chrome_os: chrome_os.map(n),
+                linux: linux.map(n),
+            },
+        },
+        Utc::now(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

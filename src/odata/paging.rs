@@ -102,29 +102,17 @@ fn decode_key(property: Property, value: &Value) -> Option<Literal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{DeviceCounts, NewDistributionRow, TenantId, UserCount};
+
     use crate::odata::parse_filter;
-    use chrono::{NaiveDate, Utc};
 
     fn row() -> DistributionRow {
-        let n = |v| UserCount::new(v).unwrap();
-        DistributionRow::create(
-            TenantId::parse("t").unwrap(),
-            NewDistributionRow {
-                report_refresh_date: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
-                report_period: ReportPeriod::D90,
-                counts: DeviceCounts {
-                    web: n(5),
-                    windows_phone: n(0),
-                    android_phone: n(0),
-                    ios: n(0),
-                    mac: n(0),
-                    windows: n(0),
-                    chrome_os: None,
-                    linux: Some(n(2)),
-                },
-            },
-            Utc::now(),
+        crate::domain::test_row(
+            "t",
+            "2026-01-02",
+            ReportPeriod::D90,
+            [5, 0, 0, 0, 0, 0],
+            None,
+            Some(2),
         )
     }
 

@@ -86,30 +86,18 @@ pub(super) fn chunk_sizes(mut n: usize, max: usize) -> impl Iterator<Item = usiz
 
 #[cfg(test)]
 mod tests {
-    use chrono::{NaiveDate, Utc};
-
     use super::*;
-    use crate::domain::{DeviceCounts, NewDistributionRow, ReportPeriod, TenantId, UserCount};
+    use crate::domain::ReportPeriod;
 
     fn row(tenant: &str, day: u32, web: i64) -> DistributionRow {
-        let count = |n| UserCount::new(n).unwrap();
-        DistributionRow::create(
-            TenantId::parse(tenant).unwrap(),
-            NewDistributionRow {
-                report_refresh_date: NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
-                report_period: ReportPeriod::D7,
-                counts: DeviceCounts {
-                    web: count(web),
-                    windows_phone: count(0),
-                    android_phone: count(0),
-                    ios: count(0),
-                    mac: count(0),
-                    windows: count(0),
-                    chrome_os: None,
-                    linux: None,
-                },
-            },
-            Utc::now(),
+        let date = format!("2026-11-{day:02}");
+        crate::domain::test_row(
+            tenant,
+            &date,
+            ReportPeriod::D7,
+            [web, 0, 0, 0, 0, 0],
+            None,
+            None,
         )
     }
 

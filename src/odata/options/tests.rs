@@ -1,9 +1,6 @@
 use super::*;
-use crate::domain::{
-    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount,
-};
+use crate::domain::{DistributionRow, ReportPeriod};
 use crate::odata::{encode_skiptoken, OrderKey};
-use chrono::{NaiveDate, Utc};
 
 fn parse(query_string: &str) -> CollectionRequest {
     match parse_collection_options(query_string) {
@@ -17,24 +14,13 @@ fn error(query_string: &str) -> QueryError {
 }
 
 fn row() -> DistributionRow {
-    let n = |v| UserCount::new(v).unwrap();
-    DistributionRow::create(
-        TenantId::parse("t").unwrap(),
-        NewDistributionRow {
-            report_refresh_date: NaiveDate::from_ymd_opt(2026, 1, 2).unwrap(),
-            report_period: ReportPeriod::D7,
-            counts: DeviceCounts {
-                web: n(5),
-                windows_phone: n(0),
-                android_phone: n(0),
-                ios: n(0),
-                mac: n(0),
-                windows: n(0),
-                chrome_os: None,
-                linux: None,
-            },
-        },
-        Utc::now(),
+    crate::domain::test_row(
+        "t",
+        "2026-01-02",
+        ReportPeriod::D7,
+        [5, 0, 0, 0, 0, 0],
+        None,
+        None,
     )
 }
 
