@@ -6,6 +6,7 @@
 mod common;
 
 mod failures;
+mod migrations;
 mod rows;
 mod tokens;
 
