@@ -228,5 +228,5 @@ fn require_migrated(
     Ok(())
 }
 
-/// The UNIQUE constraint on (tenant_id, report_refresh_date, report_period).
+/// The UNIQUE constraint on (tenant_id, report_period, report_refresh_date).
 const NATURAL_KEY_CONSTRAINT: &str = "teams_device_usage_natural_key";

@@ -1,5 +1,6 @@
 //! The SQLite backend: one file, WAL, a single writer connection and a few readers.
 
+mod checkpoint;
 mod offer;
 
 use std::str::FromStr;
@@ -14,6 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
+use self::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
 use super::sql::{self, Dialect, COLUMNS, TABLE};
 use super::{InsertOutcome, RowStore, Store, StoreError, StoreResult, TokenStore, UpdateOutcome};
 use crate::auth::token::{Scopes, StoredToken};
@@ -38,6 +40,7 @@ pub struct SqliteStore {
     /// single writer never meets SQLITE_BUSY from its own replicas.
     writer: SqlitePool,
     readers: SqlitePool,
+    checkpointer: Checkpointer,
 }
 
 impl SqliteStore {
@@ -67,20 +70,41 @@ impl SqliteStore {
             .acquire_timeout(BUSY_TIMEOUT)
             // The writer probes every index of every row it inserts: a page
             // cache larger than the default 2 MiB saves most of those reads.
-            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE_SIZE))
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", WRITER_CACHE_SIZE)
+                    .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES),
+            )
             .await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
             .acquire_timeout(BUSY_TIMEOUT)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
-        Ok(Self { writer, readers })
+        let checkpoints = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            writer,
+            readers,
+            checkpointer: Checkpointer::start(checkpoints),
+        })
     }
 
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, Sqlite>> {
         // IMMEDIATE takes the write lock up front, so a read-then-write
         // transaction cannot fail half-way on another process's lock.
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Commits a write transaction and has its pages checkpointed soon after.
+    async fn commit(&self, tx: sqlx::Transaction<'static, Sqlite>) -> StoreResult<()> {
+        tx.commit().await?;
+        self.checkpointer.committed();
+        Ok(())
     }
 }
 
@@ -197,7 +221,7 @@ impl RowStore for SqliteStore {
     async fn insert_rows(&self, rows: &[DistributionRow]) -> StoreResult<Vec<InsertOutcome>> {
         let mut tx = self.begin_write().await?;
         let outcomes = offer::offer_rows(&mut tx, rows).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(outcomes)
     }
 
@@ -288,7 +312,7 @@ impl RowStore for SqliteStore {
             Some(row) => UpdateOutcome::Updated(decode_row(&row)?),
             None => UpdateOutcome::NotFound,
         };
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(outcome)
     }
 
@@ -304,7 +328,7 @@ impl RowStore for SqliteStore {
         .await?
         .rows_affected()
             == 1;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(deleted)
     }
 
@@ -340,7 +364,7 @@ impl RowStore for SqliteStore {
         }
         let outcome = super::ImportOutcome::from_outcomes(outcomes);
         match outcome {
-            super::ImportOutcome::Committed { .. } => tx.commit().await?,
+            super::ImportOutcome::Committed { .. } => self.commit(tx).await?,
             super::ImportOutcome::Conflicts(_) => tx.rollback().await?,
         }
         Ok(outcome)
@@ -372,7 +396,7 @@ impl TokenStore for SqliteStore {
     async fn insert_token(&self, token: &StoredToken) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         insert_token_row(&mut tx, token).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -407,7 +431,7 @@ impl TokenStore for SqliteStore {
                 .await?
                 .rows_affected()
                 == 1;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(revoked)
     }
 
@@ -425,7 +449,7 @@ impl TokenStore for SqliteStore {
         if first {
             insert_token_row(&mut tx, token).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(first)
     }
 }
@@ -446,6 +470,7 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        self.checkpointer.stop().await;
         self.readers.close().await;
         self.writer.close().await;
     }

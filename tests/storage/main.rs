@@ -9,6 +9,7 @@ mod failures;
 mod migrations;
 mod rows;
 mod tokens;
+mod wal;
 
 use std::sync::Arc;
 
