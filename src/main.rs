@@ -3,12 +3,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use teams_usage_store::{cli, config::Settings, telemetry};
 
-/// Each request allocates and frees many small buffers across threads (the
-/// HTTP workers, the writer, the SQLite worker); glibc's allocator spent about
-/// a sixth of the HTTP workers' CPU on that under load (docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     // .env is read before the runtime starts, so every thread sees one environment.
     let _ = dotenvy::dotenv();
