@@ -189,35 +189,14 @@ fn push_compare<'a, D: Dialect>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::sqlite::SqliteDialect;
     use super::*;
     use crate::odata::parse_filter;
-    use sqlx::Sqlite;
-
-    /// Binds as the SQLite store does; only the SQL text matters here.
-    struct TextDialect;
-
-    impl Dialect for TextDialect {
-        type DB = Sqlite;
-
-        fn bind_literal<'a>(b: &mut QueryBuilder<'a, Sqlite>, literal: &Literal) {
-            match literal {
-                Literal::Null => b.push("NULL"),
-                Literal::Int(n) => b.push_bind(*n),
-                Literal::Date(d) => b.push_bind(d.to_string()),
-                Literal::Period(p) => b.push_bind(i64::from(p.days())),
-                Literal::Id(id) => b.push_bind(id.to_string()),
-            };
-        }
-
-        fn bind_text<'a>(b: &mut QueryBuilder<'a, Sqlite>, text: String) {
-            b.push_bind(text);
-        }
-    }
 
     fn where_clause(filter: &str) -> String {
         let filter = parse_filter(filter).unwrap();
         let tenant = TenantId::parse("default").unwrap();
-        let sql = count::<TextDialect>(&tenant, Some(&filter)).into_sql();
+        let sql = count::<SqliteDialect>(&tenant, Some(&filter)).into_sql();
         sql.split_once(" AND ").unwrap().1.to_owned()
     }
 
@@ -272,7 +251,7 @@ mod tests {
             }),
             ..RowQuery::first(10)
         };
-        let sql = select_page::<TextDialect>(&tenant, &query).into_sql();
+        let sql = select_page::<SqliteDialect>(&tenant, &query).into_sql();
         assert!(
             sql.contains(
                 "(web < ? OR (web = ? AND (COALESCE(linux, -1) > ? OR \

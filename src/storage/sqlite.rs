@@ -108,7 +108,8 @@ impl SqliteStore {
     }
 }
 
-struct SqliteDialect;
+/// SQLite's binds for the shared query builder (`storage::sql`).
+pub(super) struct SqliteDialect;
 
 impl Dialect for SqliteDialect {
     type DB = Sqlite;
@@ -215,6 +216,21 @@ fn optional_count(c: Option<UserCount>) -> Option<i64> {
     c.map(UserCount::get)
 }
 
+type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Binds the eight counts in column order, web to linux.
+fn bind_counts<'q>(query: SqliteQuery<'q>, c: &DeviceCounts) -> SqliteQuery<'q> {
+    query
+        .bind(c.web.get())
+        .bind(c.windows_phone.get())
+        .bind(c.android_phone.get())
+        .bind(c.ios.get())
+        .bind(c.mac.get())
+        .bind(c.windows.get())
+        .bind(optional_count(c.chrome_os))
+        .bind(optional_count(c.linux))
+}
+
 #[async_trait]
 impl RowStore for SqliteStore {
     #[tracing::instrument(skip_all, fields(rows = rows.len()))]
@@ -287,27 +303,19 @@ impl RowStore for SqliteStore {
                 });
             }
         }
-        let c = &content.counts;
-        let row = sqlx::query(&format!(
+        let sql = format!(
             "UPDATE {TABLE} SET report_refresh_date = ?, web = ?, windows_phone = ?, android_phone = ?, \
              ios = ?, mac = ?, windows = ?, chrome_os = ?, linux = ?, report_period = ?, updated_at = ? \
              WHERE tenant_id = ? AND id = ? RETURNING {COLUMNS}"
-        ))
-        .bind(content.report_refresh_date.to_string())
-        .bind(c.web.get())
-        .bind(c.windows_phone.get())
-        .bind(c.android_phone.get())
-        .bind(c.ios.get())
-        .bind(c.mac.get())
-        .bind(c.windows.get())
-        .bind(optional_count(c.chrome_os))
-        .bind(optional_count(c.linux))
-        .bind(content.report_period.days())
-        .bind(format_timestamp(now))
-        .bind(tenant.as_str())
-        .bind(id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
+        );
+        let update = sqlx::query(&sql).bind(content.report_refresh_date.to_string());
+        let row = bind_counts(update, &content.counts)
+            .bind(content.report_period.days())
+            .bind(format_timestamp(now))
+            .bind(tenant.as_str())
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
         let outcome = match row {
             Some(row) => UpdateOutcome::Updated(decode_row(&row)?),
             None => UpdateOutcome::NotFound,

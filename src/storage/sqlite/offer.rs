@@ -5,14 +5,12 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use sqlx::query::Query;
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{Sqlite, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use super::super::offer::{chunk_sizes, OfferPlan};
 use super::super::sql::{COLUMNS, TABLE};
 use super::super::{InsertOutcome, StoreResult};
-use super::{decode_row, format_timestamp, optional_count};
+use super::{bind_counts, decode_row, format_timestamp, SqliteQuery};
 use crate::domain::DistributionRow;
 
 /// Rows per statement at most: 64 x 14 = 896 parameters, far below SQLite's
@@ -54,28 +52,18 @@ fn holders_text(rows: usize) -> String {
 static INSERTS: OnceLock<Vec<String>> = OnceLock::new();
 static HOLDERS: OnceLock<Vec<String>> = OnceLock::new();
 
-type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
-
 fn bind_row<'q>(query: SqliteQuery<'q>, row: &'q DistributionRow) -> SqliteQuery<'q> {
-    let c = &row.counts;
     let created = format_timestamp(row.created_at);
     let updated = if row.updated_at == row.created_at {
         created.clone()
     } else {
         format_timestamp(row.updated_at)
     };
-    query
+    let query = query
         .bind(row.id.to_string())
         .bind(row.tenant_id.as_str())
-        .bind(row.report_refresh_date.to_string())
-        .bind(c.web.get())
-        .bind(c.windows_phone.get())
-        .bind(c.android_phone.get())
-        .bind(c.ios.get())
-        .bind(c.mac.get())
-        .bind(c.windows.get())
-        .bind(optional_count(c.chrome_os))
-        .bind(optional_count(c.linux))
+        .bind(row.report_refresh_date.to_string());
+    bind_counts(query, &row.counts)
         .bind(row.report_period.days())
         .bind(created)
         .bind(updated)
