@@ -14,11 +14,14 @@ use super::super::{InsertOutcome, StoreResult};
 use super::{decode_row, optional_count};
 use crate::domain::DistributionRow;
 
-/// Offers `rows` inside the caller's transaction and answers each as offering
-/// them one by one would (see `storage::offer`). Concurrent batches are safe:
-/// a key another transaction is inserting makes this one wait for it, then
-/// `DO NOTHING`; the read-back (a new snapshot under READ COMMITTED) then sees
-/// the row that won.
+/// Offers `rows` and answers each as offering them one by one would (see
+/// `storage::offer`). All of them go in one INSERT, which is atomic: every new
+/// row is stored, or none. Concurrent batches are safe: a key another
+/// transaction is inserting makes this one wait for it, then `DO NOTHING`.
+/// Only when fewer rows went in than were offered does a second statement read
+/// back which rows hold those keys; it runs after the INSERT committed (in a
+/// transaction of its own when the caller has none), so it sees the row that
+/// won.
 pub(super) async fn offer_rows(
     conn: &mut PgConnection,
     rows: &[DistributionRow],
