@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Connection, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::sql::{self, Dialect, COLUMNS, TABLE};
@@ -28,11 +28,27 @@ pub struct PostgresStore {
     pool: PgPool,
 }
 
+/// A connection used within this long is taken as alive without a ping.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 impl PostgresStore {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(CONNECT_TIMEOUT)
+            // Not a ping before every use (a round trip per batch and per read,
+            // measured at about 4% of POST/s at concurrency 64): only for a
+            // connection that has been idle a while, the one a restarted
+            // Postgres would have dropped; one that fails is replaced.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for < PING_AFTER_IDLE {
+                        return Ok(true);
+                    }
+                    Ok(conn.ping().await.is_ok())
+                })
+            })
             .connect(url)
             .await?;
         Ok(Self { pool })

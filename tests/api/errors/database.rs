@@ -1,6 +1,8 @@
 //! When the database fails under the service: Graph errors, opaque messages,
 //! nothing half-written.
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 use crate::backend_tests;
@@ -71,6 +73,33 @@ async fn a_failing_database_is_a_clean_server_error(backend: Backend) {
         .execute("ALTER TABLE gone RENAME TO teams_device_usage_distribution_user_counts")
         .await;
     assert_eq!(app.row_count().await, 1);
+}
+
+/// Postgres dropped the service's connections while they sat idle (a restart,
+/// an administrator): the service notices before it uses them and answers
+/// reads and writes as if nothing had happened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_dropped_while_idle_are_replaced() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let stored: Value = app.post_row(&valid_row()).await.json().await.unwrap();
+    let row = format!("{COLLECTION}/{}", stored["id"].as_str().unwrap());
+    assert_eq!(app.get(&row).await.status().as_u16(), 200);
+    app.database
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await;
+    // Idle for longer than the service trusts a connection without a ping.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(app.get(&row).await.status().as_u16(), 200);
+    let created = app
+        .post_row(&with(valid_row(), "reportPeriod", json!("30")))
+        .await;
+    assert_eq!(created.status().as_u16(), 201);
+    assert_eq!(app.row_count().await, 2);
 }
 
 /// No database to talk to: 503 with `Retry-After`, for reads, writes and readiness;
