@@ -1,6 +1,8 @@
 //! Migrations keep the rows they find: a database holding rows made by the
 //! schema before `20261129000300_cluster_rows_by_tenant` still serves every
-//! one of them, identical, once the service has migrated it at start-up.
+//! one of them, identical, once the service has migrated it at start-up
+//! through that migration and every later one (on SQLite,
+//! `20261129000400_natural_key_as_primary_key` rebuilds the table again).
 
 use std::path::Path;
 use std::str::FromStr;
