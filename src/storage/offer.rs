@@ -67,23 +67,6 @@ impl<'a> OfferPlan<'a> {
     }
 }
 
-/// Splits `n` rows into statements of power-of-two sizes up to `max` (a power
-/// of two), so a few prepared statements serve every batch size.
-pub(super) fn chunk_sizes(mut n: usize, max: usize) -> impl Iterator<Item = usize> {
-    std::iter::from_fn(move || {
-        if n == 0 {
-            return None;
-        }
-        let size = if n >= max {
-            max
-        } else {
-            1 << (usize::BITS - 1 - n.leading_zeros())
-        };
-        n -= size;
-        Some(size)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,18 +150,5 @@ mod tests {
     fn a_key_held_by_no_row_is_an_error_not_a_guess() {
         let rows = vec![row("a", 1, 1)];
         assert!(OfferPlan::new(&rows).outcomes(&HashMap::new()).is_err());
-    }
-
-    #[test]
-    fn chunks_are_powers_of_two_up_to_the_maximum() {
-        let sizes = |n| chunk_sizes(n, 64).collect::<Vec<_>>();
-        assert_eq!(sizes(0), Vec::<usize>::new());
-        assert_eq!(sizes(1), [1]);
-        assert_eq!(sizes(7), [4, 2, 1]);
-        assert_eq!(sizes(64), [64]);
-        assert_eq!(sizes(200), [64, 64, 64, 8]);
-        for n in 0..300 {
-            assert_eq!(sizes(n).iter().sum::<usize>(), n);
-        }
     }
 }

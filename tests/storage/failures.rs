@@ -1,14 +1,14 @@
 //! When the database misbehaves: errors, never panics or half-written batches.
 //! And the one test that needs both backends at once: they store the same values.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use teams_usage_store::auth::{issue_token, Scopes};
 use teams_usage_store::domain::{DistributionRow, ReportPeriod};
 use teams_usage_store::odata::RowQuery;
 use teams_usage_store::storage::{self, StoreError};
 
 use crate::common::{Backend, TestDatabase, ROWS_TABLE};
-use crate::{conformance_tests, content, row, tenant, TestStore};
+use crate::{conformance_tests, content, date, row, tenant, TestStore};
 
 conformance_tests!(
     a_failing_row_fails_its_whole_batch,
@@ -55,6 +55,22 @@ async fn a_failing_row_fails_its_whole_batch(backend: Backend) {
         t.database.row_count().await,
         1,
         "nothing of the batch stays"
+    );
+    // A batch of several statements (SQLite puts 64 rows in one), refused by
+    // the row it offers last: the statements before it are undone too.
+    let mut many: Vec<_> = (1..=150)
+        .map(|n| {
+            let day = date("2026-01-01") + Duration::days(n);
+            row("t2", &day.to_string(), ReportPeriod::D7, n)
+        })
+        .collect();
+    many.push(row("t2", "2026-12-31", ReportPeriod::D7, 666));
+    let error = t.store.insert_rows(&many).await.unwrap_err();
+    assert!(matches!(error, StoreError::Database(_)), "{error:?}");
+    assert_eq!(
+        t.database.row_count().await,
+        1,
+        "nothing of the longer batch stays"
     );
     // The store is still usable afterwards.
     let good = [batch[0].clone(), batch[2].clone()];

@@ -13,6 +13,7 @@ use ReportPeriod::{D180, D30, D7, D90};
 conformance_tests!(
     a_new_key_is_created_a_resent_one_replayed_a_changed_one_conflicts,
     duplicates_inside_one_batch_behave_as_if_inserted_one_by_one,
+    a_batch_of_many_statements_behaves_as_if_inserted_one_by_one,
     reads_are_scoped_by_tenant,
     pages_continue_after_the_cursor,
     an_update_keeps_identity_and_refuses_a_taken_key,
@@ -74,6 +75,42 @@ async fn duplicates_inside_one_batch_behave_as_if_inserted_one_by_one(backend: B
         ]
     );
     assert_eq!(t.database.row_count().await, 3);
+}
+
+/// More rows than SQLite puts in one statement (64): new keys over two tenants,
+/// re-sent and changed copies of stored rows, and duplicates inside the batch,
+/// each answered as inserting the rows one by one would.
+async fn a_batch_of_many_statements_behaves_as_if_inserted_one_by_one(backend: Backend) {
+    let Some(t) = TestStore::open(backend).await else {
+        return;
+    };
+    let day = |n: i64| (date("2026-01-01") + Duration::days(n)).to_string();
+    let stored: Vec<_> = (0..10).map(|n| row("t1", &day(n), D7, n)).collect();
+    t.store.insert_rows(&stored).await.unwrap();
+
+    let fresh: Vec<_> = (0..130)
+        .map(|n| row(if n % 2 == 0 { "t1" } else { "t2" }, &day(n), D30, n))
+        .collect();
+    let mut batch = fresh.clone();
+    let mut expected: Vec<_> = fresh.iter().cloned().map(InsertOutcome::Created).collect();
+    for (n, before) in stored.iter().enumerate() {
+        let n = n as i64;
+        // The first five re-sent as they are, the other five with other counts.
+        let web = if n < 5 { n } else { n + 100 };
+        batch.push(row("t1", &day(n), D7, web));
+        expected.push(if n < 5 {
+            InsertOutcome::Replayed(before.clone())
+        } else {
+            InsertOutcome::Conflict(before.clone())
+        });
+    }
+    batch.push(row("t1", &day(0), D30, 0));
+    expected.push(InsertOutcome::Replayed(fresh[0].clone()));
+    batch.push(row("t2", &day(1), D30, 7));
+    expected.push(InsertOutcome::Conflict(fresh[1].clone()));
+
+    assert_eq!(t.store.insert_rows(&batch).await.unwrap(), expected);
+    assert_eq!(t.database.row_count().await, 140);
 }
 
 fn period_is(period: ReportPeriod) -> Filter {

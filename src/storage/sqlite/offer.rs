@@ -1,34 +1,33 @@
 //! A batch of new rows into SQLite: multi-row statements instead of one per
 //! row. Every statement is a round trip to the connection's worker thread, and
-//! once a batch shares one commit (one fsync) those round trips are the cost.
+//! once a batch shares one commit (one fsync) those round trips are the cost:
+//! a batch of up to `ROWS_PER_STATEMENT` rows is a single INSERT, which needs
+//! no transaction around it (see `SqliteStore::insert_rows`).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use sqlx::SqliteConnection;
 
-use super::super::offer::{chunk_sizes, OfferPlan};
+use super::super::offer::OfferPlan;
 use super::super::sql::{COLUMNS, TABLE};
 use super::super::{InsertOutcome, StoreResult};
 use super::{bind_counts, decode_row, format_timestamp, SqliteQuery};
 use crate::domain::DistributionRow;
 
 /// Rows per statement at most: 64 x 14 = 896 parameters, far below SQLite's
-/// limit, and few enough statement shapes (1, 2, 4, ... 64) to stay prepared.
-const ROWS_PER_STATEMENT: usize = 64;
+/// limit. Each size from 1 to 64 is a statement of its own, so a batch is one
+/// statement; the writer keeps them all prepared (`WRITER_STATEMENTS`).
+pub(super) const ROWS_PER_STATEMENT: usize = 64;
 
-/// One statement text per power-of-two size, made once.
+/// The statement text for `rows` rows (1 to `ROWS_PER_STATEMENT`), made once.
 fn statement(
     cache: &'static OnceLock<Vec<String>>,
     make: fn(usize) -> String,
     rows: usize,
 ) -> &'static str {
-    let texts = cache.get_or_init(|| {
-        (0..=ROWS_PER_STATEMENT.trailing_zeros())
-            .map(|power| make(1 << power))
-            .collect()
-    });
-    &texts[rows.trailing_zeros() as usize]
+    let texts = cache.get_or_init(|| (1..=ROWS_PER_STATEMENT).map(make).collect());
+    &texts[rows - 1]
 }
 
 fn insert_text(rows: usize) -> String {
@@ -80,26 +79,20 @@ pub(super) async fn offer_rows(
     // Rows of statements that inserted fewer rows than offered: some of their
     // keys were stored before, so who holds them is read back.
     let mut unsure = Vec::new();
-    let mut rest = plan.firsts();
-    for size in chunk_sizes(rest.len(), ROWS_PER_STATEMENT) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
+    for chunk in plan.firsts().chunks(ROWS_PER_STATEMENT) {
         let insert = chunk.iter().fold(
-            sqlx::query(statement(&INSERTS, insert_text, size)),
+            sqlx::query(statement(&INSERTS, insert_text, chunk.len())),
             |q, row| bind_row(q, row),
         );
-        if insert.execute(&mut *conn).await?.rows_affected() == size as u64 {
+        if insert.execute(&mut *conn).await?.rows_affected() == chunk.len() as u64 {
             holders.extend(chunk.iter().map(|row| (row.natural_key(), (*row).clone())));
         } else {
             unsure.extend_from_slice(chunk);
         }
     }
-    let mut rest = unsure.as_slice();
-    for size in chunk_sizes(rest.len(), ROWS_PER_STATEMENT) {
-        let (chunk, tail) = rest.split_at(size);
-        rest = tail;
+    for chunk in unsure.chunks(ROWS_PER_STATEMENT) {
         let select = chunk.iter().fold(
-            sqlx::query(statement(&HOLDERS, holders_text, size)),
+            sqlx::query(statement(&HOLDERS, holders_text, chunk.len())),
             |q, row| {
                 q.bind(row.tenant_id.as_str())
                     .bind(row.report_refresh_date.to_string())
