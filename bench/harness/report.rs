@@ -200,7 +200,7 @@ impl Report {
                 out,
                 "- {}: {what} = {} (target {goal}) {verdict}",
                 backend.name(),
-                cell(value, 2)
+                cell(value, 3)
             );
         };
         let at_least = |v: f64, t: f64| v >= t;
