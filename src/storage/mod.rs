@@ -229,4 +229,4 @@ fn require_migrated(
 }
 
 /// The UNIQUE constraint on (tenant_id, report_period, report_refresh_date).
-pub(super) const NATURAL_KEY_CONSTRAINT: &str = "teams_device_usage_natural_key";
+const NATURAL_KEY_CONSTRAINT: &str = "teams_device_usage_natural_key";

@@ -150,7 +150,7 @@ impl RowStore for PostgresStore {
         // No explicit transaction: the batch is one INSERT, atomic and durable
         // on its own, so BEGIN and COMMIT would only add two round trips.
         let mut conn = self.pool.acquire().await?;
-        offer::offer_rows(&mut conn, rows, offer::TakenKeys::Retry).await
+        offer::offer_rows(&mut conn, rows).await
     }
 
     #[tracing::instrument(skip(self))]
@@ -300,7 +300,7 @@ impl RowStore for PostgresStore {
         let mut outcomes = Vec::with_capacity(rows.len());
         // Chunks answer as serial inserts would, across chunks too: one transaction.
         for chunk in rows.chunks(super::IMPORT_PROGRESS_STEP) {
-            outcomes.extend(offer::offer_rows(&mut tx, chunk, offer::TakenKeys::Skip).await?);
+            outcomes.extend(offer::offer_rows(&mut tx, chunk).await?);
             progress(outcomes.len());
         }
         let outcome = super::ImportOutcome::from_outcomes(outcomes);

@@ -10,104 +10,31 @@ use uuid::Uuid;
 
 use super::super::offer::OfferPlan;
 use super::super::sql::{COLUMNS, TABLE};
-use super::super::{InsertOutcome, StoreError, StoreResult, NATURAL_KEY_CONSTRAINT};
+use super::super::{InsertOutcome, StoreResult};
 use super::{decode_row, optional_count};
 use crate::domain::DistributionRow;
-
-/// How the batch's INSERT meets a natural key that is stored already.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum TakenKeys {
-    /// A plain INSERT first: it skips the index probe that `ON CONFLICT` makes
-    /// before each row (a tenth of Postgres's time per row in the POST
-    /// profile). A taken key fails it whole, and it is sent again with
-    /// `ON CONFLICT DO NOTHING`. Only outside a transaction, which a failed
-    /// statement would abort.
-    Retry,
-    /// `ON CONFLICT DO NOTHING` from the start.
-    Skip,
-}
 
 /// Offers `rows` and answers each as offering them one by one would (see
 /// `storage::offer`). All of them go in one INSERT, which is atomic: every new
 /// row is stored, or none. Concurrent batches are safe: a key another
-/// transaction is inserting makes this one wait for it, then fail (`Retry`)
-/// or `DO NOTHING`. Only when fewer rows went in than were offered does a
-/// second statement read back which rows hold those keys; it runs after the
-/// INSERT committed (in a transaction of its own when the caller has none), so
-/// it sees the row that won.
+/// transaction is inserting makes this one wait for it, then `DO NOTHING`.
+/// Only when fewer rows went in than were offered does a second statement read
+/// back which rows hold those keys; it runs after the INSERT committed (in a
+/// transaction of its own when the caller has none), so it sees the row that
+/// won.
 pub(super) async fn offer_rows(
     conn: &mut PgConnection,
     rows: &[DistributionRow],
-    taken_keys: TakenKeys,
 ) -> StoreResult<Vec<InsertOutcome>> {
     let plan = OfferPlan::new(rows);
     let firsts = plan.firsts();
-    let plain = match taken_keys {
-        TakenKeys::Retry => insert(conn, firsts, "").await?,
-        TakenKeys::Skip => None,
-    };
-    let inserted = match plain {
-        Some(inserted) => inserted,
-        None => insert(conn, firsts, ON_CONFLICT).await?.ok_or_else(|| {
-            StoreError::Corrupt("a natural key clashed despite ON CONFLICT".into())
-        })?,
-    };
-
-    let holders: HashMap<_, _> = if inserted == firsts.len() as u64 {
-        firsts
-            .iter()
-            .map(|r| (r.natural_key(), (*r).clone()))
-            .collect()
-    } else {
-        // Some keys were stored already: read which row holds each offered key.
-        let stored = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM unnest($1::text[], $2::date[], $3::int4[]) \
-                 AS k(tenant_id, report_refresh_date, report_period) \
-             JOIN {TABLE} USING (tenant_id, report_refresh_date, report_period)"
-        ))
-        .bind(
-            firsts
-                .iter()
-                .map(|r| r.tenant_id.as_str())
-                .collect::<Vec<&str>>(),
-        )
-        .bind(
-            firsts
-                .iter()
-                .map(|r| r.report_refresh_date)
-                .collect::<Vec<NaiveDate>>(),
-        )
-        .bind(
-            firsts
-                .iter()
-                .map(|r| r.report_period.days())
-                .collect::<Vec<i32>>(),
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        stored
-            .iter()
-            .map(|row| decode_row(row).map(|r| (r.natural_key(), r)))
-            .collect::<StoreResult<_>>()?
-    };
-    plan.outcomes(&holders)
-}
-
-const ON_CONFLICT: &str = "ON CONFLICT (tenant_id, report_refresh_date, report_period) DO NOTHING";
-
-/// Inserts `firsts` in one statement ending in `on_conflict`: how many rows it
-/// inserted, or `None` when a natural key was taken and nothing was.
-async fn insert(
-    conn: &mut PgConnection,
-    firsts: &[&DistributionRow],
-    on_conflict: &str,
-) -> Result<Option<u64>, sqlx::Error> {
     let column = |f: fn(&DistributionRow) -> i64| firsts.iter().map(|r| f(r)).collect::<Vec<_>>();
-    let result = sqlx::query(&format!(
+    let inserted = sqlx::query(&format!(
         "INSERT INTO {TABLE} ({COLUMNS}) \
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::int8[], $5::int8[], \
              $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], \
-             $12::int4[], $13::timestamptz[], $14::timestamptz[]) {on_conflict}"
+             $12::int4[], $13::timestamptz[], $14::timestamptz[]) \
+         ON CONFLICT (tenant_id, report_refresh_date, report_period) DO NOTHING"
     ))
     .bind(firsts.iter().map(|r| r.id).collect::<Vec<Uuid>>())
     .bind(
@@ -159,10 +86,45 @@ async fn insert(
             .collect::<Vec<DateTime<Utc>>>(),
     )
     .execute(&mut *conn)
-    .await;
-    match result {
-        Ok(done) => Ok(Some(done.rows_affected())),
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some(NATURAL_KEY_CONSTRAINT) => Ok(None),
-        Err(e) => Err(e),
-    }
+    .await?
+    .rows_affected();
+
+    let holders: HashMap<_, _> = if inserted == firsts.len() as u64 {
+        firsts
+            .iter()
+            .map(|r| (r.natural_key(), (*r).clone()))
+            .collect()
+    } else {
+        // Some keys were stored already: read which row holds each offered key.
+        let stored = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM unnest($1::text[], $2::date[], $3::int4[]) \
+                 AS k(tenant_id, report_refresh_date, report_period) \
+             JOIN {TABLE} USING (tenant_id, report_refresh_date, report_period)"
+        ))
+        .bind(
+            firsts
+                .iter()
+                .map(|r| r.tenant_id.as_str())
+                .collect::<Vec<&str>>(),
+        )
+        .bind(
+            firsts
+                .iter()
+                .map(|r| r.report_refresh_date)
+                .collect::<Vec<NaiveDate>>(),
+        )
+        .bind(
+            firsts
+                .iter()
+                .map(|r| r.report_period.days())
+                .collect::<Vec<i32>>(),
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        stored
+            .iter()
+            .map(|row| decode_row(row).map(|r| (r.natural_key(), r)))
+            .collect::<StoreResult<_>>()?
+    };
+    plan.outcomes(&holders)
 }
