@@ -1,8 +1,8 @@
 //! Migrations keep the rows they find: a database holding rows made by the
 //! schema before `20261129000300_cluster_rows_by_tenant` still serves every
 //! one of them, identical, once the service has migrated it at start-up
-//! through that migration and every later one (on SQLite,
-//! `20261129000400_natural_key_as_primary_key` rebuilds the table again).
+//! through that migration and every later one (`20261129000400` changes the
+//! keys again: on SQLite it rebuilds the table).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -337,16 +337,11 @@ async fn rows_made_by_the_old_schema_survive_clustering_by_tenant(backend: Backe
         [total.to_string()]
     );
 
-    // Two keys: the old indexes are gone. On SQLite the natural key is the
-    // primary key (20261129000400) and the id a key of its own; on Postgres
-    // the primary key stays (tenant_id, id).
-    let id_key = match backend {
-        Backend::Sqlite => "id",
-        Backend::Postgres => "tenant_id, id",
-    };
+    // Two keys, the same on both backends: the id (since 20261129000400) and
+    // the natural key. The old indexes are gone.
     assert_eq!(
         index_keys(&sql, backend).await,
-        [id_key, "tenant_id, report_period, report_refresh_date"]
+        ["id", "tenant_id, report_period, report_refresh_date"]
     );
     sql.close().await;
 }
