@@ -72,8 +72,8 @@ pub async fn request_ids(
 /// target, request id, then status and error), not the full OpenTelemetry set
 /// of `root_span!`: the log formatter writes every field of every request span
 /// out as text when the span opens, and the dozen extra fields (host, client
-/// address, user agent, ...) cost about a tenth of a POST's CPU
-/// (docs/benchmarks.md).
+/// address, user agent, ...) cost about a sixth of the POSTs a second on
+/// Postgres (docs/benchmarks.md).
 pub struct GraphRootSpan;
 
 impl RootSpanBuilder for GraphRootSpan {
