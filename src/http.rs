@@ -47,7 +47,9 @@ pub fn json_response(
                 JSON_CONTENT_TYPE
             },
         ))
-        .body(body.to_string())
+        // Straight into bytes: `to_string` goes through `fmt::Display`, a
+        // formatter call for every token of the text.
+        .body(serde_json::to_vec(body).expect("a JSON value serializes"))
 }
 
 /// Holds a request's body back until its caller is authenticated. actix polls a
@@ -171,10 +173,16 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
         let mut object = serde_json::Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let UniqueKeys(value) = map.next_value()?;
-            if object.insert(key.clone(), value).is_some() {
-                return Err(serde::de::Error::custom(format!(
-                    "the property '{key}' appears twice"
-                )));
+            match object.entry(key) {
+                serde_json::map::Entry::Vacant(vacant) => {
+                    vacant.insert(value);
+                }
+                serde_json::map::Entry::Occupied(taken) => {
+                    return Err(serde::de::Error::custom(format!(
+                        "the property '{}' appears twice",
+                        taken.key()
+                    )));
+                }
             }
         }
         Ok(Value::Object(object))
