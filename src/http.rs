@@ -36,7 +36,7 @@ pub fn response_style(request: &HttpRequest) -> JsonStyle {
 pub fn json_response(
     mut builder: actix_web::HttpResponseBuilder,
     style: JsonStyle,
-    body: &Value,
+    body: &impl serde::Serialize,
 ) -> HttpResponse {
     builder
         .insert_header((
@@ -49,7 +49,7 @@ pub fn json_response(
         ))
         // Straight into bytes: `to_string` goes through `fmt::Display`, a
         // formatter call for every token of the text.
-        .body(serde_json::to_vec(body).expect("a JSON value serializes"))
+        .body(serde_json::to_vec(body).expect("answers serialize: every map key is text"))
 }
 
 /// Holds a request's body back until its caller is authenticated. actix polls a

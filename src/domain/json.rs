@@ -1,6 +1,8 @@
 //! Stored rows -> Graph's entity JSON.
 
-use serde_json::{Map, Value};
+use std::fmt::Display;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::{parse::ODATA_TYPE, DistributionRow, Property};
 
@@ -11,50 +13,115 @@ pub struct JsonStyle {
     pub ieee754_compatible: bool,
 }
 
-/// The row as Graph writes an entity: `@odata.type` first, then every property
-/// (or only `selected` ones), in Graph's order.
-pub fn row_to_json(
-    row: &DistributionRow,
+/// The row as Graph writes an entity: its `@odata.context` when it is answered
+/// on its own, `@odata.type`, then every property (or only `selected` ones), in
+/// Graph's order. It serializes straight into the answer's text, with no JSON
+/// value built first: every answer that holds rows goes through here.
+pub struct RowJson<'a> {
+    row: &'a DistributionRow,
     style: JsonStyle,
-    selected: Option<&[Property]>,
-) -> Map<String, Value> {
-    let mut object = Map::new();
-    object.insert("@odata.type".into(), Value::String(ODATA_TYPE.into()));
-    for property in Property::ALL {
-        if selected.is_some_and(|s| !s.contains(&property)) {
-            continue;
-        }
-        object.insert(
-            property.json_name().into(),
-            property_value(row, property, style),
-        );
-    }
-    object
+    selected: Option<&'a [Property]>,
+    context: Option<&'a str>,
 }
 
-pub fn property_value(row: &DistributionRow, property: Property, style: JsonStyle) -> Value {
-    let int64 = |n: i64| {
-        if style.ieee754_compatible {
-            Value::String(n.to_string())
-        } else {
-            Value::from(n)
+impl<'a> RowJson<'a> {
+    /// A row in a collection's `value`.
+    pub fn member(
+        row: &'a DistributionRow,
+        style: JsonStyle,
+        selected: Option<&'a [Property]>,
+    ) -> Self {
+        Self {
+            row,
+            style,
+            selected,
+            context: None,
         }
-    };
-    match property {
-        Property::Id => Value::String(row.id.to_string()),
-        Property::ReportRefreshDate => Value::String(row.report_refresh_date.to_string()),
-        Property::ReportPeriod => Value::String(row.report_period.to_string()),
-        count => row
-            .counts
-            .get(count)
-            .map_or(Value::Null, |c| int64(c.get())),
+    }
+
+    /// A row answered on its own, under `context` (its `@odata.context`).
+    pub fn entity(row: &'a DistributionRow, style: JsonStyle, context: &'a str) -> Self {
+        Self {
+            row,
+            style,
+            selected: None,
+            context: Some(context),
+        }
+    }
+}
+
+impl Serialize for RowJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut object = serializer.serialize_map(None)?;
+        if let Some(context) = self.context {
+            object.serialize_entry("@odata.context", context)?;
+        }
+        object.serialize_entry("@odata.type", ODATA_TYPE)?;
+        for property in Property::ALL {
+            if self.selected.is_some_and(|s| !s.contains(&property)) {
+                continue;
+            }
+            let name = property.json_name();
+            let row = self.row;
+            match property {
+                Property::Id => object.serialize_entry(name, &row.id)?,
+                Property::ReportRefreshDate => {
+                    object.serialize_entry(name, &AsText(row.report_refresh_date))?
+                }
+                Property::ReportPeriod => {
+                    object.serialize_entry(name, &AsText(row.report_period))?
+                }
+                count => match row.counts.get(count) {
+                    None => object.serialize_entry(name, &())?,
+                    Some(c) if self.style.ieee754_compatible => {
+                        object.serialize_entry(name, &AsText(c.get()))?
+                    }
+                    Some(c) => object.serialize_entry(name, &c.get())?,
+                },
+            }
+        }
+        object.end()
+    }
+}
+
+/// A collection of rows as Graph writes one: its annotations around `value`,
+/// in Graph's order.
+#[derive(serde::Serialize)]
+pub struct RowsJson<'a> {
+    #[serde(rename = "@odata.context")]
+    pub context: String,
+    /// `$count=true`: the rows matching the filter, an Int64 written as the
+    /// style asks.
+    #[serde(rename = "@odata.count", skip_serializing_if = "Option::is_none")]
+    pub count: Option<serde_json::Value>,
+    pub value: Vec<RowJson<'a>>,
+    #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
+}
+
+/// A value written as a JSON string through its `Display`, with no `String`
+/// in between.
+struct AsText<T>(T);
+
+impl<T: Display> Serialize for AsText<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::{Map, Value};
+
     use super::*;
     use crate::domain::ReportPeriod;
+
+    fn to_json(row: RowJson) -> Map<String, Value> {
+        match serde_json::to_value(row).unwrap() {
+            Value::Object(object) => object,
+            other => panic!("not an object: {other}"),
+        }
+    }
 
     fn row() -> DistributionRow {
         crate::domain::test_row(
@@ -69,7 +136,7 @@ mod tests {
 
     #[test]
     fn writes_every_property_in_graph_order() {
-        let json = row_to_json(&row(), JsonStyle::default(), None);
+        let json = to_json(RowJson::member(&row(), JsonStyle::default(), None));
         let keys: Vec<_> = json.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
@@ -95,13 +162,13 @@ mod tests {
 
     #[test]
     fn ieee754_writes_int64_as_strings() {
-        let json = row_to_json(
+        let json = to_json(RowJson::member(
             &row(),
             JsonStyle {
                 ieee754_compatible: true,
             },
             None,
-        );
+        ));
         assert_eq!(json["windows"], "9223372036854775807");
         assert_eq!(json["web"], "3");
         assert_eq!(json["linux"], Value::Null);
@@ -109,12 +176,29 @@ mod tests {
 
     #[test]
     fn select_keeps_only_the_named_properties() {
-        let json = row_to_json(
+        let json = to_json(RowJson::member(
             &row(),
             JsonStyle::default(),
             Some(&[Property::Web, Property::Id]),
-        );
+        ));
         let keys: Vec<_> = json.keys().map(String::as_str).collect();
         assert_eq!(keys, ["@odata.type", "id", "web"]);
+    }
+
+    #[test]
+    fn an_entity_starts_with_its_context_and_writes_what_the_row_holds() {
+        let row = row();
+        let json = to_json(RowJson::entity(
+            &row,
+            JsonStyle::default(),
+            "http://h/v1.0/$metadata#x/$entity",
+        ));
+        let keys: Vec<_> = json.keys().map(String::as_str).collect();
+        assert_eq!(keys[..3], ["@odata.context", "@odata.type", "id"]);
+        assert_eq!(json["@odata.context"], "http://h/v1.0/$metadata#x/$entity");
+        assert_eq!(json["id"], row.id.to_string());
+        assert_eq!(json["reportRefreshDate"], "2026-11-28");
+        assert_eq!(json["web"], 3);
+        assert_eq!(json["chromeOS"], 1);
     }
 }

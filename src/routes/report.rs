@@ -4,12 +4,11 @@
 use actix_web::http::header::{self, Accept, Header, QualityItem};
 use actix_web::{web, HttpRequest, HttpResponse};
 use mime::Mime;
-use serde_json::{json, Value};
 
 use super::resource;
 use super::rows::service_root;
 use crate::auth::{Caller, Scope};
-use crate::domain::{row_to_json, write_csv, CsvLayout, JsonStyle, ReportPeriod};
+use crate::domain::{write_csv, CsvLayout, JsonStyle, ReportPeriod, RowJson, RowsJson};
 use crate::error::ApiError;
 use crate::http::{json_response, response_style};
 use crate::state::AppState;
@@ -90,16 +89,18 @@ async fn get_report(
         }
         ReportForm::Json { ieee754_compatible } => {
             let style = JsonStyle { ieee754_compatible };
-            let body = json!({
-                "@odata.context": format!(
+            let body = RowsJson {
+                context: format!(
                     "{}/$metadata#Collection(microsoft.graph.teamsDeviceUsageDistributionUserCounts)",
                     service_root(&request)
                 ),
-                "value": rows
+                count: None,
+                value: rows
                     .iter()
-                    .map(|row| Value::Object(row_to_json(row, style, None)))
-                    .collect::<Vec<_>>(),
-            });
+                    .map(|row| RowJson::member(row, style, None))
+                    .collect(),
+                next_link: None,
+            };
             Ok(json_response(HttpResponse::Ok(), style, &body))
         }
     }

@@ -4,12 +4,14 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::resource;
 use crate::auth::{Caller, Scope};
-use crate::domain::{parse_new_row, parse_row_patch, row_to_json, DistributionRow, JsonStyle};
+use crate::domain::{
+    parse_new_row, parse_row_patch, DistributionRow, JsonStyle, RowJson, RowsJson,
+};
 use crate::error::ApiError;
 use crate::http::{json_response, response_style, JsonBody};
 use crate::odata::{encode_skiptoken, parse_collection_options, parse_count_options, RowQuery};
@@ -53,11 +55,15 @@ fn entity_context(request: &HttpRequest) -> String {
     )
 }
 
-fn entity_body(request: &HttpRequest, row: &DistributionRow, style: JsonStyle) -> Value {
-    let mut object = serde_json::Map::new();
-    object.insert("@odata.context".into(), json!(entity_context(request)));
-    object.extend(row_to_json(row, style, None));
-    Value::Object(object)
+/// `row` answered on its own.
+fn entity_response(
+    builder: actix_web::HttpResponseBuilder,
+    request: &HttpRequest,
+    row: &DistributionRow,
+    style: JsonStyle,
+) -> HttpResponse {
+    let context = entity_context(request);
+    json_response(builder, style, &RowJson::entity(row, style, &context))
 }
 
 fn row_location(request: &HttpRequest, id: Uuid) -> String {
@@ -113,13 +119,11 @@ async fn create_row(
         InsertOutcome::Created(row) => {
             let mut created = HttpResponse::Created();
             created.insert_header((header::LOCATION, row_location(&request, row.id)));
-            Ok(json_response(created, style, &entity_body(&request, &row, style)))
+            Ok(entity_response(created, &request, &row, style))
         }
-        InsertOutcome::Replayed(row) => Ok(json_response(
-            HttpResponse::Ok(),
-            style,
-            &entity_body(&request, &row, style),
-        )),
+        InsertOutcome::Replayed(row) => {
+            Ok(entity_response(HttpResponse::Ok(), &request, &row, style))
+        }
         InsertOutcome::Conflict(existing) => Err(ApiError::Conflict(format!(
             "A row for reportRefreshDate {} and reportPeriod '{}' is already stored with other counts: id '{}'.",
             existing.report_refresh_date, existing.report_period, existing.id
@@ -156,11 +160,7 @@ async fn get_row(
         .await?
         .ok_or_else(|| not_found(&id))?;
     let style = response_style(&request);
-    Ok(json_response(
-        HttpResponse::Ok(),
-        style,
-        &entity_body(&request, &row, style),
-    ))
+    Ok(entity_response(HttpResponse::Ok(), &request, &row, style))
 }
 
 /// True when `Prefer` asks for `return=representation` (among other preferences).
@@ -231,7 +231,7 @@ async fn update_row(
             let style = response_style(&request);
             let mut ok = HttpResponse::Ok();
             ok.insert_header(("Preference-Applied", "return=representation"));
-            Ok(json_response(ok, style, &entity_body(&request, &row, style)))
+            Ok(entity_response(ok, &request, &row, style))
         }
         UpdateOutcome::Updated(_) => Ok(HttpResponse::NoContent().finish()),
         UpdateOutcome::NotFound => Err(not_found(&id)),
@@ -305,50 +305,41 @@ async fn list_rows(
     rows.truncate(query.limit as usize);
     let style = response_style(&request);
     let selected = options.select.as_deref();
-    let mut body = serde_json::Map::new();
     let projection = selected.map_or(String::new(), |properties| {
         let names: Vec<&str> = properties.iter().map(|p| p.json_name()).collect();
         format!("({})", names.join(","))
     });
-    body.insert(
-        "@odata.context".into(),
-        json!(format!(
-            "{}/$metadata#reports/teamsDeviceUsageDistributionUserCounts{projection}",
-            service_root(&request)
-        )),
-    );
-    if options.count {
+    let count = if options.count {
         // The rows matching the filter, not the page; an Int64 like any other.
         let total = state
             .store
             .count_rows(&caller.tenant_id, query.filter.as_ref())
             .await?;
-        body.insert(
-            "@odata.count".into(),
-            if style.ieee754_compatible {
-                json!(total.to_string())
-            } else {
-                json!(total)
-            },
-        );
-    }
-    body.insert(
-        "value".into(),
-        Value::Array(
-            rows.iter()
-                .map(|r| Value::Object(row_to_json(r, style, selected)))
-                .collect(),
-        ),
-    );
-    if let Some(last) = rows.last().filter(|_| more) {
+        Some(if style.ieee754_compatible {
+            json!(total.to_string())
+        } else {
+            json!(total)
+        })
+    } else {
+        None
+    };
+    let next_link = rows.last().filter(|_| more).map(|last| {
         let token = encode_skiptoken(query.filter.as_ref(), &query.order_by, last);
-        body.insert("@odata.nextLink".into(), json!(next_link(&request, &token)));
-    }
-    Ok(json_response(
-        HttpResponse::Ok(),
-        style,
-        &Value::Object(body),
-    ))
+        next_link(&request, &token)
+    });
+    let body = RowsJson {
+        context: format!(
+            "{}/$metadata#reports/teamsDeviceUsageDistributionUserCounts{projection}",
+            service_root(&request)
+        ),
+        count,
+        value: rows
+            .iter()
+            .map(|r| RowJson::member(r, style, selected))
+            .collect(),
+        next_link,
+    };
+    Ok(json_response(HttpResponse::Ok(), style, &body))
 }
 
 #[utoipa::path(
