@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::sql::{self, Dialect, COLUMNS, TABLE};
+use super::sql::{self, bind_counts, Dialect, COLUMNS, TABLE};
 use super::{InsertOutcome, RowStore, Store, StoreError, StoreResult, TokenStore, UpdateOutcome};
 use crate::auth::token::{Scopes, StoredToken};
 use crate::domain::{
@@ -139,10 +139,6 @@ async fn select_by_key(
     row.as_ref().map(decode_row).transpose()
 }
 
-fn optional_count(c: Option<UserCount>) -> Option<i64> {
-    c.map(UserCount::get)
-}
-
 #[async_trait]
 impl RowStore for PostgresStore {
     #[tracing::instrument(skip_all, fields(rows = rows.len()))]
@@ -215,27 +211,19 @@ impl RowStore for PostgresStore {
                 });
             }
         }
-        let c = &content.counts;
-        let updated = sqlx::query(&format!(
+        let sql = format!(
             "UPDATE {TABLE} SET report_refresh_date = $1, web = $2, windows_phone = $3, android_phone = $4, \
              ios = $5, mac = $6, windows = $7, chrome_os = $8, linux = $9, report_period = $10, updated_at = $11 \
              WHERE tenant_id = $12 AND id = $13 RETURNING {COLUMNS}"
-        ))
-        .bind(content.report_refresh_date)
-        .bind(c.web.get())
-        .bind(c.windows_phone.get())
-        .bind(c.android_phone.get())
-        .bind(c.ios.get())
-        .bind(c.mac.get())
-        .bind(c.windows.get())
-        .bind(optional_count(c.chrome_os))
-        .bind(optional_count(c.linux))
-        .bind(content.report_period.days())
-        .bind(now)
-        .bind(tenant.as_str())
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await;
+        );
+        let update = sqlx::query(&sql).bind(content.report_refresh_date);
+        let updated = bind_counts(update, &content.counts)
+            .bind(content.report_period.days())
+            .bind(now)
+            .bind(tenant.as_str())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await;
         let outcome = match updated {
             Ok(Some(row)) => UpdateOutcome::Updated(decode_row(&row)?),
             Ok(None) => UpdateOutcome::NotFound,

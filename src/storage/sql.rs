@@ -2,15 +2,41 @@
 //! Every value reaches SQL through `push_bind`; only fixed column names and
 //! operators are written into the text.
 
-use sqlx::{Database, QueryBuilder};
+use sqlx::query::Query;
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use crate::domain::{Property, PropertyKind, TenantId};
+use crate::domain::{DeviceCounts, Property, PropertyKind, TenantId, UserCount};
 use crate::odata::{CompareOp, Cursor, Filter, Literal, OrderKey, RowQuery};
 
 pub const TABLE: &str = "teams_device_usage_distribution_user_counts";
 
 pub const COLUMNS: &str = "id, tenant_id, report_refresh_date, web, windows_phone, android_phone, \
      ios, mac, windows, chrome_os, linux, report_period, created_at, updated_at";
+
+/// An optional count as its column holds it.
+pub fn optional_count(c: Option<UserCount>) -> Option<i64> {
+    c.map(UserCount::get)
+}
+
+/// Binds the eight counts in column order, web to linux.
+pub fn bind_counts<'q, DB: Database>(
+    query: Query<'q, DB, DB::Arguments<'q>>,
+    c: &DeviceCounts,
+) -> Query<'q, DB, DB::Arguments<'q>>
+where
+    i64: Encode<'q, DB> + Type<DB>,
+    Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    query
+        .bind(c.web.get())
+        .bind(c.windows_phone.get())
+        .bind(c.android_phone.get())
+        .bind(c.ios.get())
+        .bind(c.mac.get())
+        .bind(c.windows.get())
+        .bind(optional_count(c.chrome_os))
+        .bind(optional_count(c.linux))
+}
 
 /// How a backend binds the values a query description carries.
 pub trait Dialect {

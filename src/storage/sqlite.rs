@@ -16,7 +16,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use self::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
-use super::sql::{self, Dialect, COLUMNS, TABLE};
+use super::sql::{self, bind_counts, Dialect, COLUMNS, TABLE};
 use super::{InsertOutcome, RowStore, Store, StoreError, StoreResult, TokenStore, UpdateOutcome};
 use crate::auth::token::{Scopes, StoredToken};
 use crate::domain::{
@@ -216,24 +216,7 @@ async fn select_by_key(
     row.as_ref().map(decode_row).transpose()
 }
 
-fn optional_count(c: Option<UserCount>) -> Option<i64> {
-    c.map(UserCount::get)
-}
-
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
-
-/// Binds the eight counts in column order, web to linux.
-fn bind_counts<'q>(query: SqliteQuery<'q>, c: &DeviceCounts) -> SqliteQuery<'q> {
-    query
-        .bind(c.web.get())
-        .bind(c.windows_phone.get())
-        .bind(c.android_phone.get())
-        .bind(c.ios.get())
-        .bind(c.mac.get())
-        .bind(c.windows.get())
-        .bind(optional_count(c.chrome_os))
-        .bind(optional_count(c.linux))
-}
 
 #[async_trait]
 impl RowStore for SqliteStore {

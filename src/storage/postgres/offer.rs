@@ -9,9 +9,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::super::offer::OfferPlan;
+use super::super::sql::optional_count;
 use super::super::sql::{COLUMNS, TABLE};
 use super::super::{InsertOutcome, StoreResult};
-use super::{decode_row, optional_count};
+use super::decode_row;
 use crate::domain::DistributionRow;
 
 /// Offers `rows` and answers each as offering them one by one would (see

@@ -10,9 +10,10 @@ use std::sync::OnceLock;
 use sqlx::SqliteConnection;
 
 use super::super::offer::OfferPlan;
+use super::super::sql::bind_counts;
 use super::super::sql::{COLUMNS, TABLE};
 use super::super::{InsertOutcome, StoreResult};
-use super::{bind_counts, decode_row, format_timestamp, SqliteQuery};
+use super::{decode_row, format_timestamp, SqliteQuery};
 use crate::domain::DistributionRow;
 
 /// Rows per statement at most: 64 x 14 = 896 parameters, far below SQLite's
