@@ -1,5 +1,5 @@
-//! The Postgres backend: a connection pool shared by reads and writes, so
-//! several stateless replicas can serve from one database.
+//! The Postgres backend: connection pools, so several stateless replicas can
+//! serve from one database. The group-commit writers have a pool of their own.
 
 mod offer;
 
@@ -25,7 +25,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_CONNECTIONS: u32 = 16;
 
 pub struct PostgresStore {
+    /// Reads, and the writes that do not go through group commit.
     pool: PgPool,
+    /// Group commit's batches only, so a burst of reads holding every shared
+    /// connection cannot hold up commits. A pool opens a connection only when
+    /// none is idle: this one stays at a few, about one per writer task, where
+    /// on the shared pool, which hands out its idle connections in turn, the
+    /// batches went round all sixteen backends (docs/benchmarks.md).
+    writers: PgPool,
 }
 
 /// A connection used within this long is taken as alive without a ping.
@@ -33,7 +40,13 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 impl PostgresStore {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let pool = PgPoolOptions::new()
+        let pool = Self::pool_options().connect(url).await?;
+        let writers = Self::pool_options().connect(url).await?;
+        Ok(Self { pool, writers })
+    }
+
+    fn pool_options() -> PgPoolOptions {
+        PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(CONNECT_TIMEOUT)
             // Not a ping before every use (a round trip per batch and per read,
@@ -49,9 +62,6 @@ impl PostgresStore {
                     Ok(conn.ping().await.is_ok())
                 })
             })
-            .connect(url)
-            .await?;
-        Ok(Self { pool })
     }
 }
 
@@ -145,7 +155,7 @@ impl RowStore for PostgresStore {
     async fn insert_rows(&self, rows: &[DistributionRow]) -> StoreResult<Vec<InsertOutcome>> {
         // No explicit transaction: the batch is one INSERT, atomic and durable
         // on its own, so BEGIN and COMMIT would only add two round trips.
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writers.acquire().await?;
         offer::offer_rows(&mut conn, rows).await
     }
 
@@ -394,6 +404,6 @@ impl Store for PostgresStore {
     }
 
     async fn close(&self) {
-        self.pool.close().await;
+        tokio::join!(self.writers.close(), self.pool.close());
     }
 }
