@@ -3,6 +3,15 @@ use std::process::ExitCode;
 use clap::Parser;
 use teams_usage_store::{cli, config::Settings, telemetry};
 
+/// mimalloc for Rust's allocations, and (its `override` feature) for the C
+/// code's too: SQLite allocates every row it reads on its connection's worker
+/// thread, and the HTTP worker that answers frees it. glibc's arenas handle
+/// that hand-over poorly; a filtered page of 100 rows spent about a quarter of
+/// its CPU in glibc's malloc and free (docs/benchmarks.md). `no_thp`: with
+/// transparent huge pages, peak RSS doubled.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // .env is read before the runtime starts, so every thread sees one environment.
     let _ = dotenvy::dotenv();
