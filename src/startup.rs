@@ -37,7 +37,7 @@ pub struct Application {
 
 /// Connects and migrates: what `serve` and `migrate` both start with.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let store = storage::connect(&settings.database_url)
+    let store = storage::connect(&settings.database_url, settings.ingest.writers)
         .await
         .with_context(|| format!("cannot open the database {}", settings.database_url))?;
     store.migrate().await.context("cannot apply migrations")?;

@@ -117,7 +117,7 @@ async fn latest(
     tenant: &str,
     period: ReportPeriod,
 ) -> Option<teams_usage_store::domain::DistributionRow> {
-    let store = storage::connect(&database.url).await.unwrap();
+    let store = storage::connect(&database.url, 1).await.unwrap();
     let row = store
         .latest_row(&TenantId::parse(tenant).unwrap(), period)
         .await

@@ -89,7 +89,7 @@ fn documented_queries() -> Vec<String> {
 
 async fn loaded(backend: Backend) -> Option<TestDatabase> {
     let database = TestDatabase::create(backend).await?;
-    let store = storage::connect(&database.url).await.unwrap();
+    let store = storage::connect(&database.url, 1).await.unwrap();
     store.migrate().await.unwrap();
     let outcomes = store.insert_rows(&rows()).await.unwrap();
     assert!(outcomes

@@ -95,7 +95,7 @@ impl Databases {
             }
         }
         let url = self.url(name)?;
-        storage::connect(&url).await?.migrate().await?;
+        storage::connect(&url, 1).await?.migrate().await?;
         Ok(url)
     }
 }
@@ -107,7 +107,7 @@ pub fn tenant_name(index: usize) -> String {
 
 /// One read-write token per tenant, written to `file` one a line, tenant order.
 pub async fn issue_tenant_tokens(url: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
-    let store = storage::connect(url).await?;
+    let store = storage::connect(url, 1).await?;
     let mut secrets = String::new();
     for index in 0..TENANTS {
         let issued = issue_token(

@@ -207,12 +207,13 @@ pub trait Store: RowStore + TokenStore {
     async fn close(&self);
 }
 
-/// Connects to the database `url` names. Fails fast (seconds, not minutes) when
-/// it cannot be reached.
-pub async fn connect(url: &DatabaseUrl) -> anyhow::Result<Arc<dyn Store>> {
+/// Connects to the database `url` names, for `writers` group-commit writers
+/// (`IngestLimits::writers`; SQLite has one writer connection whatever the
+/// number). Fails fast (seconds, not minutes) when it cannot be reached.
+pub async fn connect(url: &DatabaseUrl, writers: usize) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match url {
         DatabaseUrl::Sqlite(_) => Arc::new(SqliteStore::connect(url.expose()).await?),
-        DatabaseUrl::Postgres(_) => Arc::new(PostgresStore::connect(url.expose()).await?),
+        DatabaseUrl::Postgres(_) => Arc::new(PostgresStore::connect(url.expose(), writers).await?),
     })
 }
 

@@ -27,11 +27,11 @@ const MAX_CONNECTIONS: u32 = 16;
 pub struct PostgresStore {
     /// Reads, and the writes that do not go through group commit.
     pool: PgPool,
-    /// Group commit's batches only, so a burst of reads holding every shared
-    /// connection cannot hold up commits. A pool opens a connection only when
-    /// none is idle: this one stays at a few, about one per writer task, where
-    /// on the shared pool, which hands out its idle connections in turn, the
-    /// batches went round all sixteen backends (docs/benchmarks.md).
+    /// Group commit's batches only, one connection per writer task, so a burst
+    /// of reads holding every shared connection cannot hold up commits, and
+    /// each writer's batches run on one backend. On the shared pool, which
+    /// hands out the idle connection that waited longest, they went round all
+    /// sixteen backends (docs/benchmarks.md).
     writers: PgPool,
 }
 
@@ -39,15 +39,19 @@ pub struct PostgresStore {
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 impl PostgresStore {
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let pool = Self::pool_options().connect(url).await?;
-        let writers = Self::pool_options().connect(url).await?;
+    /// `writers`: how many group-commit writers share the store, one
+    /// connection each.
+    pub async fn connect(url: &str, writers: usize) -> anyhow::Result<Self> {
+        let pool = Self::pool_options(MAX_CONNECTIONS).connect(url).await?;
+        let writers = Self::pool_options(writers.max(1) as u32)
+            .connect(url)
+            .await?;
         Ok(Self { pool, writers })
     }
 
-    fn pool_options() -> PgPoolOptions {
+    fn pool_options(max_connections: u32) -> PgPoolOptions {
         PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+            .max_connections(max_connections)
             .acquire_timeout(CONNECT_TIMEOUT)
             // Not a ping before every use (a round trip per batch and per read,
             // measured at about 4% of POST/s at concurrency 64): only for a

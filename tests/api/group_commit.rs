@@ -602,3 +602,32 @@ async fn a_request_whose_client_left_is_written_whole_or_not_at_all(backend: Bac
     }
     assert_eq!(app.database.row_count().await, 4);
 }
+
+/// Postgres: each writer task holds one connection of its own, however many
+/// requests queue, so a replica opens a known number of connections (README,
+/// "Running on Postgres").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_writers_hold_one_connection_each() {
+    let Some(app) = spawn_with(Backend::Postgres, &[("INGEST_WRITERS", "2")]).await else {
+        return;
+    };
+    let rows: Vec<Value> = (1..=300).map(|day| row(day, 1)).collect();
+    let answers = join_all(rows.iter().map(|row| app.post(&app.token, row))).await;
+    assert!(answers.iter().all(|a| a.status == StatusCode::CREATED));
+
+    let mut conn = PgConnection::connect(app.database.url.expose())
+        .await
+        .unwrap();
+    let writer_connections: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'INSERT INTO ' || $1 || ' %'",
+    )
+    .bind(ROWS_TABLE)
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(
+        (1..=2).contains(&writer_connections),
+        "{writer_connections} connections ran the writers' INSERT"
+    );
+}

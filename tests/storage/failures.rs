@@ -133,7 +133,7 @@ async fn readiness_needs_every_migration(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else {
         return;
     };
-    let store = storage::connect(&database.url).await.unwrap();
+    let store = storage::connect(&database.url, 1).await.unwrap();
     assert!(store.check_ready().await.is_err(), "not migrated yet");
     store.migrate().await.unwrap();
     store.check_ready().await.unwrap();

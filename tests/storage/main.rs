@@ -48,7 +48,7 @@ pub struct TestStore {
 impl TestStore {
     pub async fn open(backend: Backend) -> Option<Self> {
         let database = TestDatabase::create(backend).await?;
-        let store = storage::connect(&database.url).await.expect("connect");
+        let store = storage::connect(&database.url, 1).await.expect("connect");
         store.migrate().await.expect("migrate");
         Some(Self { store, database })
     }

@@ -232,7 +232,7 @@ async fn rows_made_by_the_old_schema_survive_clustering_by_tenant(backend: Backe
     assert_eq!(database.row_count().await, rows.len() as i64);
 
     // What the service does at start-up.
-    let store = storage::connect(&database.url).await.expect("connect");
+    let store = storage::connect(&database.url, 1).await.expect("connect");
     store.migrate().await.expect("migrate");
     store.check_ready().await.expect("every migration applied");
     let t = TestStore { store, database };
