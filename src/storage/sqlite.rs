@@ -7,7 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -25,9 +25,6 @@ use crate::domain::{
 use crate::odata::{Filter, Literal, RowQuery};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
-/// Timestamps are stored as this one text format, UTC, microseconds.
-const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 
 /// How long a connection waits on another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -133,8 +130,11 @@ impl Dialect for SqliteDialect {
     }
 }
 
+/// Timestamps are stored as one text format, RFC 3339 in UTC with
+/// microseconds: 2026-11-29T06:22:45.123456Z. Written directly, where a
+/// `format` string would be parsed again for every timestamp.
 fn format_timestamp(t: DateTime<Utc>) -> String {
-    t.format(TIMESTAMP_FORMAT).to_string()
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 fn parse_timestamp(text: &str) -> StoreResult<DateTime<Utc>> {
@@ -477,5 +477,28 @@ impl Store for SqliteStore {
         self.checkpointer.stop().await;
         self.readers.close().await;
         self.writer.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    /// The stored text is what plain SQL sees and compares: one width, always
+    /// six fractional digits and a Z, read back to the same instant.
+    #[test]
+    fn timestamps_are_stored_as_one_text_format() {
+        let whole = Utc.with_ymd_and_hms(2026, 11, 29, 6, 22, 45).unwrap();
+        assert_eq!(format_timestamp(whole), "2026-11-29T06:22:45.000000Z");
+        let precise = whole + chrono::Duration::microseconds(123_456);
+        assert_eq!(format_timestamp(precise), "2026-11-29T06:22:45.123456Z");
+        let nanos = precise + chrono::Duration::nanoseconds(789);
+        assert_eq!(format_timestamp(nanos), "2026-11-29T06:22:45.123456Z");
+        assert_eq!(
+            parse_timestamp(&format_timestamp(precise)).unwrap(),
+            precise
+        );
     }
 }
