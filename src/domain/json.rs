@@ -71,13 +71,12 @@ impl Serialize for RowJson<'_> {
                 Property::ReportPeriod => {
                     object.serialize_entry(name, &AsText(row.report_period))?
                 }
-                count => match row.counts.get(count) {
-                    None => object.serialize_entry(name, &())?,
-                    Some(c) if self.style.ieee754_compatible => {
-                        object.serialize_entry(name, &AsText(c.get()))?
-                    }
-                    Some(c) => object.serialize_entry(name, &c.get())?,
-                },
+                count => object.serialize_entry(
+                    name,
+                    &row.counts
+                        .get(count)
+                        .map(|c| Int64::new(c.get(), self.style)),
+                )?,
             }
         }
         object.end()
@@ -93,10 +92,38 @@ pub struct RowsJson<'a> {
     /// `$count=true`: the rows matching the filter, an Int64 written as the
     /// style asks.
     #[serde(rename = "@odata.count", skip_serializing_if = "Option::is_none")]
-    pub count: Option<serde_json::Value>,
+    pub count: Option<Int64>,
     pub value: Vec<RowJson<'a>>,
     #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
     pub next_link: Option<String>,
+}
+
+/// An Edm.Int64 as the style asks: a JSON number, or a string for clients
+/// that ask for IEEE754 compatibility.
+/// Counts are `i64` in rows and `u64` as a number of rows: both fit an `i128`.
+#[derive(Clone, Copy)]
+pub struct Int64 {
+    value: i128,
+    as_text: bool,
+}
+
+impl Int64 {
+    pub fn new(value: impl Into<i128>, style: JsonStyle) -> Self {
+        Self {
+            value: value.into(),
+            as_text: style.ieee754_compatible,
+        }
+    }
+}
+
+impl Serialize for Int64 {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.as_text {
+            AsText(self.value).serialize(serializer)
+        } else {
+            serializer.serialize_i128(self.value)
+        }
+    }
 }
 
 /// A value written as a JSON string through its `Display`, with no `String`
@@ -183,6 +210,22 @@ mod tests {
         ));
         let keys: Vec<_> = json.keys().map(String::as_str).collect();
         assert_eq!(keys, ["@odata.type", "id", "web"]);
+    }
+
+    #[test]
+    fn a_collection_count_is_an_int64_like_the_counts() {
+        let count = |ieee754_compatible| {
+            let style = JsonStyle { ieee754_compatible };
+            let rows = RowsJson {
+                context: "c".into(),
+                count: Some(Int64::new(8_u64, style)),
+                value: Vec::new(),
+                next_link: None,
+            };
+            serde_json::to_value(rows).unwrap()["@odata.count"].clone()
+        };
+        assert_eq!(count(false), 8);
+        assert_eq!(count(true), "8");
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub use self::csv::{
     csv_cell, csv_record, property_for_header, write_csv, CsvHeader, CsvLayout, CsvProblem,
     CSV_BOM, CSV_COLUMNS,
 };
-pub use json::{JsonStyle, RowJson, RowsJson};
+pub use json::{Int64, JsonStyle, RowJson, RowsJson};
 pub use parse::{
     parse_date_literal, parse_new_row, parse_row_patch, FieldProblem, NumberFormat, RowPatch,
     ODATA_TYPE,

@@ -4,13 +4,12 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use serde_json::json;
 use uuid::Uuid;
 
 use super::resource;
 use crate::auth::{Caller, Scope};
 use crate::domain::{
-    parse_new_row, parse_row_patch, DistributionRow, JsonStyle, RowJson, RowsJson,
+    parse_new_row, parse_row_patch, DistributionRow, Int64, JsonStyle, RowJson, RowsJson,
 };
 use crate::error::ApiError;
 use crate::http::{json_response, response_style, JsonBody};
@@ -315,11 +314,7 @@ async fn list_rows(
             .store
             .count_rows(&caller.tenant_id, query.filter.as_ref())
             .await?;
-        Some(if style.ieee754_compatible {
-            json!(total.to_string())
-        } else {
-            json!(total)
-        })
+        Some(Int64::new(total, style))
     } else {
         None
     };
