@@ -61,7 +61,7 @@ fn version_root(request: &HttpRequest) -> &str {
     // Any valid token may batch; each request needs the scope it would need alone.
     security(("bearer" = []))
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 async fn run_batch(
     request: HttpRequest,
     // Only a valid token may batch; each sub-request checks its own scope.

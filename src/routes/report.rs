@@ -62,7 +62,7 @@ const OCTET_STREAM: &str = "application/octet-stream";
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 async fn get_report(
     request: HttpRequest,
     caller: Caller,

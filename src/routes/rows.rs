@@ -99,7 +99,7 @@ fn not_found(id: &str) -> ApiError {
     ),
     security(("bearer" = ["Reports.ReadWrite.All"]))
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 async fn create_row(
     request: HttpRequest,
     caller: Caller,
@@ -144,7 +144,7 @@ async fn create_row(
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 async fn get_row(
     request: HttpRequest,
     caller: Caller,
@@ -206,7 +206,7 @@ fn prefers_representation(request: &HttpRequest) -> bool {
     ),
     security(("bearer" = ["Reports.ReadWrite.All"]))
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 async fn update_row(
     request: HttpRequest,
     caller: Caller,
@@ -255,7 +255,7 @@ async fn update_row(
     ),
     security(("bearer" = ["Reports.ReadWrite.All"]))
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 async fn delete_row(
     caller: Caller,
     id: web::Path<String>,
@@ -284,7 +284,7 @@ async fn delete_row(
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 async fn list_rows(
     request: HttpRequest,
     caller: Caller,
@@ -353,7 +353,7 @@ async fn list_rows(
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(level = "debug", skip_all)]
 async fn count_rows(
     request: HttpRequest,
     caller: Caller,

@@ -155,7 +155,7 @@ async fn select_by_key(
 
 #[async_trait]
 impl RowStore for PostgresStore {
-    #[tracing::instrument(skip_all, fields(rows = rows.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(rows = rows.len()))]
     async fn insert_rows(&self, rows: &[DistributionRow]) -> StoreResult<Vec<InsertOutcome>> {
         // No explicit transaction: the batch is one INSERT, atomic and durable
         // on its own, so BEGIN and COMMIT would only add two round trips.
@@ -163,7 +163,7 @@ impl RowStore for PostgresStore {
         offer::offer_rows(&mut conn, rows).await
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn get_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<DistributionRow>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = $1 AND id = $2"
@@ -175,7 +175,7 @@ impl RowStore for PostgresStore {
         row.as_ref().map(decode_row).transpose()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn list_rows(
         &self,
         tenant: &TenantId,
@@ -186,14 +186,14 @@ impl RowStore for PostgresStore {
         rows.iter().map(decode_row).collect()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn count_rows(&self, tenant: &TenantId, filter: Option<&Filter>) -> StoreResult<u64> {
         let mut count = sql::count::<PostgresDialect>(tenant, filter);
         let n: i64 = count.build().fetch_one(&self.pool).await?.try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn update_row(
         &self,
         tenant: &TenantId,
@@ -261,7 +261,7 @@ impl RowStore for PostgresStore {
         Ok(outcome)
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn delete_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<bool> {
         let deleted = sqlx::query(&format!(
             "DELETE FROM {TABLE} WHERE tenant_id = $1 AND id = $2"
@@ -275,7 +275,7 @@ impl RowStore for PostgresStore {
         Ok(deleted)
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn latest_row(
         &self,
         tenant: &TenantId,
@@ -292,7 +292,7 @@ impl RowStore for PostgresStore {
         row.as_ref().map(decode_row).transpose()
     }
 
-    #[tracing::instrument(skip_all, fields(rows = rows.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(rows = rows.len()))]
     async fn import_rows(
         &self,
         rows: &[DistributionRow],

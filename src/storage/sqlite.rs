@@ -220,7 +220,7 @@ type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArgume
 
 #[async_trait]
 impl RowStore for SqliteStore {
-    #[tracing::instrument(skip_all, fields(rows = rows.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(rows = rows.len()))]
     async fn insert_rows(&self, rows: &[DistributionRow]) -> StoreResult<Vec<InsertOutcome>> {
         if rows.len() <= offer::ROWS_PER_STATEMENT {
             // One INSERT, atomic and durable on its own: BEGIN and COMMIT would
@@ -237,7 +237,7 @@ impl RowStore for SqliteStore {
         Ok(outcomes)
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn get_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<DistributionRow>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = ? AND id = ?"
@@ -249,7 +249,7 @@ impl RowStore for SqliteStore {
         row.as_ref().map(decode_row).transpose()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn list_rows(
         &self,
         tenant: &TenantId,
@@ -260,14 +260,14 @@ impl RowStore for SqliteStore {
         rows.iter().map(decode_row).collect()
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn count_rows(&self, tenant: &TenantId, filter: Option<&Filter>) -> StoreResult<u64> {
         let mut count = sql::count::<SqliteDialect>(tenant, filter);
         let n: i64 = count.build().fetch_one(&self.readers).await?.try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn update_row(
         &self,
         tenant: &TenantId,
@@ -320,7 +320,7 @@ impl RowStore for SqliteStore {
         Ok(outcome)
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn delete_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let deleted = sqlx::query(&format!(
@@ -336,7 +336,7 @@ impl RowStore for SqliteStore {
         Ok(deleted)
     }
 
-    #[tracing::instrument(skip(self))]
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn latest_row(
         &self,
         tenant: &TenantId,
@@ -353,7 +353,7 @@ impl RowStore for SqliteStore {
         row.as_ref().map(decode_row).transpose()
     }
 
-    #[tracing::instrument(skip_all, fields(rows = rows.len()))]
+    #[tracing::instrument(level = "debug", skip_all, fields(rows = rows.len()))]
     async fn import_rows(
         &self,
         rows: &[DistributionRow],
