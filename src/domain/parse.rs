@@ -285,9 +285,8 @@ pub fn parse_date_literal(text: &str) -> Option<NaiveDate> {
         && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    shaped
-        .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-        .flatten()
+    // Once shaped, `FromStr` reads exactly this form (and no format string).
+    shaped.then(|| text.parse().ok()).flatten()
 }
 
 fn parse_count(name: &str, value: &Value, format: NumberFormat) -> Result<UserCount, String> {
@@ -491,6 +490,21 @@ mod tests {
         }
         // numbers stay accepted in IEEE754 mode
         assert!(parse_new_row(&valid(), ieee, today()).is_ok());
+    }
+
+    #[test]
+    fn date_literals_are_exactly_yyyy_mm_dd() {
+        assert_eq!(parse_date_literal("2026-11-29"), Some(today()));
+        // Ten characters each, none of them in the form.
+        for loose in [
+            "+026-11-29",
+            " 026-11-29",
+            "2026-11-2 ",
+            "2026-1-029",
+            "2026-02-30",
+        ] {
+            assert_eq!(parse_date_literal(loose), None, "{loose:?}");
+        }
     }
 
     #[test]
