@@ -489,6 +489,23 @@ mod tests {
 
     use super::*;
 
+    /// `.cargo/config.toml` builds the bundled SQLite without allocation
+    /// statistics, whose one mutex every SQLite thread would contend for.
+    #[tokio::test]
+    async fn sqlite_is_built_without_allocation_statistics() {
+        let mut connection = <SqliteConnection as sqlx::Connection>::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(&mut connection)
+            .await
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
+
     /// The stored text is what plain SQL sees and compares: one width, always
     /// six fractional digits and a Z, read back to the same instant.
     #[test]
