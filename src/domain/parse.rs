@@ -495,7 +495,7 @@ mod tests {
     #[test]
     fn date_literals_are_exactly_yyyy_mm_dd() {
         assert_eq!(parse_date_literal("2026-11-29"), Some(today()));
-        // Ten characters each, none of them in the form.
+        // Ten characters each: another shape, or no such day.
         for loose in [
             "+026-11-29",
             " 026-11-29",
