@@ -4,6 +4,8 @@ use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use crate::group_commit::GroupCommitLimits;
+
 /// Where the rows live; the scheme picks the backend.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -64,38 +66,6 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
-/// Bounds on the write path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IngestLimits {
-    /// Rows committed together at most.
-    pub max_batch_rows: usize,
-    /// How long a batch may wait for the rows it expects (see `next_batch`).
-    pub max_batch_wait: Duration,
-    /// Rows waiting for a transaction at most; beyond it requests get 503.
-    pub max_queued_rows: usize,
-    /// Transactions in flight at once. One suits SQLite (one writer anyway);
-    /// Postgres overlaps a batch's commit with the next batch's statements.
-    pub writers: usize,
-}
-
-impl IngestLimits {
-    /// Writers on Postgres by default: one batch commits while the next is
-    /// gathered and sent. Measured at concurrency 64, two beat four and six
-    /// (larger batches cost Postgres less per row; docs/benchmarks.md).
-    pub const POSTGRES_WRITERS: usize = 2;
-}
-
-impl Default for IngestLimits {
-    fn default() -> Self {
-        Self {
-            max_batch_rows: 256,
-            max_batch_wait: Duration::ZERO,
-            max_queued_rows: 4096,
-            writers: 1,
-        }
-    }
-}
-
 /// Everything the service is configured with.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -112,7 +82,7 @@ pub struct Settings {
     /// When set, `GET /metrics` requires `Authorization: Bearer <this>`.
     pub metrics_token: Option<Secret>,
     /// Bounds on the group-commit write path (`INGEST_*`).
-    pub ingest: IngestLimits,
+    pub group_commit: GroupCommitLimits,
     /// How long a verified token is trusted without reading the database
     /// again: the longest a revoked token keeps working (`TOKEN_CACHE_SECONDS`,
     /// 0 reads the database on every request).
@@ -194,7 +164,7 @@ impl Settings {
             &var("DATABASE_URL").unwrap_or_else(|| DatabaseUrl::DEFAULT.into()),
         )?;
         Ok(Self {
-            ingest: ingest_limits(&var, &database_url)?,
+            group_commit: group_commit_limits(&var, &database_url)?,
             token_cache_ttl: Duration::from_secs(whole_number(&var, "TOKEN_CACHE_SECONDS", 5, 0)?),
             database_url,
             host: var("HOST").unwrap_or_else(|| "127.0.0.1".into()),
@@ -235,18 +205,18 @@ fn whole_number(
 /// `INGEST_BATCH_ROWS`, `INGEST_BATCH_WAIT_MS`, `INGEST_QUEUE_ROWS` and
 /// `INGEST_WRITERS` (default: 1 on SQLite, which has one writer anyway;
 /// several on Postgres, whose commits can overlap).
-fn ingest_limits(
+fn group_commit_limits(
     var: &impl Fn(&str) -> Option<String>,
     database: &DatabaseUrl,
-) -> Result<IngestLimits, String> {
-    let defaults = IngestLimits::default();
+) -> Result<GroupCommitLimits, String> {
+    let defaults = GroupCommitLimits::default();
     let writers = match database {
         DatabaseUrl::Sqlite(_) => 1,
-        DatabaseUrl::Postgres(_) => IngestLimits::POSTGRES_WRITERS,
+        DatabaseUrl::Postgres(_) => GroupCommitLimits::POSTGRES_WRITERS,
     };
     let count =
         |name, default: usize| whole_number(var, name, default as u64, 1).map(|n| n as usize);
-    Ok(IngestLimits {
+    Ok(GroupCommitLimits {
         max_batch_rows: count("INGEST_BATCH_ROWS", defaults.max_batch_rows)?,
         max_batch_wait: Duration::from_millis(whole_number(
             var,
@@ -334,12 +304,12 @@ mod tests {
     }
 
     #[test]
-    fn ingest_limits_default_per_backend_and_are_checked() {
+    fn group_commit_limits_default_per_backend_and_are_checked() {
         let s = settings(&[]).unwrap();
-        assert_eq!(s.ingest, IngestLimits::default());
+        assert_eq!(s.group_commit, GroupCommitLimits::default());
         assert_eq!(s.token_cache_ttl, Duration::from_secs(5));
         let pg = settings(&[("DATABASE_URL", "postgres://db/x")]).unwrap();
-        assert_eq!(pg.ingest.writers, IngestLimits::POSTGRES_WRITERS);
+        assert_eq!(pg.group_commit.writers, GroupCommitLimits::POSTGRES_WRITERS);
         let s = settings(&[
             ("INGEST_BATCH_ROWS", "8"),
             ("INGEST_BATCH_WAIT_MS", "2"),
@@ -349,8 +319,8 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            s.ingest,
-            IngestLimits {
+            s.group_commit,
+            GroupCommitLimits {
                 max_batch_rows: 8,
                 max_batch_wait: Duration::from_millis(2),
                 max_queued_rows: 1,

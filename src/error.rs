@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::domain::FieldProblem;
-use crate::ingest::IngestError;
+use crate::group_commit::WriteError;
 use crate::storage::StoreError;
 use crate::telemetry::RequestIds;
 
@@ -133,13 +133,13 @@ impl From<StoreError> for ApiError {
     }
 }
 
-impl From<IngestError> for ApiError {
-    fn from(error: IngestError) -> Self {
+impl From<WriteError> for ApiError {
+    fn from(error: WriteError) -> Self {
         let retry_after_secs = match &error {
-            IngestError::QueueFull => 1,
+            WriteError::QueueFull => 1,
             // Only an unreachable or busy database is worth a retry; a write it
             // refused for any other reason would be refused again.
-            IngestError::Store(cause) if !matches!(**cause, StoreError::Unavailable(_)) => {
+            WriteError::Store(cause) if !matches!(**cause, StoreError::Unavailable(_)) => {
                 return Self::Internal(error.into())
             }
             _ => 2,

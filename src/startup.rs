@@ -15,8 +15,8 @@ use tracing_actix_web::TracingLogger;
 use crate::auth::{issue_token, Scope, Scopes, TokenCache, TokenRateLimiter};
 use crate::config::{Secret, Settings};
 use crate::domain::TenantId;
+use crate::group_commit::RowWriter;
 use crate::http::BodyLimit;
-use crate::ingest::RowWriter;
 use crate::routes;
 use crate::routes::batch::BatchDispatcher;
 use crate::routes::metrics::Metrics;
@@ -37,7 +37,7 @@ pub struct Application {
 
 /// Connects and migrates: what `serve` and `migrate` both start with.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let store = storage::connect(&settings.database_url, settings.ingest.writers)
+    let store = storage::connect(&settings.database_url, settings.group_commit.writers)
         .await
         .with_context(|| format!("cannot open the database {}", settings.database_url))?;
     store.migrate().await.context("cannot apply migrations")?;
@@ -55,7 +55,7 @@ impl Application {
         let bootstrap_token = issue_bootstrap_token(store.as_ref()).await?;
         let state = web::Data::new(AppState {
             store: store.clone(),
-            writer: RowWriter::start(store.clone(), settings.ingest),
+            writer: RowWriter::start(store.clone(), settings.group_commit),
         });
         let body_limit = BodyLimit(settings.body_limit);
         let metrics = web::Data::new(Metrics::new(

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::ingest::RowWriter;
+use crate::group_commit::RowWriter;
 use crate::storage::Store;
 
 pub struct AppState {

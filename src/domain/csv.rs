@@ -4,8 +4,10 @@
 
 use super::{DistributionRow, Property};
 
+mod document;
 mod read;
 
+pub use document::{check_csv, CheckedCsv, LineProblem};
 pub use read::{CsvHeader, CsvProblem};
 
 /// Graph's CSV (and Excel) opens with a UTF-8 byte-order mark.

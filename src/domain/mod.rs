@@ -11,8 +11,8 @@ mod row;
 mod tenant;
 
 pub use self::csv::{
-    csv_cell, csv_record, property_for_header, write_csv, CsvHeader, CsvLayout, CsvProblem,
-    CSV_BOM, CSV_COLUMNS,
+    check_csv, csv_cell, csv_record, property_for_header, write_csv, CheckedCsv, CsvHeader,
+    CsvLayout, CsvProblem, LineProblem, CSV_BOM, CSV_COLUMNS,
 };
 pub use json::{Int64, JsonStyle, RowJson, RowsJson};
 pub use parse::{

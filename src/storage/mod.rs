@@ -208,7 +208,7 @@ pub trait Store: RowStore + TokenStore {
 }
 
 /// Connects to the database `url` names, for `writers` group-commit writers
-/// (`IngestLimits::writers`; SQLite has one writer connection whatever the
+/// (`GroupCommitLimits::writers`; SQLite has one writer connection whatever the
 /// number). Fails fast (seconds, not minutes) when it cannot be reached.
 pub async fn connect(url: &DatabaseUrl, writers: usize) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match url {

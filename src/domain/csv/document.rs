@@ -1,33 +1,17 @@
-//! `import FILE --tenant T`: loads a Graph CSV export (the report function's
-//! CSV, 8 or 10 columns, matched by header name) into one tenant.
-//!
-//! The whole file is checked before anything is stored, and every problem is
-//! reported with its line and column. Then the rows are stored in ONE
-//! transaction, idempotent like POST: a line equal to the stored row is
-//! skipped, and a line whose natural key is stored with other counts fails the
-//! import with nothing stored. Within the file, a line that repeats an earlier
-//! one exactly is skipped; the same key with other counts is a problem.
+//! A whole Graph CSV document checked at once: the header matched by name,
+//! every line read by the rules a POST body meets, every problem reported
+//! with its line and column. Within the document, a line that repeats an
+//! earlier one exactly is skipped; the same key with other counts is a problem.
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::fmt;
-use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::Context;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 
-use crate::domain::{
-    CsvHeader, CsvProblem, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, CSV_BOM,
-};
-use crate::storage::{ImportOutcome, Store};
+use super::{CsvHeader, CsvProblem, CSV_BOM};
+use crate::domain::{NewDistributionRow, ReportPeriod};
 
-/// At most this many problems are printed; the count says how many there were.
-const PRINTED_PROBLEMS: usize = 50;
-
-/// Files with more rows than this report their progress while storing.
-const PROGRESS_ABOVE_ROWS: usize = 10_000;
-
-/// One thing wrong with the file, where it is.
+/// One thing wrong with a document, where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineProblem {
     pub line: u64,
@@ -36,6 +20,15 @@ pub struct LineProblem {
 }
 
 impl LineProblem {
+    /// A problem of the line as a whole.
+    pub fn of_line(line: u64, message: &str) -> Self {
+        Self {
+            line,
+            column: None,
+            message: message.to_owned(),
+        }
+    }
+
     fn at(line: u64, problem: CsvProblem) -> Self {
         Self {
             line,
@@ -54,9 +47,9 @@ impl fmt::Display for LineProblem {
     }
 }
 
-/// The rows of a file that passed every check, each with the line it came from.
+/// The rows of a document that passed every check, each with the line it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedFile {
+pub struct CheckedCsv {
     pub rows: Vec<(u64, NewDistributionRow)>,
     /// Lines that repeat an earlier line exactly.
     pub duplicate_lines: usize,
@@ -64,7 +57,7 @@ pub struct CheckedFile {
 
 /// Reads and checks a whole CSV document (`bytes`, a byte-order mark allowed):
 /// the rows, or every problem found.
-pub fn check_csv(bytes: &[u8], today: NaiveDate) -> Result<CheckedFile, Vec<LineProblem>> {
+pub fn check_csv(bytes: &[u8], today: NaiveDate) -> Result<CheckedCsv, Vec<LineProblem>> {
     let bytes = bytes.strip_prefix(CSV_BOM).unwrap_or(bytes);
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
@@ -76,7 +69,7 @@ pub fn check_csv(bytes: &[u8], today: NaiveDate) -> Result<CheckedFile, Vec<Line
     let mut records = reader.records();
     let header = match records.next() {
         None => {
-            return Err(vec![problem(
+            return Err(vec![LineProblem::of_line(
                 1,
                 "the file is empty: expected a header line",
             )])
@@ -103,7 +96,7 @@ pub fn check_csv(bytes: &[u8], today: NaiveDate) -> Result<CheckedFile, Vec<Line
         };
         let line = lines.at(record.position());
         if record.len() != header.len() {
-            problems.push(problem(
+            problems.push(LineProblem::of_line(
                 line,
                 &format!(
                     "has {} fields, the header has {}",
@@ -130,7 +123,7 @@ pub fn check_csv(bytes: &[u8], today: NaiveDate) -> Result<CheckedFile, Vec<Line
                 if *first_row == row {
                     duplicate_lines += 1;
                 } else {
-                    problems.push(problem(
+                    problems.push(LineProblem::of_line(
                         line,
                         &format!(
                             "Report Refresh Date {} and Report Period {} are on line {first_line} with other counts",
@@ -142,20 +135,12 @@ pub fn check_csv(bytes: &[u8], today: NaiveDate) -> Result<CheckedFile, Vec<Line
         }
     }
     if problems.is_empty() {
-        Ok(CheckedFile {
+        Ok(CheckedCsv {
             rows,
             duplicate_lines,
         })
     } else {
         Err(problems)
-    }
-}
-
-fn problem(line: u64, message: &str) -> LineProblem {
-    LineProblem {
-        line,
-        column: None,
-        message: message.to_owned(),
     }
 }
 
@@ -200,95 +185,7 @@ fn csv_error(error: ::csv::Error, lines: &mut LineCounter) -> LineProblem {
         ::csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_owned(),
         _ => format!("cannot be read as CSV: {error}"),
     };
-    problem(line, &message)
-}
-
-/// What an import did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportSummary {
-    pub created: usize,
-    pub already_stored: usize,
-    pub duplicate_lines: usize,
-}
-
-/// Checks `path` whole, then stores its rows for `tenant` in one transaction.
-/// Problems and progress go to stderr; the error is the one-line reason.
-pub async fn import_file(
-    store: &dyn Store,
-    path: &Path,
-    tenant: TenantId,
-) -> anyhow::Result<ImportSummary> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let now = Utc::now();
-    let checked = check_csv(&bytes, now.date_naive()).map_err(|problems| {
-        report(path, &problems);
-        anyhow::anyhow!(
-            "{}: {} problem{} found; nothing was stored",
-            path.display(),
-            problems.len(),
-            if problems.len() == 1 { "" } else { "s" }
-        )
-    })?;
-    let lines: Vec<u64> = checked.rows.iter().map(|(line, _)| *line).collect();
-    let rows: Vec<DistributionRow> = checked
-        .rows
-        .into_iter()
-        .map(|(_, row)| DistributionRow::create(tenant.clone(), row, now))
-        .collect();
-    let total = rows.len();
-    let printed_tenth = AtomicUsize::new(0);
-    let progress = |offered: usize| {
-        // One line per tenth of a big file, so progress never floods the terminal.
-        let tenth = offered * 10 / total.max(1);
-        if total > PROGRESS_ABOVE_ROWS && tenth > printed_tenth.fetch_max(tenth, Ordering::Relaxed)
-        {
-            eprintln!("stored {offered} of {total} rows");
-        }
-    };
-    match store.import_rows(&rows, &progress).await? {
-        ImportOutcome::Committed {
-            created,
-            already_stored,
-        } => Ok(ImportSummary {
-            created,
-            already_stored,
-            duplicate_lines: checked.duplicate_lines,
-        }),
-        ImportOutcome::Conflicts(conflicts) => {
-            let problems: Vec<LineProblem> = conflicts
-                .iter()
-                .map(|(index, stored)| {
-                    problem(
-                        lines[*index],
-                        &format!(
-                            "Report Refresh Date {} and Report Period {} are already stored for tenant '{tenant}' with other counts (id {})",
-                            stored.report_refresh_date, stored.report_period, stored.id
-                        ),
-                    )
-                })
-                .collect();
-            report(path, &problems);
-            anyhow::bail!(
-                "{}: {} line{} conflict with stored rows; nothing was stored",
-                path.display(),
-                problems.len(),
-                if problems.len() == 1 { "" } else { "s" }
-            )
-        }
-    }
-}
-
-fn report(path: &Path, problems: &[LineProblem]) {
-    for problem in problems.iter().take(PRINTED_PROBLEMS) {
-        eprintln!("{}: {problem}", path.display());
-    }
-    if problems.len() > PRINTED_PROBLEMS {
-        eprintln!(
-            "{}: ... and {} more problems",
-            path.display(),
-            problems.len() - PRINTED_PROBLEMS
-        );
-    }
+    LineProblem::of_line(line, &message)
 }
 
 #[cfg(test)]
@@ -302,7 +199,7 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
     }
 
-    fn check(text: &str) -> Result<CheckedFile, Vec<String>> {
+    fn check(text: &str) -> Result<CheckedCsv, Vec<String>> {
         check_csv(text.as_bytes(), today())
             .map_err(|problems| problems.iter().map(ToString::to_string).collect())
     }

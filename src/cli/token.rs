@@ -1,50 +1,15 @@
-//! The command line: serve | migrate | import | token create|list|revoke.
-//! Secrets and data go to stdout; everything meant for people goes to stderr.
+//! `token create|list|revoke`: bearer tokens, managed from the terminal.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use chrono::{Duration, Utc};
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 use uuid::Uuid;
 
 use crate::auth::{issue_token, Scopes};
 use crate::config::Settings;
 use crate::domain::TenantId;
-use crate::import::import_file;
-use crate::startup::{open_store, Application};
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "teams-usage-store",
-    version,
-    about = "Keeps the history of Microsoft Teams device-usage reports"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the service (the default).
-    Serve,
-    /// Apply database migrations and exit.
-    Migrate,
-    /// Load a Graph CSV export (8 or 10 columns, a BOM allowed) into one tenant:
-    /// checked whole, then stored in one transaction, or not at all.
-    Import {
-        /// The CSV file, as Graph's report function writes it.
-        file: PathBuf,
-        /// The tenant the rows belong to.
-        #[arg(long)]
-        tenant: String,
-    },
-    /// Manage bearer tokens.
-    #[command(subcommand)]
-    Token(TokenCommand),
-}
+use crate::startup::open_store;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -65,11 +30,16 @@ pub enum TokenCommand {
     },
     /// List tokens (never their secrets).
     List {
+        /// Only this tenant's tokens (default: every tenant's).
         #[arg(long)]
         tenant: Option<String>,
     },
-    /// Revoke a token by its id.
-    Revoke { id: Uuid },
+    /// Revoke a token by its id: it stops working at once on this replica,
+    /// within TOKEN_CACHE_SECONDS on the others.
+    Revoke {
+        /// The token's id, as `token list` shows it.
+        id: Uuid,
+    },
 }
 
 /// `90d`, `12h`, `30m`, `45s`.
@@ -93,54 +63,7 @@ fn parse_lifetime(text: &str) -> Result<Duration, String> {
     lifetime.ok_or_else(|| format!("expected a lifetime such as 90d, 12h or 30m, got {text:?}"))
 }
 
-pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(settings).await,
-        Command::Migrate => {
-            open_store(&settings).await?.close().await;
-            eprintln!("migrations applied to {}", settings.database_url);
-            Ok(())
-        }
-        Command::Token(command) => token(command, settings).await,
-        Command::Import { file, tenant } => import(&file, &tenant, settings).await,
-    }
-}
-
-async fn import(file: &Path, tenant: &str, settings: Settings) -> anyhow::Result<()> {
-    let tenant = TenantId::parse(tenant).map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
-    let store = open_store(&settings).await?;
-    let result = import_file(store.as_ref(), file, tenant.clone()).await;
-    store.close().await;
-    let summary = result?;
-    eprintln!(
-        "imported {} into tenant '{tenant}': rows created: {}, already stored: {}{}",
-        file.display(),
-        summary.created,
-        summary.already_stored,
-        match summary.duplicate_lines {
-            0 => String::new(),
-            n => format!(", repeated lines skipped: {n}"),
-        }
-    );
-    Ok(())
-}
-
-async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let (host, backend) = (settings.host.clone(), settings.database_url.backend());
-    let app = Application::build(settings).await?;
-    if let Some(secret) = app.bootstrap_token() {
-        eprintln!(
-            "\nFirst start on an empty database: created a Reports.ReadWrite.All token for tenant 'default'.\n\
-             It is shown this once; keep it safe (revoke it with `token revoke`):\n\n    {secret}\n"
-        );
-    }
-    tracing::info!(%host, port = app.port(), backend, "listening");
-    app.run_until_stopped()
-        .await
-        .context("the server stopped with an error")
-}
-
-async fn token(command: TokenCommand, settings: Settings) -> anyhow::Result<()> {
+pub async fn run(command: TokenCommand, settings: Settings) -> anyhow::Result<()> {
     let store = open_store(&settings).await?;
     let result = async {
         match command {

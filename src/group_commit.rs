@@ -6,8 +6,8 @@
 //! that queued while the previous batch committed, so a lone request waits for
 //! nothing but its own commit. It may also wait, at most `max_batch_wait`, for
 //! the rows it expects under load (see `next_batch`); off by default, as on
-//! fast disks two half batches in turn, one committing while the other's
-//! requests are parsed, beat one full batch that waits (docs/benchmarks.md). At most
+//! fast disks two half batches in turn beat one full batch that waits
+//! (docs/benchmarks.md). At most
 //! `max_queued_rows` rows wait for a writer; a request beyond that is refused
 //! at once (503 with Retry-After) instead of growing memory.
 //!
@@ -16,17 +16,48 @@
 //! all (a retry is then answered as a replay), never half.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::time::Instant;
 
-use crate::config::IngestLimits;
 use crate::domain::DistributionRow;
 use crate::storage::{InsertOutcome, Store, StoreError};
 
+/// Bounds on the write path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupCommitLimits {
+    /// Rows committed together at most.
+    pub max_batch_rows: usize,
+    /// How long a batch may wait for the rows it expects (see `next_batch`).
+    pub max_batch_wait: Duration,
+    /// Rows waiting for a transaction at most; beyond it requests get 503.
+    pub max_queued_rows: usize,
+    /// Transactions in flight at once. One suits SQLite (one writer anyway);
+    /// Postgres overlaps a batch's commit with the next batch's statements.
+    pub writers: usize,
+}
+
+impl GroupCommitLimits {
+    /// Writers on Postgres by default: one batch commits while the next is
+    /// gathered and sent (docs/benchmarks.md compares the counts).
+    pub const POSTGRES_WRITERS: usize = 2;
+}
+
+impl Default for GroupCommitLimits {
+    fn default() -> Self {
+        Self {
+            max_batch_rows: 256,
+            max_batch_wait: Duration::ZERO,
+            max_queued_rows: 4096,
+            writers: 1,
+        }
+    }
+}
+
 /// Why a row could not be written.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum IngestError {
+pub enum WriteError {
     #[error("the write queue is full")]
     QueueFull,
     #[error("the writer has stopped")]
@@ -38,7 +69,7 @@ pub enum IngestError {
 
 struct Job {
     row: DistributionRow,
-    reply: oneshot::Sender<Result<InsertOutcome, IngestError>>,
+    reply: oneshot::Sender<Result<InsertOutcome, WriteError>>,
 }
 
 /// The handle requests write through; cheap to clone.
@@ -50,7 +81,7 @@ pub struct RowWriter {
 impl RowWriter {
     /// Starts the writer tasks on the current runtime. They stop when the last
     /// `RowWriter` is dropped, after writing what is queued.
-    pub fn start(store: Arc<dyn Store>, limits: IngestLimits) -> Self {
+    pub fn start(store: Arc<dyn Store>, limits: GroupCommitLimits) -> Self {
         let (queue, jobs) = mpsc::channel(limits.max_queued_rows.max(1));
         let jobs = Arc::new(Mutex::new(jobs));
         for _ in 0..limits.writers.max(1) {
@@ -61,15 +92,15 @@ impl RowWriter {
 
     /// Offers one row and waits until its transaction is durable. If the caller
     /// goes away meanwhile, the row is still written whole or not at all.
-    pub async fn insert(&self, row: DistributionRow) -> Result<InsertOutcome, IngestError> {
+    pub async fn insert(&self, row: DistributionRow) -> Result<InsertOutcome, WriteError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .try_send(Job { row, reply })
             .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => IngestError::QueueFull,
-                mpsc::error::TrySendError::Closed(_) => IngestError::Stopped,
+                mpsc::error::TrySendError::Full(_) => WriteError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => WriteError::Stopped,
             })?;
-        answer.await.map_err(|_| IngestError::Stopped)?
+        answer.await.map_err(|_| WriteError::Stopped)?
     }
 }
 
@@ -82,7 +113,7 @@ impl RowWriter {
 /// Writers take turns at the queue, so one batch forms at a time.
 async fn next_batch(
     jobs: &Mutex<mpsc::Receiver<Job>>,
-    limits: &IngestLimits,
+    limits: &GroupCommitLimits,
     previous: usize,
     batch: &mut Vec<Job>,
 ) -> bool {
@@ -109,7 +140,7 @@ async fn next_batch(
 async fn write_batches(
     store: Arc<dyn Store>,
     jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
-    limits: IngestLimits,
+    limits: GroupCommitLimits,
 ) {
     let mut batch = Vec::with_capacity(limits.max_batch_rows);
     let mut previous = 0;
@@ -134,7 +165,7 @@ async fn write_batches(
 async fn store_batch(
     store: &dyn Store,
     rows: &[DistributionRow],
-) -> Vec<Result<InsertOutcome, IngestError>> {
+) -> Vec<Result<InsertOutcome, WriteError>> {
     let began = Instant::now();
     let result = store.insert_rows(rows).await;
     tracing::debug!(rows = rows.len(), elapsed = ?began.elapsed(), ok = result.is_ok(), "batch");
@@ -146,15 +177,15 @@ async fn store_batch(
             for row in rows {
                 let alone = store.insert_rows(std::slice::from_ref(row)).await;
                 answers.push(match alone {
-                    Ok(outcomes) => outcomes.into_iter().next().ok_or(IngestError::Stopped),
-                    Err(error) => Err(IngestError::Store(Arc::new(error))),
+                    Ok(outcomes) => outcomes.into_iter().next().ok_or(WriteError::Stopped),
+                    Err(error) => Err(WriteError::Store(Arc::new(error))),
                 });
             }
             answers
         }
         Err(error) => {
             tracing::warn!(rows = rows.len(), %error, "a batch of rows failed; none stored");
-            let error = IngestError::Store(Arc::new(error));
+            let error = WriteError::Store(Arc::new(error));
             vec![Err(error); rows.len()]
         }
     }

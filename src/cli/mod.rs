@@ -1,0 +1,74 @@
+//! The command line: serve | migrate | import | token create|list|revoke.
+//! Terminal I/O lives here: secrets and data go to stdout; everything meant
+//! for people goes to stderr.
+
+mod import;
+mod token;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::startup::{open_store, Application};
+use token::TokenCommand;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "teams-usage-store",
+    version,
+    about = "Keeps the history of Microsoft Teams device-usage reports"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load a Graph CSV export (8 or 10 columns, a BOM allowed) into one tenant:
+    /// checked whole, then stored in one transaction, or not at all.
+    Import {
+        /// The CSV file, as Graph's report function writes it.
+        file: PathBuf,
+        /// The tenant the rows belong to.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Manage bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            open_store(&settings).await?.close().await;
+            eprintln!("migrations applied to {}", settings.database_url);
+            Ok(())
+        }
+        Command::Token(command) => token::run(command, settings).await,
+        Command::Import { file, tenant } => import::run(&file, &tenant, settings).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let (host, backend) = (settings.host.clone(), settings.database_url.backend());
+    let app = Application::build(settings).await?;
+    if let Some(secret) = app.bootstrap_token() {
+        eprintln!(
+            "\nFirst start on an empty database: created a Reports.ReadWrite.All token for tenant 'default'.\n\
+             It is shown this once; keep it safe (revoke it with `token revoke`):\n\n    {secret}\n"
+        );
+    }
+    tracing::info!(%host, port = app.port(), backend, "listening");
+    app.run_until_stopped()
+        .await
+        .context("the server stopped with an error")
+}
