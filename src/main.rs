@@ -6,9 +6,8 @@ use teams_usage_store::{cli, config::Settings, telemetry};
 /// mimalloc for Rust's allocations, and (its `override` feature) for the C
 /// code's too: SQLite allocates every row it reads on its connection's worker
 /// thread, and the HTTP worker that answers frees it. glibc's arenas handle
-/// that hand-over poorly; a filtered page of 100 rows spent about a quarter of
-/// its CPU in glibc's malloc and free (docs/benchmarks.md). `no_thp`: with
-/// transparent huge pages, peak RSS doubled.
+/// that hand-over poorly (docs/benchmarks.md, fifth round). `no_thp`: huge
+/// pages would inflate the resident memory.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

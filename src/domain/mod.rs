@@ -5,6 +5,7 @@
 mod csv;
 mod json;
 mod parse;
+mod patch;
 mod period;
 mod property;
 mod row;
@@ -16,9 +17,9 @@ pub use self::csv::{
 };
 pub use json::{Int64, JsonStyle, RowJson, RowsJson};
 pub use parse::{
-    parse_date_literal, parse_new_row, parse_row_patch, FieldProblem, NumberFormat, RowPatch,
-    ODATA_TYPE,
+    parse_date_literal, parse_new_row, parse_row_patch, FieldProblem, NumberFormat, ODATA_TYPE,
 };
+pub use patch::RowPatch;
 pub use period::ReportPeriod;
 pub use property::{Property, PropertyKind};
 #[cfg(test)]

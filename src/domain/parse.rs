@@ -4,7 +4,9 @@
 use chrono::{Duration, NaiveDate};
 use serde_json::{Map, Value};
 
-use super::{DeviceCounts, NewDistributionRow, Property, PropertyKind, ReportPeriod, UserCount};
+use super::{
+    DeviceCounts, NewDistributionRow, Property, PropertyKind, ReportPeriod, RowPatch, UserCount,
+};
 
 /// The only `@odata.type` a body may name.
 pub const ODATA_TYPE: &str = "#microsoft.graph.teamsDeviceUsageDistributionUserCounts";
@@ -32,45 +34,6 @@ impl FieldProblem {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NumberFormat {
     pub ieee754_compatible: bool,
-}
-
-/// A partial update: `None` leaves a property as it is. For the optional counts,
-/// `Some(None)` sets the property to null.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RowPatch {
-    pub report_refresh_date: Option<NaiveDate>,
-    pub report_period: Option<ReportPeriod>,
-    pub web: Option<UserCount>,
-    pub windows_phone: Option<UserCount>,
-    pub android_phone: Option<UserCount>,
-    pub ios: Option<UserCount>,
-    pub mac: Option<UserCount>,
-    pub windows: Option<UserCount>,
-    pub chrome_os: Option<Option<UserCount>>,
-    pub linux: Option<Option<UserCount>>,
-}
-
-impl RowPatch {
-    /// The row's content once this patch is applied to `current`.
-    pub fn apply(&self, current: &NewDistributionRow) -> NewDistributionRow {
-        let c = &current.counts;
-        NewDistributionRow {
-            report_refresh_date: self
-                .report_refresh_date
-                .unwrap_or(current.report_refresh_date),
-            report_period: self.report_period.unwrap_or(current.report_period),
-            counts: DeviceCounts {
-                web: self.web.unwrap_or(c.web),
-                windows_phone: self.windows_phone.unwrap_or(c.windows_phone),
-                android_phone: self.android_phone.unwrap_or(c.android_phone),
-                ios: self.ios.unwrap_or(c.ios),
-                mac: self.mac.unwrap_or(c.mac),
-                windows: self.windows.unwrap_or(c.windows),
-                chrome_os: self.chrome_os.unwrap_or(c.chrome_os),
-                linux: self.linux.unwrap_or(c.linux),
-            },
-        }
-    }
 }
 
 /// Parses a create body. `today` is the current UTC date: a report cannot be
@@ -259,11 +222,17 @@ fn read_property(
     }
 }
 
-/// A Graph `Date`: `YYYY-MM-DD`, a real calendar day, not after tomorrow.
-pub fn parse_refresh_date(value: &Value, today: NaiveDate) -> Result<NaiveDate, String> {
+/// A Graph `Date` in JSON: a string `YYYY-MM-DD`, a real calendar day, not after tomorrow.
+fn parse_refresh_date(value: &Value, today: NaiveDate) -> Result<NaiveDate, String> {
     let text = value.as_str().ok_or_else(|| {
         format!("'reportRefreshDate' must be a date string YYYY-MM-DD, got {value}")
     })?;
+    parse_refresh_date_text(text, today)
+}
+
+/// A Graph `Date` as text (a JSON string's content, a CSV field): `YYYY-MM-DD`,
+/// a real calendar day, not after tomorrow.
+pub fn parse_refresh_date_text(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let date = parse_date_literal(text).ok_or_else(|| {
         format!("'reportRefreshDate' must be a real calendar date YYYY-MM-DD, got \"{text}\"")
     })?;

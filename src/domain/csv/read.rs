@@ -2,10 +2,9 @@
 //! checked by the rules a POST body meets, into a `NewDistributionRow`.
 
 use chrono::NaiveDate;
-use serde_json::Value;
 
 use super::{CsvLayout, CSV_COLUMNS};
-use crate::domain::parse::parse_refresh_date;
+use crate::domain::parse::parse_refresh_date_text;
 use crate::domain::{DeviceCounts, NewDistributionRow, Property, ReportPeriod, UserCount};
 
 /// Something wrong with one line of an imported CSV file: the column it is in
@@ -85,7 +84,7 @@ impl CsvHeader {
     ) -> Result<NewDistributionRow, Vec<CsvProblem>> {
         let mut problems = Vec::new();
         let p = &mut problems;
-        let date = |text: &str| parse_refresh_date(&Value::String(text.to_owned()), today);
+        let date = |text: &str| parse_refresh_date_text(text, today);
         let date = self.required(fields, Property::ReportRefreshDate, date, p);
         let web = self.required(fields, Property::Web, parse_count, p);
         let windows_phone = self.required(fields, Property::WindowsPhone, parse_count, p);
