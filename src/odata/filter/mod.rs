@@ -142,35 +142,41 @@ impl Parser {
     }
 
     fn condition(&mut self) -> Result<Filter, FilterError> {
-        match self.peek().map(|t| &t.kind) {
-            Some(TokenKind::Not) => self.negated(),
-            Some(TokenKind::Open) => self.group(),
-            _ => self.comparison(),
+        let position = self.here();
+        if self.eat(&TokenKind::Not) {
+            self.negated(position)
+        } else if self.eat(&TokenKind::Open) {
+            self.group(position)
+        } else {
+            self.comparison()
         }
     }
 
-    fn negated(&mut self) -> Result<Filter, FilterError> {
-        let not = self.bump().expect("negated() is entered at 'not'");
-        self.nest(not.position)?;
-        let inner = match self.peek().map(|t| &t.kind) {
-            Some(TokenKind::Not) => self.negated(),
-            Some(TokenKind::Open) => self.group(),
-            _ => Err(FilterError::new(
-                self.here(),
+    /// After `not` (at `not_at`): a negated group, or another `not`.
+    fn negated(&mut self, not_at: usize) -> Result<Filter, FilterError> {
+        self.nest(not_at)?;
+        let position = self.here();
+        let inner = if self.eat(&TokenKind::Not) {
+            self.negated(position)
+        } else if self.eat(&TokenKind::Open) {
+            self.group(position)
+        } else {
+            Err(FilterError::new(
+                position,
                 "'not' applies to a condition in parentheses, e.g. not (chromeOS gt 5)",
-            )),
+            ))
         }?;
         self.depth -= 1;
         Ok(Filter::Not(Box::new(inner)))
     }
 
-    fn group(&mut self) -> Result<Filter, FilterError> {
-        let open = self.bump().expect("group() is entered at '('");
-        self.nest(open.position)?;
+    /// After `(` (at `open_at`): a filter, then `)`.
+    fn group(&mut self, open_at: usize) -> Result<Filter, FilterError> {
+        self.nest(open_at)?;
         let inner = self.or()?;
         if !self.eat(&TokenKind::Close) {
             return Err(match self.peek() {
-                None => FilterError::new(open.position, "'(' is not closed"),
+                None => FilterError::new(open_at, "'(' is not closed"),
                 Some(token) => FilterError::new(
                     token.position,
                     format!(
