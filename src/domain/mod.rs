@@ -14,10 +14,9 @@ pub use self::csv::{
     csv_cell, csv_record, property_for_header, write_csv, CsvHeader, CsvLayout, CsvProblem,
     CSV_BOM, CSV_COLUMNS,
 };
-pub use json::{Int64, JsonStyle, RowJson, RowsJson};
+pub use json::{Int64, Int64Format, RowJson, RowsJson};
 pub use parse::{
-    parse_date_literal, parse_new_row, parse_row_patch, FieldProblem, NumberFormat, RowPatch,
-    ODATA_TYPE,
+    parse_date_literal, parse_new_row, parse_row_patch, FieldProblem, RowPatch, ODATA_TYPE,
 };
 pub use period::ReportPeriod;
 pub use property::{Property, PropertyKind};
