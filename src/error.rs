@@ -4,8 +4,11 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use crate::auth::AuthError;
 use crate::domain::FieldProblem;
 use crate::group_commit::WriteError;
+use crate::http::media::JSON_CONTENT_TYPE;
+use crate::odata::QueryError;
 use crate::storage::StoreError;
 use crate::telemetry::RequestIds;
 
@@ -133,6 +136,33 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::InvalidToken(message) => Self::InvalidToken(message),
+            AuthError::AccessDenied(message) => Self::AccessDenied(message),
+            AuthError::RateLimited(limited) => Self::TooManyRequests {
+                retry_after_secs: limited.retry_after_secs,
+            },
+            AuthError::Store(cause) => cause.into(),
+        }
+    }
+}
+
+/// A bad option is a 400 whose one detail names the option.
+impl From<QueryError> for ApiError {
+    fn from(error: QueryError) -> Self {
+        Self::BadRequest {
+            details: vec![FieldProblem {
+                code: "invalidQueryOption",
+                target: error.option,
+                message: error.message.clone(),
+            }],
+            message: error.message,
+        }
+    }
+}
+
 impl From<WriteError> for ApiError {
     fn from(error: WriteError) -> Self {
         let retry_after_secs = match &error {
@@ -179,7 +209,7 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, crate::media::JSON_CONTENT_TYPE));
+        response.insert_header((header::CONTENT_TYPE, JSON_CONTENT_TYPE));
         match self {
             Self::InvalidToken(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

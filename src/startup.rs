@@ -19,9 +19,9 @@ use crate::group_commit::RowWriter;
 use crate::http::BodyLimit;
 use crate::routes;
 use crate::routes::batch::BatchDispatcher;
-use crate::routes::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::{self, Store};
+use crate::telemetry::metrics::{self, Metrics};
 use crate::telemetry::{self, GraphRootSpan};
 
 /// Verified tokens kept in memory at most; far more than the tenants of one
@@ -53,29 +53,26 @@ impl Application {
         // Issued once the start can no longer fail: a start that fails must not
         // use up the one-time token without anyone seeing it.
         let bootstrap_token = issue_bootstrap_token(store.as_ref()).await?;
+        let rate_limiter = settings
+            .rate_limit
+            .map_or_else(TokenRateLimiter::unlimited, |limit| {
+                TokenRateLimiter::new(limit.per_second, limit.burst)
+            });
         let state = web::Data::new(AppState {
             store: store.clone(),
             writer: RowWriter::start(store.clone(), settings.group_commit),
+            token_cache: TokenCache::new(settings.token_cache_ttl, TOKEN_CACHE_CAPACITY),
+            rate_limiter,
+            metrics: Metrics::new(settings.metrics_token.as_ref().map(Secret::expose)),
         });
         let body_limit = BodyLimit(settings.body_limit);
-        let metrics = web::Data::new(Metrics::new(
-            settings.metrics_token.as_ref().map(Secret::expose),
-        ));
-        let rate_limiter = web::Data::new(TokenRateLimiter::new(settings.rate_limit));
-        let token_cache = web::Data::new(TokenCache::new(
-            settings.token_cache_ttl,
-            TOKEN_CACHE_CAPACITY,
-        ));
         let batch_body_limit = BodyLimit(settings.batch_body_limit);
         let app = move || {
             App::new()
                 .wrap(TracingLogger::<GraphRootSpan>::new())
                 .wrap(from_fn(telemetry::request_ids))
                 // Outermost, so the latency it records is the whole request's.
-                .wrap(from_fn(routes::metrics::record_requests))
-                .app_data(metrics.clone())
-                .app_data(rate_limiter.clone())
-                .app_data(token_cache.clone())
+                .wrap(from_fn(metrics::record_requests))
                 .app_data(state.clone())
                 .app_data(body_limit)
                 .configure(|config| routes::configure(config, batch_body_limit))

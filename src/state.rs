@@ -2,11 +2,17 @@
 
 use std::sync::Arc;
 
+use crate::auth::{TokenCache, TokenRateLimiter};
 use crate::group_commit::RowWriter;
 use crate::storage::Store;
+use crate::telemetry::metrics::Metrics;
 
 pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Rows are created through the group-commit writer, never one by one.
     pub writer: RowWriter,
+    /// Tokens verified a moment ago, so most requests read no token from the store.
+    pub token_cache: TokenCache,
+    pub rate_limiter: TokenRateLimiter,
+    pub metrics: Metrics,
 }

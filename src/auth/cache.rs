@@ -15,15 +15,15 @@ use crate::storage::{Store, StoreResult};
 /// The token stored under `token_hash`: from `cache` when it holds it, else
 /// from the database (and then remembered).
 pub async fn find_token(
-    cache: Option<&TokenCache>,
+    cache: &TokenCache,
     store: &dyn Store,
     token_hash: &str,
 ) -> StoreResult<Option<Arc<StoredToken>>> {
-    if let Some(token) = cache.and_then(|c| c.get(token_hash)) {
+    if let Some(token) = cache.get(token_hash) {
         return Ok(Some(token));
     }
     let token = store.find_token(token_hash).await?.map(Arc::new);
-    if let (Some(cache), Some(token)) = (cache, &token) {
+    if let Some(token) = &token {
         cache.insert(token.clone());
     }
     Ok(token)

@@ -4,23 +4,29 @@ mod cache;
 mod rate_limit;
 pub mod token;
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::http::header;
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 pub use cache::TokenCache;
-pub use rate_limit::TokenRateLimiter;
+pub use rate_limit::{RateLimited, TokenRateLimiter};
 pub use token::{
     hash_secret, issue_token, IssuedToken, Scope, Scopes, StoredToken, TokenRejection,
 };
 
 use crate::domain::TenantId;
-use crate::error::ApiError;
-use crate::http::AuthenticationGate;
-use crate::state::AppState;
+use crate::storage::{Store, StoreError};
+
+/// Why a caller is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("{0}")]
+    AccessDenied(String),
+    #[error(transparent)]
+    RateLimited(#[from] RateLimited),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// An authenticated caller: the tenant whose rows it sees, and what it may do.
 #[derive(Debug, Clone)]
@@ -30,12 +36,12 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// 403 unless the token carries `scope` (or one that includes it).
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+    /// Refused unless the token carries `scope` (or one that includes it).
+    pub fn require(&self, scope: Scope) -> Result<(), AuthError> {
         if self.scopes.allows(scope) {
             Ok(())
         } else {
-            Err(ApiError::AccessDenied(format!(
+            Err(AuthError::AccessDenied(format!(
                 "Either the token lacks the scope {} or the caller is not allowed this operation",
                 scope.name()
             )))
@@ -43,63 +49,26 @@ impl Caller {
     }
 }
 
-/// The secret of `Authorization: Bearer <secret>`.
-fn bearer_secret(request: &HttpRequest) -> Result<String, ApiError> {
-    let value = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::InvalidToken("Access token is empty.".into()))?
-        .to_str()
-        .map_err(|_| ApiError::InvalidToken("Access token has an invalid format.".into()))?;
-    let (scheme, secret) = value
-        .split_once(' ')
-        .ok_or_else(|| ApiError::InvalidToken("Authorization must be 'Bearer <token>'.".into()))?;
-    let secret = secret.trim();
-    if !scheme.eq_ignore_ascii_case("bearer") || secret.is_empty() {
-        return Err(ApiError::InvalidToken(
-            "Authorization must be 'Bearer <token>'.".into(),
-        ));
-    }
-    Ok(secret.to_owned())
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // A body extracted beside the caller waits until this ends.
-        let gate = AuthenticationGate::close(request);
-        let secret = bearer_secret(request);
-        let state = request.app_data::<web::Data<AppState>>().cloned();
-        let rate_limiter = request.app_data::<web::Data<TokenRateLimiter>>().cloned();
-        let token_cache = request.app_data::<web::Data<TokenCache>>().cloned();
-        let authenticate = async move {
-            let secret = secret?;
-            let state = state
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-            let cached = token_cache.as_ref().map(|c| c.get_ref());
-            let token = cache::find_token(cached, state.store.as_ref(), &hash_secret(&secret))
-                .await?
-                .ok_or_else(|| ApiError::InvalidToken("Access token is invalid.".into()))?;
-            token.check_usable(Utc::now()).map_err(|why| {
-                ApiError::InvalidToken(match why {
-                    TokenRejection::Expired => "Access token has expired.".into(),
-                    TokenRejection::Revoked => "Access token has been revoked.".into(),
-                })
-            })?;
-            if let Some(limiter) = rate_limiter {
-                limiter.check(token.id)?;
-            }
-            Ok(Caller {
-                tenant_id: token.tenant_id.clone(),
-                scopes: token.scopes.clone(),
-            })
-        };
-        Box::pin(async move {
-            let caller = authenticate.await;
-            gate.open();
-            caller
+/// The caller presenting `secret` at `now`: a known token, usable, within its rate.
+pub async fn authenticate(
+    secret: &str,
+    cache: &TokenCache,
+    store: &dyn Store,
+    rate_limiter: &TokenRateLimiter,
+    now: DateTime<Utc>,
+) -> Result<Caller, AuthError> {
+    let token = cache::find_token(cache, store, &hash_secret(secret))
+        .await?
+        .ok_or_else(|| AuthError::InvalidToken("Access token is invalid.".into()))?;
+    token.check_usable(now).map_err(|why| {
+        AuthError::InvalidToken(match why {
+            TokenRejection::Expired => "Access token has expired.".into(),
+            TokenRejection::Revoked => "Access token has been revoked.".into(),
         })
-    }
+    })?;
+    rate_limiter.check(token.id)?;
+    Ok(Caller {
+        tenant_id: token.tenant_id.clone(),
+        scopes: token.scopes.clone(),
+    })
 }

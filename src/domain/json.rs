@@ -6,10 +6,11 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::{parse::ODATA_TYPE, DistributionRow, Property};
 
-/// How a response writes rows.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct JsonStyle {
-    /// `IEEE754Compatible=true` in Accept: Int64 values are written as strings.
+/// How Int64 values travel, read and written alike: OData lets
+/// `IEEE754Compatible=true` clients use decimal strings, because JavaScript
+/// numbers lose precision past 2^53.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Int64Format {
     pub ieee754_compatible: bool,
 }
 
@@ -19,7 +20,7 @@ pub struct JsonStyle {
 /// value built first: every answer that holds rows goes through here.
 pub struct RowJson<'a> {
     row: &'a DistributionRow,
-    style: JsonStyle,
+    style: Int64Format,
     selected: Option<&'a [Property]>,
     context: Option<&'a str>,
 }
@@ -28,7 +29,7 @@ impl<'a> RowJson<'a> {
     /// A row in a collection's `value`.
     pub fn member(
         row: &'a DistributionRow,
-        style: JsonStyle,
+        style: Int64Format,
         selected: Option<&'a [Property]>,
     ) -> Self {
         Self {
@@ -40,7 +41,7 @@ impl<'a> RowJson<'a> {
     }
 
     /// A row answered on its own, under `context` (its `@odata.context`).
-    pub fn entity(row: &'a DistributionRow, style: JsonStyle, context: &'a str) -> Self {
+    pub fn entity(row: &'a DistributionRow, style: Int64Format, context: &'a str) -> Self {
         Self {
             row,
             style,
@@ -108,7 +109,7 @@ pub struct Int64 {
 }
 
 impl Int64 {
-    pub fn new(value: impl Into<i128>, style: JsonStyle) -> Self {
+    pub fn new(value: impl Into<i128>, style: Int64Format) -> Self {
         Self {
             value: value.into(),
             as_text: style.ieee754_compatible,
@@ -163,7 +164,7 @@ mod tests {
 
     #[test]
     fn writes_every_property_in_graph_order() {
-        let json = to_json(RowJson::member(&row(), JsonStyle::default(), None));
+        let json = to_json(RowJson::member(&row(), Int64Format::default(), None));
         let keys: Vec<_> = json.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
@@ -191,7 +192,7 @@ mod tests {
     fn ieee754_writes_int64_as_strings() {
         let json = to_json(RowJson::member(
             &row(),
-            JsonStyle {
+            Int64Format {
                 ieee754_compatible: true,
             },
             None,
@@ -205,7 +206,7 @@ mod tests {
     fn select_keeps_only_the_named_properties() {
         let json = to_json(RowJson::member(
             &row(),
-            JsonStyle::default(),
+            Int64Format::default(),
             Some(&[Property::Web, Property::Id]),
         ));
         let keys: Vec<_> = json.keys().map(String::as_str).collect();
@@ -215,7 +216,7 @@ mod tests {
     #[test]
     fn a_collection_count_is_an_int64_like_the_counts() {
         let count = |ieee754_compatible| {
-            let style = JsonStyle { ieee754_compatible };
+            let style = Int64Format { ieee754_compatible };
             let rows = RowsJson {
                 context: "c".into(),
                 count: Some(Int64::new(8_u64, style)),
@@ -233,7 +234,7 @@ mod tests {
         let row = row();
         let json = to_json(RowJson::entity(
             &row,
-            JsonStyle::default(),
+            Int64Format::default(),
             "http://h/v1.0/$metadata#x/$entity",
         ));
         let keys: Vec<_> = json.keys().map(String::as_str).collect();

@@ -15,10 +15,8 @@ pub use self::csv::{
     check_csv, csv_cell, csv_record, property_for_header, write_csv, CheckedCsv, CsvHeader,
     CsvLayout, CsvProblem, LineProblem, CSV_BOM, CSV_COLUMNS,
 };
-pub use json::{Int64, JsonStyle, RowJson, RowsJson};
-pub use parse::{
-    parse_date_literal, parse_new_row, parse_row_patch, FieldProblem, NumberFormat, ODATA_TYPE,
-};
+pub use json::{Int64, Int64Format, RowJson, RowsJson};
+pub use parse::{parse_date_literal, parse_new_row, parse_row_patch, FieldProblem, ODATA_TYPE};
 pub use patch::RowPatch;
 pub use period::ReportPeriod;
 pub use property::{Property, PropertyKind};

@@ -5,7 +5,8 @@ use chrono::{Duration, NaiveDate};
 use serde_json::{Map, Value};
 
 use super::{
-    DeviceCounts, NewDistributionRow, Property, PropertyKind, ReportPeriod, RowPatch, UserCount,
+    DeviceCounts, Int64Format, NewDistributionRow, Property, PropertyKind, ReportPeriod, RowPatch,
+    UserCount,
 };
 
 /// The only `@odata.type` a body may name.
@@ -29,18 +30,11 @@ impl FieldProblem {
     }
 }
 
-/// How Int64 values may arrive: OData lets `IEEE754Compatible=true` clients send them
-/// as decimal strings, because JavaScript numbers lose precision past 2^53.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NumberFormat {
-    pub ieee754_compatible: bool,
-}
-
 /// Parses a create body. `today` is the current UTC date: a report cannot be
 /// refreshed after tomorrow (tomorrow is allowed for clocks running ahead).
 pub fn parse_new_row(
     body: &Value,
-    format: NumberFormat,
+    format: Int64Format,
     today: NaiveDate,
 ) -> Result<NewDistributionRow, Vec<FieldProblem>> {
     let fields = read_fields(body, format, today)?;
@@ -84,7 +78,7 @@ pub fn parse_new_row(
 /// Parses an update body: the same rules as create for each property it sets.
 pub fn parse_row_patch(
     body: &Value,
-    format: NumberFormat,
+    format: Int64Format,
     today: NaiveDate,
 ) -> Result<RowPatch, Vec<FieldProblem>> {
     let fields = read_fields(body, format, today)?;
@@ -114,7 +108,7 @@ struct Fields {
 
 fn read_fields(
     body: &Value,
-    format: NumberFormat,
+    format: Int64Format,
     today: NaiveDate,
 ) -> Result<Fields, Vec<FieldProblem>> {
     let object: &Map<String, Value> = body.as_object().ok_or_else(|| {
@@ -167,7 +161,7 @@ fn check_odata_type(value: &Value, problems: &mut Vec<FieldProblem>) {
 fn read_property(
     property: Property,
     value: &Value,
-    format: NumberFormat,
+    format: Int64Format,
     today: NaiveDate,
     patch: &mut RowPatch,
 ) -> Result<(), FieldProblem> {
@@ -258,7 +252,7 @@ pub fn parse_date_literal(text: &str) -> Option<NaiveDate> {
     shaped.then(|| text.parse().ok()).flatten()
 }
 
-fn parse_count(name: &str, value: &Value, format: NumberFormat) -> Result<UserCount, String> {
+fn parse_count(name: &str, value: &Value, format: Int64Format) -> Result<UserCount, String> {
     let number = match value {
         Value::Number(n) => n.as_i64().ok_or_else(|| {
             format!("'{name}' must be an Int64 (a whole number from 0 to 9223372036854775807), got {n}")
@@ -314,7 +308,7 @@ mod tests {
     }
 
     fn problems(body: Value) -> Vec<FieldProblem> {
-        parse_new_row(&body, NumberFormat::default(), today()).unwrap_err()
+        parse_new_row(&body, Int64Format::default(), today()).unwrap_err()
     }
 
     fn targets(body: Value) -> Vec<String> {
@@ -323,7 +317,7 @@ mod tests {
 
     #[test]
     fn the_seed_example_made_valid_parses() {
-        let row = parse_new_row(&valid(), NumberFormat::default(), today()).unwrap();
+        let row = parse_new_row(&valid(), Int64Format::default(), today()).unwrap();
         assert_eq!(row.report_period, ReportPeriod::D7);
         assert_eq!(row.counts.windows_phone.get(), 12);
         assert_eq!(row.counts.chrome_os, None);
@@ -333,7 +327,7 @@ mod tests {
     #[test]
     fn optional_counts_take_numbers_and_null() {
         let body = with(with(valid(), "chromeOS", json!(4)), "linux", Value::Null);
-        let row = parse_new_row(&body, NumberFormat::default(), today()).unwrap();
+        let row = parse_new_row(&body, Int64Format::default(), today()).unwrap();
         assert_eq!(row.counts.chrome_os.map(UserCount::get), Some(4));
         assert_eq!(row.counts.linux, None);
     }
@@ -342,7 +336,7 @@ mod tests {
     fn odata_type_is_optional_but_must_name_this_type() {
         assert!(parse_new_row(
             &without(valid(), "@odata.type"),
-            NumberFormat::default(),
+            Int64Format::default(),
             today()
         )
         .is_ok());
@@ -351,7 +345,7 @@ mod tests {
             "@odata.type",
             json!("microsoft.graph.teamsDeviceUsageDistributionUserCounts"),
         );
-        assert!(parse_new_row(&plain, NumberFormat::default(), today()).is_ok());
+        assert!(parse_new_row(&plain, Int64Format::default(), today()).is_ok());
         assert_eq!(
             targets(with(valid(), "@odata.type", json!("#microsoft.graph.user"))),
             ["@odata.type"]
@@ -365,7 +359,7 @@ mod tests {
     #[test]
     fn other_odata_annotations_are_ignored() {
         let body = with(valid(), "@odata.context", json!("whatever"));
-        assert!(parse_new_row(&body, NumberFormat::default(), today()).is_ok());
+        assert!(parse_new_row(&body, Int64Format::default(), today()).is_ok());
     }
 
     #[test]
@@ -432,14 +426,14 @@ mod tests {
             assert_eq!(targets(with(valid(), "web", bad.clone())), ["web"], "{bad}");
         }
         let max = with(valid(), "web", json!(i64::MAX));
-        assert!(parse_new_row(&max, NumberFormat::default(), today()).is_ok());
+        assert!(parse_new_row(&max, Int64Format::default(), today()).is_ok());
     }
 
     #[test]
     fn strings_are_counts_only_when_ieee754_compatible() {
         let body = with(valid(), "web", json!("9007199254740993"));
         assert_eq!(targets(body.clone()), ["web"]);
-        let ieee = NumberFormat {
+        let ieee = Int64Format {
             ieee754_compatible: true,
         };
         let row = parse_new_row(&body, ieee, today()).unwrap();
@@ -480,13 +474,13 @@ mod tests {
     fn dates_must_be_real_and_not_after_tomorrow() {
         assert!(parse_new_row(
             &with(valid(), "reportRefreshDate", json!("2026-11-30")),
-            NumberFormat::default(),
+            Int64Format::default(),
             today()
         )
         .is_ok());
         assert!(parse_new_row(
             &with(valid(), "reportRefreshDate", json!("2024-02-29")),
-            NumberFormat::default(),
+            Int64Format::default(),
             today()
         )
         .is_ok());
@@ -518,7 +512,7 @@ mod tests {
         for good in ["7", "30", "90", "180"] {
             assert!(parse_new_row(
                 &with(valid(), "reportPeriod", json!(good)),
-                NumberFormat::default(),
+                Int64Format::default(),
                 today()
             )
             .is_ok());
@@ -549,13 +543,13 @@ mod tests {
     fn patch_sets_only_what_it_names() {
         let current = parse_new_row(
             &with(valid(), "linux", json!(2)),
-            NumberFormat::default(),
+            Int64Format::default(),
             today(),
         )
         .unwrap();
         let patch = parse_row_patch(
             &json!({"web": 10, "linux": null}),
-            NumberFormat::default(),
+            Int64Format::default(),
             today(),
         )
         .unwrap();
@@ -570,7 +564,7 @@ mod tests {
     fn patch_refuses_what_create_refuses() {
         let p = parse_row_patch(
             &json!({"id": "x", "web": -2, "bogus": 1}),
-            NumberFormat::default(),
+            Int64Format::default(),
             today(),
         )
         .unwrap_err();
@@ -579,7 +573,7 @@ mod tests {
         assert_eq!(t, ["bogus", "id", "web"]);
         // required properties are not required in a patch
         assert_eq!(
-            parse_row_patch(&json!({}), NumberFormat::default(), today()).unwrap(),
+            parse_row_patch(&json!({}), Int64Format::default(), today()).unwrap(),
             RowPatch::default()
         );
     }

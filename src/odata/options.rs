@@ -11,8 +11,7 @@ use super::filter::parse_filter;
 use super::paging::decode_skiptoken;
 use super::properties::{parse_orderby, parse_select};
 use super::{Filter, RowQuery};
-use crate::domain::{FieldProblem, Property};
-use crate::error::ApiError;
+use crate::domain::Property;
 
 /// Page size when the client names none, and the most it may ask for.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -235,20 +234,6 @@ fn parse_count(value: &str) -> Result<bool, String> {
         "true" => Ok(true),
         "false" => Ok(false),
         _ => Err(format!("$count must be true or false, got '{value}'")),
-    }
-}
-
-/// A bad option is a 400 whose one detail names the option.
-impl From<QueryError> for ApiError {
-    fn from(error: QueryError) -> Self {
-        Self::BadRequest {
-            details: vec![FieldProblem {
-                code: "invalidQueryOption",
-                target: error.option,
-                message: error.message.clone(),
-            }],
-            message: error.message,
-        }
     }
 }
 

@@ -20,6 +20,7 @@ use super::resource;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::http::{json_response, response_style, BodyLimit, JsonBody};
+use crate::openapi::schemas;
 
 pub const BATCH: &str = "/$batch";
 
@@ -53,10 +54,10 @@ fn version_root(request: &HttpRequest) -> &str {
     request_body(content = BatchRequestBody, content_type = "application/json"),
     responses(
         (status = 200, description = "One response per request", body = BatchResponseBody),
-        (status = 400, description = "A malformed batch; nothing ran", body = super::schemas::GraphError),
-        (status = 401, description = "Missing or invalid bearer token", body = super::schemas::GraphError),
-        (status = 413, description = "Body over the batch body limit", body = super::schemas::GraphError),
-        (status = 415, description = "Body that is not JSON", body = super::schemas::GraphError),
+        (status = 400, description = "A malformed batch; nothing ran", body = schemas::GraphError),
+        (status = 401, description = "Missing or invalid bearer token", body = schemas::GraphError),
+        (status = 413, description = "Body over the batch body limit", body = schemas::GraphError),
+        (status = 415, description = "Body that is not JSON", body = schemas::GraphError),
     ),
     // Any valid token may batch; each request needs the scope it would need alone.
     security(("bearer" = []))

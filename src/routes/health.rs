@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 
 use super::resource;
 use crate::error::ApiError;
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -34,7 +35,7 @@ async fn health() -> HttpResponse {
     responses(
         (status = 200, description = "The database answers and is migrated", body = Object,
             example = json!({"status": "ready"})),
-        (status = 503, description = "The database is unreachable (serviceNotAvailable)", body = super::schemas::GraphError),
+        (status = 503, description = "The database is unreachable (serviceNotAvailable)", body = schemas::GraphError),
     ),
 )]
 async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

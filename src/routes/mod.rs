@@ -2,11 +2,10 @@
 
 pub mod batch;
 mod health;
-pub mod metrics;
+mod metrics;
 pub mod openapi;
 mod report;
 mod rows;
-mod schemas;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 

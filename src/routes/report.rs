@@ -1,16 +1,15 @@
 //! The report function `getTeamsDeviceUsageDistributionUserCounts(period='D7')`:
 //! the tenant's latest row for a period, as Graph's CSV or as a JSON collection.
 
-use actix_web::http::header::{self, Accept, Header, QualityItem};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use mime::Mime;
 
 use super::resource;
-use super::rows::service_root;
 use crate::auth::{Caller, Scope};
-use crate::domain::{write_csv, CsvLayout, JsonStyle, ReportPeriod, RowJson, RowsJson};
+use crate::domain::{write_csv, CsvLayout, ReportPeriod, RowJson, RowsJson};
 use crate::error::ApiError;
-use crate::http::{json_response, response_style};
+use crate::http::{choose_report_form, json_response, service_root, ReportForm};
+use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub const FUNCTION: &str = "getTeamsDeviceUsageDistributionUserCounts";
@@ -26,21 +25,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
     );
 }
 
-/// How the report is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ReportForm {
-    /// Graph's CSV, labelled with the media type the client accepts.
-    Csv {
-        content_type: &'static str,
-    },
-    Json {
-        ieee754_compatible: bool,
-    },
-}
-
-const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
-const OCTET_STREAM: &str = "application/octet-stream";
-
 #[utoipa::path(
     get,
     path = "/reports/getTeamsDeviceUsageDistributionUserCounts(period='{period}')",
@@ -50,15 +34,15 @@ const OCTET_STREAM: &str = "application/octet-stream";
     description = "The function name may also carry the `microsoft.graph.` prefix. CSV by default \
         (UTF-8 with a byte-order mark, Graph's header row: 8 columns under /v1.0, 10 under /beta); \
         JSON with `$format=application/json`. Header-only CSV or an empty `value` when nothing is stored.",
-    params(("period" = super::schemas::PeriodArgument, Path), super::schemas::ReportQuery),
+    params(("period" = schemas::PeriodArgument, Path), schemas::ReportQuery),
     responses(
         (status = 200, description = "The report", content(
             (String = "text/csv"),
-            (super::schemas::ReportCollection = "application/json"),
+            (schemas::ReportCollection = "application/json"),
         )),
-        (status = 400, description = "Another period, or a bad query option (badRequest)", body = super::schemas::GraphError),
-        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::schemas::GraphError),
-        (status = 406, description = "A $format or Accept the report cannot be written in (notAcceptable)", body = super::schemas::GraphError),
+        (status = 400, description = "Another period, or a bad query option (badRequest)", body = schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = schemas::GraphError),
+        (status = 406, description = "A $format or Accept the report cannot be written in (notAcceptable)", body = schemas::GraphError),
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -72,7 +56,7 @@ async fn get_report(
     let call = request.match_info().get("call").unwrap_or_default();
     let period = parse_call(call).map_err(ApiError::bad_request)?;
     let format = parse_report_options(request.query_string()).map_err(ApiError::bad_request)?;
-    let form = choose_form(format.as_deref(), &request)?;
+    let form = choose_report_form(format.as_deref(), &request, FUNCTION)?;
     let latest = state.store.latest_row(&caller.tenant_id, period).await?;
     let rows: Vec<_> = latest.into_iter().collect();
     match form {
@@ -87,8 +71,7 @@ async fn get_report(
                 .insert_header((header::CONTENT_TYPE, content_type))
                 .body(csv))
         }
-        ReportForm::Json { ieee754_compatible } => {
-            let style = JsonStyle { ieee754_compatible };
+        ReportForm::Json(style) => {
             let body = RowsJson {
                 context: format!(
                     "{}/$metadata#Collection(microsoft.graph.teamsDeviceUsageDistributionUserCounts)",
@@ -164,85 +147,9 @@ fn parse_report_options(query_string: &str) -> Result<Option<String>, String> {
     Ok(format)
 }
 
-/// `$format` decides when given (OData: it overrides Accept); otherwise the
-/// Accept header does, CSV first, as Graph answers this function with CSV.
-fn choose_form(format: Option<&str>, request: &HttpRequest) -> Result<ReportForm, ApiError> {
-    let ieee754_compatible = response_style(request).ieee754_compatible;
-    if let Some(format) = format {
-        let mime: Option<Mime> = format.parse().ok();
-        return match mime.as_ref().map(Mime::essence_str) {
-            Some("text/csv") => Ok(ReportForm::Csv {
-                content_type: CSV_CONTENT_TYPE,
-            }),
-            Some("application/json") => Ok(ReportForm::Json {
-                ieee754_compatible: ieee754_compatible
-                    || mime.as_ref().and_then(|m| m.get_param("IEEE754Compatible"))
-                        .is_some_and(|v| v.as_str().eq_ignore_ascii_case("true")),
-            }),
-            _ => Err(ApiError::NotAcceptable(format!(
-                "$format={format} cannot be produced by {FUNCTION}; use text/csv or application/json"
-            ))),
-        };
-    }
-    let accepted = Accept::parse(request).map(|a| a.0).unwrap_or_default();
-    // Server preference breaks ties: Graph's form of this report is CSV.
-    let offers = [
-        (
-            mime::TEXT_CSV,
-            ReportForm::Csv {
-                content_type: CSV_CONTENT_TYPE,
-            },
-        ),
-        (
-            mime::APPLICATION_OCTET_STREAM,
-            ReportForm::Csv {
-                content_type: OCTET_STREAM,
-            },
-        ),
-        (
-            mime::APPLICATION_JSON,
-            ReportForm::Json { ieee754_compatible },
-        ),
-    ];
-    let mut best = None;
-    for (offered, form) in offers {
-        let q = quality(&accepted, &offered);
-        if q > header::Quality::ZERO && best.is_none_or(|(best_q, _)| q > best_q) {
-            best = Some((q, form));
-        }
-    }
-    best.map(|(_, form)| form).ok_or_else(|| {
-        ApiError::NotAcceptable(format!(
-            "{FUNCTION} is written as text/csv, application/octet-stream or application/json; the Accept header allows none of them"
-        ))
-    })
-}
-
-/// How much the client wants `offered`: the most specific matching range decides
-/// (RFC 9110, 12.5.1). No Accept header at all accepts everything.
-fn quality(accepted: &[QualityItem<Mime>], offered: &Mime) -> header::Quality {
-    if accepted.is_empty() {
-        return header::Quality::MAX;
-    }
-    let specificity = |range: &Mime| match (range.type_(), range.subtype()) {
-        (mime::STAR, _) => 0,
-        (_, mime::STAR) => 1,
-        _ => 2,
-    };
-    accepted
-        .iter()
-        .filter(|range| {
-            (range.item.type_() == mime::STAR || range.item.type_() == offered.type_())
-                && (range.item.subtype() == mime::STAR || range.item.subtype() == offered.subtype())
-        })
-        .max_by_key(|range| specificity(&range.item))
-        .map_or(header::Quality::ZERO, |range| range.quality)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::test::TestRequest;
 
     #[test]
     fn calls_name_a_period() {
@@ -308,83 +215,5 @@ mod tests {
         assert!(parse_report_options("$format=text/csv&$format=text/csv").is_err());
         assert!(parse_report_options("$top=1").is_err());
         assert!(parse_report_options("period=D7").is_err());
-    }
-
-    fn form_for(format: Option<&str>, accept: Option<&str>) -> Result<ReportForm, String> {
-        let mut request = TestRequest::default();
-        if let Some(accept) = accept {
-            request = request.insert_header((header::ACCEPT, accept));
-        }
-        choose_form(format, &request.to_http_request()).map_err(|e| e.code().to_owned())
-    }
-
-    const CSV: ReportForm = ReportForm::Csv {
-        content_type: CSV_CONTENT_TYPE,
-    };
-    const BYTES: ReportForm = ReportForm::Csv {
-        content_type: OCTET_STREAM,
-    };
-    const JSON: ReportForm = ReportForm::Json {
-        ieee754_compatible: false,
-    };
-
-    #[test]
-    fn format_overrides_accept() {
-        assert_eq!(
-            form_for(Some("text/csv"), Some("application/json")),
-            Ok(CSV)
-        );
-        assert_eq!(
-            form_for(Some("application/json"), Some("text/csv")),
-            Ok(JSON)
-        );
-        assert_eq!(
-            form_for(Some("application/json;IEEE754Compatible=true"), None),
-            Ok(ReportForm::Json {
-                ieee754_compatible: true
-            })
-        );
-        for bad in ["application/xml", "csv", "json", "", "text/*"] {
-            assert_eq!(
-                form_for(Some(bad), None),
-                Err("notAcceptable".into()),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn accept_picks_csv_first() {
-        assert_eq!(form_for(None, None), Ok(CSV));
-        assert_eq!(form_for(None, Some("*/*")), Ok(CSV));
-        assert_eq!(form_for(None, Some("text/*")), Ok(CSV));
-        // What the Graph SDKs send for this function.
-        assert_eq!(
-            form_for(None, Some("application/octet-stream, application/json")),
-            Ok(BYTES)
-        );
-        assert_eq!(form_for(None, Some("application/json")), Ok(JSON));
-        assert_eq!(
-            form_for(None, Some("application/json;IEEE754Compatible=true")),
-            Ok(ReportForm::Json {
-                ieee754_compatible: true
-            })
-        );
-        assert_eq!(
-            form_for(None, Some("text/csv;q=0.5, application/json")),
-            Ok(JSON)
-        );
-        assert_eq!(form_for(None, Some("*/*, text/csv;q=0")), Ok(BYTES));
-    }
-
-    #[test]
-    fn accept_without_a_producible_type_is_406() {
-        for accept in ["application/xml", "text/html, image/*", "*/*;q=0"] {
-            assert_eq!(
-                form_for(None, Some(accept)),
-                Err("notAcceptable".into()),
-                "{accept}"
-            );
-        }
     }
 }

@@ -9,13 +9,17 @@ use uuid::Uuid;
 use super::resource;
 use crate::auth::{Caller, Scope};
 use crate::domain::{
-    parse_new_row, parse_row_patch, DistributionRow, Int64, JsonStyle, RowJson, RowsJson,
+    parse_new_row, parse_row_patch, DistributionRow, Int64, Int64Format, RowJson, RowsJson,
 };
 use crate::error::ApiError;
-use crate::http::{json_response, response_style, JsonBody};
+use crate::http::{
+    json_response, next_link, prefers_representation, response_style, service_root, JsonBody,
+};
 use crate::odata::{encode_skiptoken, parse_collection_options, parse_count_options, RowQuery};
+use crate::openapi::schemas;
 use crate::state::AppState;
 use crate::storage::{InsertOutcome, UpdateOutcome};
+use crate::telemetry::metrics::RowOutcome;
 
 pub const COLLECTION: &str = "/reports/teamsDeviceUsageDistributionUserCounts";
 
@@ -36,17 +40,6 @@ pub fn configure(config: &mut web::ServiceConfig) {
         );
 }
 
-/// `https://host/v1.0` for the request: links use the prefix the request used.
-pub fn service_root(request: &HttpRequest) -> String {
-    let info = request.connection_info();
-    let version = request
-        .path()
-        .split('/')
-        .nth(1)
-        .map_or(String::new(), |v| format!("/{v}"));
-    format!("{}://{}{version}", info.scheme(), info.host())
-}
-
 fn entity_context(request: &HttpRequest) -> String {
     format!(
         "{}/$metadata#reports/teamsDeviceUsageDistributionUserCounts/$entity",
@@ -59,7 +52,7 @@ fn entity_response(
     builder: actix_web::HttpResponseBuilder,
     request: &HttpRequest,
     row: &DistributionRow,
-    style: JsonStyle,
+    style: Int64Format,
 ) -> HttpResponse {
     let context = entity_context(request);
     json_response(builder, style, &RowJson::entity(row, style, &context))
@@ -86,16 +79,16 @@ fn not_found(id: &str) -> ApiError {
     tag = "rows",
     operation_id = "createRow",
     summary = "Store a row",
-    request_body(content = super::schemas::NewRow, content_type = "application/json"),
+    request_body(content = schemas::NewRow, content_type = "application/json"),
     responses(
-        (status = 201, description = "Stored and durable", body = super::schemas::RowEntity,
+        (status = 201, description = "Stored and durable", body = schemas::RowEntity,
             headers(("Location" = String, description = "The new row's URL"))),
-        (status = 200, description = "The same row was already stored: nothing written", body = super::schemas::RowEntity),
-        (status = 400, description = "Invalid body, one details entry per problem (badRequest)", body = super::schemas::GraphError),
-        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::schemas::GraphError),
-        (status = 409, description = "Other counts are stored for this date and period (conflict)", body = super::schemas::GraphError),
-        (status = 413, description = "Body over the body limit (requestEntityTooLarge)", body = super::schemas::GraphError),
-        (status = 415, description = "Body that is not application/json (unsupportedMediaType)", body = super::schemas::GraphError),
+        (status = 200, description = "The same row was already stored: nothing written", body = schemas::RowEntity),
+        (status = 400, description = "Invalid body, one details entry per problem (badRequest)", body = schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = schemas::GraphError),
+        (status = 409, description = "Other counts are stored for this date and period (conflict)", body = schemas::GraphError),
+        (status = 413, description = "Body over the body limit (requestEntityTooLarge)", body = schemas::GraphError),
+        (status = 415, description = "Body that is not application/json (unsupportedMediaType)", body = schemas::GraphError),
     ),
     security(("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -116,17 +109,22 @@ async fn create_row(
     let style = response_style(&request);
     match state.writer.insert(row).await? {
         InsertOutcome::Created(row) => {
+            state.metrics.count_row(RowOutcome::Created);
             let mut created = HttpResponse::Created();
             created.insert_header((header::LOCATION, row_location(&request, row.id)));
             Ok(entity_response(created, &request, &row, style))
         }
         InsertOutcome::Replayed(row) => {
+            state.metrics.count_row(RowOutcome::Replayed);
             Ok(entity_response(HttpResponse::Ok(), &request, &row, style))
         }
-        InsertOutcome::Conflict(existing) => Err(ApiError::Conflict(format!(
-            "A row for reportRefreshDate {} and reportPeriod '{}' is already stored with other counts: id '{}'.",
-            existing.report_refresh_date, existing.report_period, existing.id
-        ))),
+        InsertOutcome::Conflict(existing) => {
+            state.metrics.count_row(RowOutcome::Conflict);
+            Err(ApiError::Conflict(format!(
+                "A row for reportRefreshDate {} and reportPeriod '{}' is already stored with other counts: id '{}'.",
+                existing.report_refresh_date, existing.report_period, existing.id
+            )))
+        }
     }
 }
 
@@ -138,9 +136,9 @@ async fn create_row(
     summary = "Read a row",
     params(("id" = String, Path, description = "The row's id", format = Uuid)),
     responses(
-        (status = 200, description = "The row", body = super::schemas::RowEntity),
-        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::schemas::GraphError),
-        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::schemas::GraphError),
+        (status = 200, description = "The row", body = schemas::RowEntity),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = schemas::GraphError),
+        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = schemas::GraphError),
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -162,25 +160,6 @@ async fn get_row(
     Ok(entity_response(HttpResponse::Ok(), &request, &row, style))
 }
 
-/// True when `Prefer` asks for `return=representation` (among other preferences).
-fn prefers_representation(request: &HttpRequest) -> bool {
-    request
-        .headers()
-        .get_all("prefer")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|preference| preference.split(';').next())
-        .any(|preference| {
-            preference.split_once('=').is_some_and(|(name, value)| {
-                name.trim().eq_ignore_ascii_case("return")
-                    && value
-                        .trim()
-                        .trim_matches('"')
-                        .eq_ignore_ascii_case("representation")
-            })
-        })
-}
-
 /// `PATCH {collection}/{id}`: sets the properties the body names, each checked
 /// as on create.
 #[utoipa::path(
@@ -193,16 +172,16 @@ fn prefers_representation(request: &HttpRequest) -> bool {
         ("id" = String, Path, description = "The row's id", format = Uuid),
         ("Prefer" = Option<String>, Header, description = "return=representation answers 200 with the row"),
     ),
-    request_body(content = super::schemas::RowPatch, content_type = "application/json"),
+    request_body(content = schemas::RowPatch, content_type = "application/json"),
     responses(
         (status = 204, description = "Changed"),
-        (status = 200, description = "Changed, with Prefer: return=representation", body = super::schemas::RowEntity),
-        (status = 400, description = "Invalid body, one details entry per problem (badRequest)", body = super::schemas::GraphError),
-        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::schemas::GraphError),
-        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::schemas::GraphError),
-        (status = 409, description = "Another row has this date and period (conflict)", body = super::schemas::GraphError),
-        (status = 413, description = "Body over the body limit (requestEntityTooLarge)", body = super::schemas::GraphError),
-        (status = 415, description = "Body that is not application/json (unsupportedMediaType)", body = super::schemas::GraphError),
+        (status = 200, description = "Changed, with Prefer: return=representation", body = schemas::RowEntity),
+        (status = 400, description = "Invalid body, one details entry per problem (badRequest)", body = schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = schemas::GraphError),
+        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = schemas::GraphError),
+        (status = 409, description = "Another row has this date and period (conflict)", body = schemas::GraphError),
+        (status = 413, description = "Body over the body limit (requestEntityTooLarge)", body = schemas::GraphError),
+        (status = 415, description = "Body that is not application/json (unsupportedMediaType)", body = schemas::GraphError),
     ),
     security(("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -250,8 +229,8 @@ async fn update_row(
     params(("id" = String, Path, description = "The row's id", format = Uuid)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = super::schemas::GraphError),
-        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = super::schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.ReadWrite.All (accessDenied)", body = schemas::GraphError),
+        (status = 404, description = "No such row in the caller's tenant (itemNotFound)", body = schemas::GraphError),
     ),
     security(("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -276,11 +255,11 @@ async fn delete_row(
     tag = "rows",
     operation_id = "listRows",
     summary = "Query the rows",
-    params(super::schemas::CollectionQuery),
+    params(schemas::CollectionQuery),
     responses(
-        (status = 200, description = "A page of rows", body = super::schemas::RowCollection),
-        (status = 400, description = "An unsupported or malformed query option (badRequest)", body = super::schemas::GraphError),
-        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::schemas::GraphError),
+        (status = 200, description = "A page of rows", body = schemas::RowCollection),
+        (status = 400, description = "An unsupported or malformed query option (badRequest)", body = schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = schemas::GraphError),
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -348,8 +327,8 @@ async fn list_rows(
     ),
     responses(
         (status = 200, description = "The number of rows matching $filter", body = String, content_type = "text/plain"),
-        (status = 400, description = "An unsupported or malformed query option (badRequest)", body = super::schemas::GraphError),
-        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = super::schemas::GraphError),
+        (status = 400, description = "An unsupported or malformed query option (badRequest)", body = schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = schemas::GraphError),
     ),
     security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
 )]
@@ -368,31 +347,4 @@ async fn count_rows(
     Ok(HttpResponse::Ok()
         .content_type(mime::TEXT_PLAIN_UTF_8)
         .body(total.to_string()))
-}
-
-/// The request's own URL with every option kept as the client spelled it, except
-/// `$skip` (the token already starts after the skipped rows) and the old `$skiptoken`.
-fn next_link(request: &HttpRequest, skiptoken: &str) -> String {
-    // Percent-encoded, with spaces as %20 rather than the form encoding's `+`.
-    let encode = |text: &str| -> String {
-        url::form_urlencoded::byte_serialize(text.as_bytes())
-            .collect::<String>()
-            .replace('+', "%20")
-    };
-    let mut pairs: Vec<String> = url::form_urlencoded::parse(request.query_string().as_bytes())
-        .filter(|(name, _)| {
-            !name.eq_ignore_ascii_case("$skiptoken") && !name.eq_ignore_ascii_case("$skip")
-        })
-        // Names were checked to be `$` and letters: they need no encoding.
-        .map(|(name, value)| format!("{name}={}", encode(&value)))
-        .collect();
-    pairs.push(format!("$skiptoken={}", encode(skiptoken)));
-    let info = request.connection_info();
-    format!(
-        "{}://{}{}?{}",
-        info.scheme(),
-        info.host(),
-        request.path(),
-        pairs.join("&")
-    )
 }

@@ -20,6 +20,7 @@ use tokio::sync::OnceCell;
 
 use super::envelope::{BatchResponseItem, SubRequest};
 use crate::error::ApiError;
+use crate::http::media::is_json_content_type;
 
 type AppService = BoxService<Request, ServiceResponse, actix_web::Error>;
 
@@ -191,13 +192,7 @@ pub(super) fn embed_body(bytes: &[u8], content_type: &str) -> Option<Value> {
     if bytes.is_empty() {
         return None;
     }
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    if essence == "application/json" || essence.ends_with("+json") {
+    if is_json_content_type(content_type) {
         if let Ok(json) = serde_json::from_slice(bytes) {
             return Some(json);
         }

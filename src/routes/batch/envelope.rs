@@ -17,6 +17,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::domain::FieldProblem;
+use crate::http::media::is_json_content_type;
 
 /// Graph's limit on requests in one batch.
 pub const MAX_REQUESTS: usize = 20;
@@ -306,13 +307,7 @@ fn percent_encode_unsafe(url: &str) -> String {
 
 /// The bytes a body stands for: JSON as JSON, anything else base64-encoded (Graph's rule).
 fn encode_body(body: Value, content_type: &str) -> Result<Bytes, String> {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    if essence == "application/json" || essence.ends_with("+json") {
+    if is_json_content_type(content_type) {
         return Ok(Bytes::from(body.to_string()));
     }
     let Value::String(encoded) = body else {

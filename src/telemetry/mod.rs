@@ -1,5 +1,8 @@
 //! Logging and request ids: every response carries `request-id` and echoes the
-//! client's `client-request-id`, and error bodies name both.
+//! client's `client-request-id`, and error bodies name both. The metrics
+//! registry and its middleware are in `metrics`.
+
+pub mod metrics;
 
 use std::io::IsTerminal;
 
@@ -67,13 +70,8 @@ pub async fn request_ids(
     Ok(response)
 }
 
-/// Request spans carry Graph's request id, so a client's report finds the log
-/// line. The span holds what an operator looks a request up by (method, route,
-/// target, request id, then status and error), not the full OpenTelemetry set
-/// of `root_span!`: the log formatter writes every field of every request span
-/// out as text when the span opens, and the dozen extra fields (host, client
-/// address, user agent, ...) cost about a sixth of the POSTs a second on
-/// Postgres (docs/benchmarks.md).
+/// Request spans carry Graph's request id, so a client's report finds the log line.
+/// Only the fields a request is looked up by: each costs time on every request (docs/benchmarks.md).
 pub struct GraphRootSpan;
 
 impl RootSpanBuilder for GraphRootSpan {

@@ -1,105 +1,32 @@
-//! Graph's wire conventions shared by every route: the JSON body a request
-//! carries, and the JSON content type a response is written with.
+//! The JSON body a request carries: read within the size limit once its caller
+//! is authenticated, checked to be UTF-8 JSON with no property named twice.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 
 use actix_web::http::header;
-use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use serde_json::Value;
-use tokio::sync::Notify;
 
-use crate::domain::{JsonStyle, NumberFormat};
+use super::gate::AuthenticationGate;
+use super::media::{ieee754_requested, json_media_type, JsonMediaType};
+use crate::domain::Int64Format;
 use crate::error::ApiError;
-use crate::media::{ieee754_requested, JSON_CONTENT_TYPE, JSON_CONTENT_TYPE_IEEE754};
 
 /// The largest body a route accepts; set per scope as app data.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
-/// How the client asked responses to be written (the Accept header).
-pub fn response_style(request: &HttpRequest) -> JsonStyle {
-    let accept = request
-        .headers()
-        .get_all(header::ACCEPT)
-        .filter_map(|v| v.to_str().ok())
-        .any(ieee754_requested);
-    JsonStyle {
-        ieee754_compatible: accept,
-    }
-}
-
-/// A JSON response with Graph's content type.
-pub fn json_response(
-    mut builder: actix_web::HttpResponseBuilder,
-    style: JsonStyle,
-    body: &impl serde::Serialize,
-) -> HttpResponse {
-    builder
-        .insert_header((
-            header::CONTENT_TYPE,
-            if style.ieee754_compatible {
-                JSON_CONTENT_TYPE_IEEE754
-            } else {
-                JSON_CONTENT_TYPE
-            },
-        ))
-        // Straight into bytes: `to_string` goes through `fmt::Display`, a
-        // formatter call for every token of the text.
-        .body(serde_json::to_vec(body).expect("answers serialize: every map key is text"))
-}
-
-/// Holds a request's body back until its caller is authenticated. actix polls a
-/// handler's extractors together, so without this a body could be read and
-/// judged (400, 413, 415) for a caller whose token turns out invalid: a caller
-/// without a valid token gets 401 whatever it sends, and its body is never read.
-#[derive(Clone, Default)]
-pub struct AuthenticationGate(Rc<GateState>);
-
-#[derive(Default)]
-struct GateState {
-    open: Cell<bool>,
-    opened: Notify,
-}
-
-impl AuthenticationGate {
-    /// Closes the gate for `request`'s body while its caller is being authenticated.
-    pub fn close(request: &HttpRequest) -> Self {
-        let gate = Self::default();
-        request.extensions_mut().insert(gate.clone());
-        gate
-    }
-
-    /// Authentication has ended (either way): the body may be read.
-    pub fn open(&self) {
-        self.0.open.set(true);
-        self.0.opened.notify_waiters();
-    }
-
-    async fn opened(self) {
-        loop {
-            // Registered before the check, so an `open` in between is not missed.
-            let opened = self.0.opened.notified();
-            if self.0.open.get() {
-                return;
-            }
-            opened.await;
-        }
-    }
-}
-
 /// A request body that is JSON: `Content-Type: application/json`, UTF-8,
 /// within the size limit, well-formed. Each failure is a Graph error.
 pub struct JsonBody {
     pub value: Value,
-    pub format: NumberFormat,
+    pub format: Int64Format,
 }
 
 impl JsonBody {
-    fn check_content_type(request: &HttpRequest) -> Result<NumberFormat, ApiError> {
+    fn check_content_type(request: &HttpRequest) -> Result<Int64Format, ApiError> {
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -115,7 +42,7 @@ impl JsonBody {
                 "Content-Type {content_type:?} is not a media type; use application/json"
             ))
         })?;
-        if mime.essence_str() != "application/json" {
+        if json_media_type(&mime) != Some(JsonMediaType::ApplicationJson) {
             return Err(ApiError::UnsupportedMediaType(format!(
                 "Content-Type {} is not supported; use application/json",
                 mime.essence_str()
@@ -128,12 +55,12 @@ impl JsonBody {
                 )));
             }
         }
-        Ok(NumberFormat {
+        Ok(Int64Format {
             ieee754_compatible: ieee754_requested(content_type),
         })
     }
 
-    pub fn parse(bytes: &[u8], format: NumberFormat) -> Result<Self, ApiError> {
+    pub fn parse(bytes: &[u8], format: Int64Format) -> Result<Self, ApiError> {
         if let Err(e) = std::str::from_utf8(bytes) {
             return Err(ApiError::bad_request(format!(
                 "The request body is not valid UTF-8 (at byte {})",
@@ -275,11 +202,11 @@ mod tests {
 
     #[test]
     fn a_property_named_twice_is_malformed() {
-        assert!(JsonBody::parse(br#"{"web": -1, "web": 3}"#, NumberFormat::default()).is_err());
-        assert!(JsonBody::parse(br#"{"a": {"b": 1, "b": 2}}"#, NumberFormat::default()).is_err());
+        assert!(JsonBody::parse(br#"{"web": -1, "web": 3}"#, Int64Format::default()).is_err());
+        assert!(JsonBody::parse(br#"{"a": {"b": 1, "b": 2}}"#, Int64Format::default()).is_err());
         let body = JsonBody::parse(
             br#"{"web": 3, "ios": [1, 2.5, "x", null, true]}"#,
-            NumberFormat::default(),
+            Int64Format::default(),
         )
         .unwrap();
         assert_eq!(body.value["web"], 3);
@@ -288,9 +215,9 @@ mod tests {
 
     #[test]
     fn bodies_must_be_utf8_json() {
-        assert!(JsonBody::parse(b"{\"a\":1}", NumberFormat::default()).is_ok());
-        assert!(JsonBody::parse(b"{\"a\":", NumberFormat::default()).is_err());
-        assert!(JsonBody::parse(b"{\"a\":\"\xff\"}", NumberFormat::default()).is_err());
-        assert!(JsonBody::parse(b"", NumberFormat::default()).is_err());
+        assert!(JsonBody::parse(b"{\"a\":1}", Int64Format::default()).is_ok());
+        assert!(JsonBody::parse(b"{\"a\":", Int64Format::default()).is_err());
+        assert!(JsonBody::parse(b"{\"a\":\"\xff\"}", Int64Format::default()).is_err());
+        assert!(JsonBody::parse(b"", Int64Format::default()).is_err());
     }
 }

@@ -1,0 +1,65 @@
+//! The authenticated caller as an extractor: the bearer secret read from the
+//! request, verified by `auth` against the state every request reaches.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use chrono::Utc;
+
+use super::gate::AuthenticationGate;
+use crate::auth::{authenticate, Caller};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The secret of `Authorization: Bearer <secret>`.
+fn bearer_secret(request: &HttpRequest) -> Result<String, ApiError> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::InvalidToken("Access token is empty.".into()))?
+        .to_str()
+        .map_err(|_| ApiError::InvalidToken("Access token has an invalid format.".into()))?;
+    let (scheme, secret) = value
+        .split_once(' ')
+        .ok_or_else(|| ApiError::InvalidToken("Authorization must be 'Bearer <token>'.".into()))?;
+    let secret = secret.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || secret.is_empty() {
+        return Err(ApiError::InvalidToken(
+            "Authorization must be 'Bearer <token>'.".into(),
+        ));
+    }
+    Ok(secret.to_owned())
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // A body extracted beside the caller waits until this ends.
+        let gate = AuthenticationGate::close(request);
+        let secret = bearer_secret(request);
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        let authenticate = async move {
+            let secret = secret?;
+            let state = state
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
+            let caller = authenticate(
+                &secret,
+                &state.token_cache,
+                state.store.as_ref(),
+                &state.rate_limiter,
+                Utc::now(),
+            )
+            .await?;
+            Ok(caller)
+        };
+        Box::pin(async move {
+            let caller = authenticate.await;
+            gate.open();
+            caller
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! Graph's wire conventions, shared by every route: the authenticated caller,
+//! the JSON body, media types and content negotiation, links and responses.
+
+mod body;
+mod caller;
+mod gate;
+mod links;
+pub mod media;
+mod negotiation;
+mod prefer;
+mod response;
+
+pub use body::{BodyLimit, JsonBody};
+pub use links::{next_link, service_root};
+pub use negotiation::{choose_report_form, ReportForm};
+pub use prefer::prefers_representation;
+pub use response::{json_response, response_style};

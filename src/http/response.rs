@@ -1,0 +1,39 @@
+//! Responses in Graph's JSON content type, written as the client asked.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::media::{ieee754_requested, JSON_CONTENT_TYPE, JSON_CONTENT_TYPE_IEEE754};
+use crate::domain::Int64Format;
+
+/// How the client asked responses to be written (the Accept header).
+pub fn response_style(request: &HttpRequest) -> Int64Format {
+    let accept = request
+        .headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .any(ieee754_requested);
+    Int64Format {
+        ieee754_compatible: accept,
+    }
+}
+
+/// A JSON response with Graph's content type.
+pub fn json_response(
+    mut builder: actix_web::HttpResponseBuilder,
+    style: Int64Format,
+    body: &impl serde::Serialize,
+) -> HttpResponse {
+    builder
+        .insert_header((
+            header::CONTENT_TYPE,
+            if style.ieee754_compatible {
+                JSON_CONTENT_TYPE_IEEE754
+            } else {
+                JSON_CONTENT_TYPE
+            },
+        ))
+        // Straight into bytes: `to_string` goes through `fmt::Display`, a
+        // formatter call for every token of the text.
+        .body(serde_json::to_vec(body).expect("answers serialize: every map key is text"))
+}
