@@ -116,7 +116,7 @@ impl RateLimit {
             return Ok(None);
         };
         let burst = match burst {
-            None => per_second.saturating_mul(NonZeroU32::new(2).expect("2 is not zero")),
+            None => per_second.saturating_mul(NonZeroU32::MIN.saturating_add(1)),
             Some(v) => v.trim().parse::<NonZeroU32>().map_err(|_| {
                 format!("RATE_LIMIT_BURST must be a whole number from 1, got {v:?}")
             })?,

@@ -58,12 +58,16 @@ impl Application {
             .map_or_else(TokenRateLimiter::unlimited, |limit| {
                 TokenRateLimiter::new(limit.per_second, limit.burst)
             });
+        let metrics = Arc::new(
+            Metrics::new(settings.metrics_token.as_ref().map(Secret::expose))
+                .context("registering the metrics")?,
+        );
         let state = web::Data::new(AppState {
             store: store.clone(),
             writer: RowWriter::start(store.clone(), settings.group_commit),
             token_cache: TokenCache::new(settings.token_cache_ttl, TOKEN_CACHE_CAPACITY),
             rate_limiter,
-            metrics: Metrics::new(settings.metrics_token.as_ref().map(Secret::expose)),
+            metrics: metrics.clone(),
         });
         let body_limit = BodyLimit(settings.body_limit);
         let batch_body_limit = BodyLimit(settings.batch_body_limit);
@@ -72,7 +76,10 @@ impl Application {
                 .wrap(TracingLogger::<GraphRootSpan>::new())
                 .wrap(from_fn(telemetry::request_ids))
                 // Outermost, so the latency it records is the whole request's.
-                .wrap(from_fn(metrics::record_requests))
+                .wrap(from_fn({
+                    let metrics = metrics.clone();
+                    move |request, next| metrics::record_requests(metrics.clone(), request, next)
+                }))
                 .app_data(state.clone())
                 .app_data(body_limit)
                 .configure(|config| routes::configure(config, batch_body_limit))

@@ -14,5 +14,5 @@ pub struct AppState {
     /// Tokens verified a moment ago, so most requests read no token from the store.
     pub token_cache: TokenCache,
     pub rate_limiter: TokenRateLimiter,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
 }

@@ -1,6 +1,8 @@
 //! The reporting views give the same answer on SQLite and Postgres: the same
 //! rows are loaded into both through the storage layer, then every query of
 //! docs/sql.md runs on each and the results are compared cell by cell.
+// A test fails by panicking: unwrap and expect say where.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
 mod common;

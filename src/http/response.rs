@@ -1,10 +1,11 @@
 //! Responses in Graph's JSON content type, written as the client asked.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
 use super::media::{ieee754_requested, JSON_CONTENT_TYPE, JSON_CONTENT_TYPE_IEEE754};
 use crate::domain::Int64Format;
+use crate::error::ApiError;
 
 /// How the client asked responses to be written (the Accept header).
 pub fn response_style(request: &HttpRequest) -> Int64Format {
@@ -24,6 +25,12 @@ pub fn json_response(
     style: Int64Format,
     body: &impl serde::Serialize,
 ) -> HttpResponse {
+    // Straight into bytes: `to_string` goes through `fmt::Display`, a
+    // formatter call for every token of the text.
+    let bytes = match serde_json::to_vec(body) {
+        Ok(bytes) => bytes,
+        Err(cause) => return ApiError::Internal(cause.into()).error_response(),
+    };
     builder
         .insert_header((
             header::CONTENT_TYPE,
@@ -33,7 +40,5 @@ pub fn json_response(
                 JSON_CONTENT_TYPE
             },
         ))
-        // Straight into bytes: `to_string` goes through `fmt::Display`, a
-        // formatter call for every token of the text.
-        .body(serde_json::to_vec(body).expect("answers serialize: every map key is text"))
+        .body(bytes)
 }

@@ -36,5 +36,5 @@ async fn scrape(
     }
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, CONTENT_TYPE))
-        .body(state.metrics.render()))
+        .body(state.metrics.render().map_err(anyhow::Error::from)?))
 }

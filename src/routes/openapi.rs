@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 
 use super::{batch, health, metrics, report, resource, rows, API_VERSIONS};
+use crate::error::ApiError;
 use crate::openapi::{self, schemas::PeriodArgument};
 
 pub const OPENAPI_PATH: &str = "/openapi.json";
@@ -62,14 +63,16 @@ pub fn document() -> utoipa::openapi::OpenApi {
     summary = "This document",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json")),
 )]
-async fn openapi_document() -> HttpResponse {
+async fn openapi_document() -> Result<HttpResponse, ApiError> {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
-    let json = DOCUMENT.get_or_init(|| {
-        document()
-            .to_pretty_json()
-            .expect("the OpenAPI document serializes")
-    });
-    HttpResponse::Ok()
+    let json = match DOCUMENT.get() {
+        Some(json) => json,
+        None => {
+            let json = document().to_pretty_json().map_err(anyhow::Error::from)?;
+            DOCUMENT.get_or_init(|| json)
+        }
+    };
+    Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(json.clone())
+        .body(json.clone()))
 }

@@ -4,19 +4,16 @@
 //! Each `Application` owns its own registry, so two servers in one process
 //! (the tests) never mix their numbers.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpRequest};
-use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
-};
+use actix_web::HttpRequest;
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 use sha2::{Digest, Sha256};
-
-use crate::state::AppState;
 
 const NAMESPACE: &str = "teams_usage_store";
 
@@ -43,13 +40,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(scrape_token: Option<&str>) -> Self {
+    pub fn new(scrape_token: Option<&str>) -> prometheus::Result<Self> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
             Opts::new("http_requests_total", "HTTP requests answered").namespace(NAMESPACE),
             &["route", "method", "status"],
-        )
-        .expect("valid metric");
+        )?;
         let latency = HistogramVec::new(
             HistogramOpts::new(
                 "http_request_duration_seconds",
@@ -58,8 +54,7 @@ impl Metrics {
             .namespace(NAMESPACE)
             .buckets(LATENCY_BUCKETS.to_vec()),
             &["route", "method", "status"],
-        )
-        .expect("valid metric");
+        )?;
         let rows = IntCounterVec::new(
             Opts::new(
                 "rows_total",
@@ -67,28 +62,25 @@ impl Metrics {
             )
             .namespace(NAMESPACE),
             &["outcome"],
-        )
-        .expect("valid metric");
+        )?;
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(rows.clone()),
         ] {
-            registry
-                .register(collector)
-                .expect("metric names are unique");
+            registry.register(collector)?;
         }
         // Every outcome is reported from the start, so rates work before the first row.
         for outcome in RowOutcome::ALL {
             rows.with_label_values(&[outcome.label()]);
         }
-        Self {
+        Ok(Self {
             registry,
             requests,
             latency,
             rows,
             scrape_token_hash: scrape_token.map(|t| Sha256::digest(t.as_bytes()).into()),
-        }
+        })
     }
 
     /// Counts one answered request under its route pattern (never its raw path).
@@ -113,12 +105,8 @@ impl Metrics {
     }
 
     /// The text exposition of every metric.
-    pub fn render(&self) -> String {
-        let mut text = Vec::new();
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut text)
-            .expect("text encoding into memory cannot fail");
-        String::from_utf8(text).expect("the text format is UTF-8")
+    pub fn render(&self) -> prometheus::Result<String> {
+        TextEncoder::new().encode_to_string(&self.registry.gather())
     }
 
     /// True when `request` may scrape: no scrape token is set, or it carries it.
@@ -174,22 +162,18 @@ fn method_label(method: &Method) -> &'static str {
 
 /// Middleware: counts and times every request by route pattern, method and status.
 pub async fn record_requests(
+    metrics: Arc<Metrics>,
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let state = request.app_data::<web::Data<AppState>>().cloned();
     let method = request.method().clone();
     let started = Instant::now();
     let result = next.call(request).await;
-    if let Some(state) = state {
-        let (status, route) = match &result {
-            Ok(response) => (response.status(), response.request().match_pattern()),
-            Err(error) => (error.as_response_error().status_code(), None),
-        };
-        state
-            .metrics
-            .observe_request(route.as_deref(), &method, status, started.elapsed());
-    }
+    let (status, route) = match &result {
+        Ok(response) => (response.status(), response.request().match_pattern()),
+        Err(error) => (error.as_response_error().status_code(), None),
+    };
+    metrics.observe_request(route.as_deref(), &method, status, started.elapsed());
     result
 }
 
@@ -201,12 +185,12 @@ mod tests {
 
     #[test]
     fn requests_are_counted_by_pattern_method_and_status() {
-        let metrics = Metrics::new(None);
+        let metrics = Metrics::new(None).unwrap();
         let ms = Duration::from_millis(3);
         metrics.observe_request(Some("/v1.0/x/{id}"), &Method::GET, StatusCode::OK, ms);
         metrics.observe_request(Some("/v1.0/x/{id}"), &Method::GET, StatusCode::OK, ms);
         metrics.observe_request(None, &Method::GET, StatusCode::NOT_FOUND, ms);
-        let text = metrics.render();
+        let text = metrics.render().unwrap();
         assert!(text.contains(
             r#"teams_usage_store_http_requests_total{method="GET",route="/v1.0/x/{id}",status="200"} 2"#
         ), "{text}");
@@ -220,8 +204,8 @@ mod tests {
 
     #[test]
     fn row_outcomes_are_reported_from_the_start() {
-        let metrics = Metrics::new(None);
-        let text = metrics.render();
+        let metrics = Metrics::new(None).unwrap();
+        let text = metrics.render().unwrap();
         assert!(
             text.contains(r#"teams_usage_store_rows_total{outcome="created"} 0"#),
             "{text}"
@@ -234,7 +218,7 @@ mod tests {
         ] {
             metrics.count_row(outcome);
         }
-        let text = metrics.render();
+        let text = metrics.render().unwrap();
         assert!(
             text.contains(r#"teams_usage_store_rows_total{outcome="created"} 2"#),
             "{text}"
@@ -258,10 +242,10 @@ mod tests {
 
     #[test]
     fn a_scrape_token_is_required_only_when_configured() {
-        let open = Metrics::new(None);
+        let open = Metrics::new(None).unwrap();
         assert!(open.allows(&TestRequest::default().to_http_request()));
 
-        let closed = Metrics::new(Some("scrape-secret"));
+        let closed = Metrics::new(Some("scrape-secret")).unwrap();
         let with = |value: &str| {
             TestRequest::default()
                 .insert_header((header::AUTHORIZATION, value))

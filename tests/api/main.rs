@@ -1,4 +1,6 @@
 //! Black-box tests: HTTP against the real server, each on SQLite and on Postgres.
+// A test fails by panicking: unwrap and expect say where.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 // Not every test file uses every helper.
 #[allow(dead_code)]

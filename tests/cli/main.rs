@@ -1,5 +1,7 @@
 //! The real binary as a user runs it: a working directory of its own, the
 //! database named by DATABASE_URL, secrets on stdout only when asked for.
+// A test fails by panicking: unwrap and expect say where.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
 #[path = "../common/mod.rs"]

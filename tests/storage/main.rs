@@ -1,5 +1,7 @@
 //! The storage conformance suite: one set of tests, run through the `Store`
 //! trait against SQLite and against Postgres, each on a fresh database.
+// A test fails by panicking: unwrap and expect say where.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
 #[path = "../common/mod.rs"]
