@@ -6,7 +6,6 @@ mod refusals;
 use reqwest::Response;
 use serde_json::{json, Value};
 
-use crate::backend_tests;
 use crate::helpers::{valid_row, with, Backend, TestApp, BETA_COLLECTION, COLLECTION};
 
 backend_tests!(

@@ -1,12 +1,14 @@
 //! Black-box tests: HTTP against the real server, each on SQLite and on Postgres.
 
+// Each target uses a part of the shared helpers.
+#[allow(dead_code)]
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
 // Not every test file uses every helper.
 #[allow(dead_code)]
 mod helpers;
-
-#[allow(dead_code)]
-#[path = "../common/mod.rs"]
-mod common;
 
 mod auth;
 mod batch;

@@ -4,7 +4,6 @@
 use serde_json::{json, Value};
 
 use super::{depends, get, post, row_on, run, run_as, send_batch, status, stored_id, BATCH, ROWS};
-use crate::backend_tests;
 use crate::helpers::{
     assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION, READ, READ_WRITE,
 };
