@@ -137,8 +137,13 @@ impl TestApp {
     }
 
     pub async fn post_row_as(&self, token: &str, body: &Value) -> Response {
+        self.post_json_as(token, COLLECTION, body).await
+    }
+
+    /// POSTs `body` as JSON to `path` with `token`.
+    pub async fn post_json_as(&self, token: &str, path: &str, body: &Value) -> Response {
         self.client
-            .post(self.url(COLLECTION))
+            .post(self.url(path))
             .bearer_auth(token)
             .json(body)
             .send()
