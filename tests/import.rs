@@ -4,38 +4,24 @@
 // A test fails by panicking: unwrap and expect say where.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// Each target uses a part of the shared helpers.
 #[allow(dead_code)]
+#[macro_use]
 mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use chrono::NaiveDate;
-use teams_usage_store::domain::{ReportPeriod, TenantId};
+use teams_usage_store::domain::{DistributionRow, ReportPeriod};
 use teams_usage_store::storage;
 
+use common::fixtures::{date, tenant};
 use common::{Backend, TestDatabase};
 
 const BOM: &str = "\u{feff}";
 const V1_HEADER: &str =
     "Report Refresh Date,Web,Windows Phone,Android Phone,iOS,Mac,Windows,Report Period";
 const BETA_HEADER: &str = "Report Refresh Date,Web,Windows Phone,Android Phone,iOS,Mac,Windows,Chrome OS,Linux,Report Period";
-
-/// Generates one test per backend for each `async fn name(backend: Backend)`.
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() { super::$name(super::Backend::Sqlite).await }
-            )*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() { super::$name(super::Backend::Postgres).await }
-            )*
-        }
-    };
-}
 
 backend_tests!(
     a_v1_file_with_a_bom_is_stored_whole,
@@ -110,18 +96,14 @@ async fn database(backend: Backend) -> Option<TestDatabase> {
     TestDatabase::create(backend).await
 }
 
-fn date(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-}
-
 async fn latest(
     database: &TestDatabase,
-    tenant: &str,
+    tenant_name: &str,
     period: ReportPeriod,
-) -> Option<teams_usage_store::domain::DistributionRow> {
+) -> Option<DistributionRow> {
     let store = storage::connect(&database.url, 1).await.unwrap();
     let row = store
-        .latest_row(&TenantId::parse(tenant).unwrap(), period)
+        .latest_row(&tenant(tenant_name), period)
         .await
         .unwrap();
     store.close().await;

@@ -6,7 +6,6 @@ use serde_json::{json, Value};
 use teams_usage_store::auth::{hash_secret, issue_token, Scopes};
 use teams_usage_store::domain::TenantId;
 
-use crate::backend_tests;
 use crate::helpers::{
     assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION, READ, READ_WRITE,
 };

@@ -3,10 +3,8 @@
 
 mod refusals;
 
-use reqwest::Response;
 use serde_json::{json, Value};
 
-use crate::backend_tests;
 use crate::helpers::{valid_row, with, Backend, TestApp, BETA_COLLECTION, COLLECTION};
 
 backend_tests!(
@@ -40,16 +38,6 @@ pub(super) fn depends(mut request: Value, on: &[&str]) -> Value {
     request
 }
 
-pub(super) async fn send_batch(app: &TestApp, token: &str, path: &str, body: &Value) -> Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("request")
-}
-
 /// Runs a batch with the bootstrap token and returns its responses by id.
 pub(super) async fn run(app: &TestApp, requests: Value) -> Vec<Value> {
     run_as(app, &app.token, requests).await
@@ -62,7 +50,9 @@ pub(super) async fn run_as(app: &TestApp, token: &str, requests: Value) -> Vec<V
         .iter()
         .map(|r| r["id"].as_str().unwrap().to_owned())
         .collect();
-    let response = send_batch(app, token, BATCH, &json!({ "requests": requests })).await;
+    let response = app
+        .post_json_as(token, BATCH, &json!({ "requests": requests }))
+        .await;
     assert_eq!(response.status().as_u16(), 200);
     assert!(response.headers()["content-type"]
         .to_str()
@@ -171,7 +161,7 @@ async fn sub_requests_answer_exactly_as_alone(backend: Backend) {
         post("4", with(valid_row(), "web", json!(-1))),
         get("5", &format!("{ROWS}?$expand=x")),
     ]});
-    let response = send_batch(&app, &app.token, "/beta/$batch", &body).await;
+    let response = app.post_json_as(&app.token, "/beta/$batch", &body).await;
     assert_eq!(response.status().as_u16(), 200);
     let responses: Value = response.json().await.unwrap();
     let responses = responses["responses"].as_array().unwrap();

@@ -1,6 +1,5 @@
 use serde_json::{json, Value};
 
-use crate::backend_tests;
 use crate::helpers::{
     assert_graph_error, valid_row, with, without, Backend, TestApp, BETA_COLLECTION, COLLECTION,
     READ_WRITE,

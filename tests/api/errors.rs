@@ -4,7 +4,6 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::backend_tests;
 use crate::helpers::{assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION};
 
 mod database;

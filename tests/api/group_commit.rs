@@ -8,24 +8,17 @@
 //! a connection of its own: the service's writer blocks on it, requests queue
 //! up behind, and the next batch takes them together once the lock is let go.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::ServerHandle;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use futures_util::future::join_all;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::{Connection, PgConnection, SqliteConnection};
-use teams_usage_store::auth::{issue_token, Scopes};
 use teams_usage_store::config::Settings;
-use teams_usage_store::domain::TenantId;
-use teams_usage_store::startup::Application;
-use teams_usage_store::storage::Store;
 
-use crate::backend_tests;
 use crate::common::ROWS_TABLE;
-use crate::helpers::{valid_row, with, Backend, TestDatabase, COLLECTION, READ_WRITE};
+use crate::helpers::{valid_row, with, Backend, TestApp, TestDatabase, COLLECTION, READ_WRITE};
 
 backend_tests!(
     concurrent_posts_answer_as_serial_execution_would,
@@ -38,49 +31,24 @@ backend_tests!(
 /// How long the tests give requests to reach the queue.
 const SETTLE: Duration = Duration::from_millis(400);
 
-/// The service with some `INGEST_*` settings, on a fresh database.
-struct App {
-    address: String,
-    client: Client,
-    token: String,
-    store: Arc<dyn Store>,
-    database: TestDatabase,
-    server: ServerHandle,
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        drop(self.server.stop(false));
-    }
-}
-
-async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<App> {
-    let database = TestDatabase::create(backend).await?;
-    let url = database.url.expose().to_owned();
-    let settings = Settings {
-        port: 0,
-        ..Settings::from_lookup(|name| match name {
-            "DATABASE_URL" => Some(url.clone()),
-            _ => vars
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string()),
-        })
-        .unwrap()
-    };
-    let app = Application::build(settings)
-        .await
-        .expect("the service starts");
-    let started = App {
-        address: format!("http://127.0.0.1:{}", app.port()),
-        client: Client::new(),
-        token: app.bootstrap_token().expect("a fresh database").to_owned(),
-        store: app.store(),
-        server: app.server_handle(),
-        database,
-    };
-    tokio::spawn(app.run_until_stopped());
-    Some(started)
+/// The service with some `INGEST_*` settings read as from the environment
+/// (their defaults follow the backend's DATABASE_URL), on a fresh database.
+async fn spawn_with(backend: Backend, vars: &[(&str, &str)]) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |settings| {
+        let url = settings.database_url.expose().to_owned();
+        *settings = Settings {
+            port: 0,
+            ..Settings::from_lookup(|name| match name {
+                "DATABASE_URL" => Some(url.clone()),
+                _ => vars
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string()),
+            })
+            .unwrap()
+        };
+    })
+    .await
 }
 
 /// One answer: status, Retry-After, body.
@@ -105,49 +73,37 @@ impl Answer {
     }
 }
 
-impl App {
-    async fn token_for(&self, tenant: &str) -> String {
-        let issued = issue_token(
-            TenantId::parse(tenant).unwrap(),
-            "test".into(),
-            Scopes::parse(READ_WRITE).unwrap(),
-            None,
-            Utc::now(),
-        );
-        self.store.insert_token(&issued.stored).await.unwrap();
-        issued.secret
+/// POSTs `body` to the collection with `token`.
+async fn post(app: &TestApp, token: &str, body: &Value) -> Answer {
+    let response = app
+        .client
+        .post(app.url(COLLECTION))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("an answer");
+    Answer {
+        status: response.status(),
+        retry_after: response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        body: response.json().await.expect("a JSON body"),
     }
+}
 
-    async fn post(&self, token: &str, body: &Value) -> Answer {
-        let response = self
-            .client
-            .post(format!("{}{COLLECTION}", self.address))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("an answer");
-        Answer {
-            status: response.status(),
-            retry_after: response
-                .headers()
-                .get("retry-after")
-                .map(|v| v.to_str().unwrap().to_owned()),
-            body: response.json().await.expect("a JSON body"),
-        }
-    }
-
-    async fn get_row(&self, token: &str, id: &str) -> Value {
-        let response = self
-            .client
-            .get(format!("{}{COLLECTION}/{id}", self.address))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "row {id}");
-        response.json().await.unwrap()
-    }
+/// The stored row `id`, read with `token`.
+async fn get_row(app: &TestApp, token: &str, id: &str) -> Value {
+    let response = app
+        .client
+        .get(app.url(&format!("{COLLECTION}/{id}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "row {id}");
+    response.json().await.unwrap()
 }
 
 /// A row for the `day`th day of 2026 with `web` users.
@@ -221,10 +177,10 @@ async fn concurrent_posts_answer_as_serial_execution_would(backend: Backend) {
     let Some(app) = spawn_with(backend, &[]).await else {
         return;
     };
-    let contoso = app.token_for("contoso").await;
+    let contoso = app.token_for("contoso", READ_WRITE).await;
     let mut stored = Vec::new();
     for day in 1..=5 {
-        let answer = app.post(&app.token, &row(day, 10)).await;
+        let answer = post(&app, &app.token, &row(day, 10)).await;
         assert_eq!(answer.status, StatusCode::CREATED);
         stored.push(answer.id().to_owned());
     }
@@ -262,7 +218,7 @@ async fn concurrent_posts_answer_as_serial_execution_would(backend: Backend) {
         join_all(
             requests
                 .iter()
-                .map(|(token, body, _)| app.post(token, body))
+                .map(|(token, body, _)| post(&app, token, body))
         ),
         async {
             tokio::time::sleep(SETTLE).await;
@@ -275,7 +231,7 @@ async fn concurrent_posts_answer_as_serial_execution_would(backend: Backend) {
         match expected {
             Expected::Created => {
                 assert_eq!(answer.status, StatusCode::CREATED, "{body} {answer:?}");
-                assert_eq!(app.get_row(token, answer.id()).await, answer.body);
+                assert_eq!(get_row(&app, token, answer.id()).await, answer.body);
             }
             Expected::Replay(id) => {
                 assert_eq!(answer.status, StatusCode::OK, "{body} {answer:?}");
@@ -307,13 +263,13 @@ async fn concurrent_posts_answer_as_serial_execution_would(backend: Backend) {
             assert!(loser.message().contains(winner.id()), "{pair:?}");
         }
         assert_eq!(
-            app.get_row(&app.token, winner.id()).await["web"],
+            get_row(&app, &app.token, winner.id()).await["web"],
             winner_body["web"]
         );
     }
     // The rows stored before keep their counts; nothing is stored twice.
     for id in &stored {
-        assert_eq!(app.get_row(&app.token, id).await["web"], 10);
+        assert_eq!(get_row(&app, &app.token, id).await["web"], 10);
     }
     assert_eq!(app.database.row_count().await, 5 + 20 + 1 + 10);
 }
@@ -358,10 +314,10 @@ async fn a_database_failing_mid_batch_answers_503_and_stores_none_of_it(backend:
             let alone = row(1, 1);
             let (first, answers, ()) = tokio::join!(
                 // Taken alone by the writer, which then waits for the lock.
-                app.post(&app.token, &alone),
+                post(&app, &app.token, &alone),
                 async {
                     tokio::time::sleep(SETTLE).await;
-                    join_all(batch.iter().map(|body| app.post(&app.token, body))).await
+                    join_all(batch.iter().map(|body| post(&app, &app.token, body))).await
                 },
                 async {
                     tokio::time::sleep(SETTLE * 2).await;
@@ -399,7 +355,7 @@ async fn a_database_failing_mid_batch_answers_503_and_stores_none_of_it(backend:
         Backend::Sqlite => {
             let lock = WriteLock::hold(&app.database).await;
             let (answers, ()) = tokio::join!(
-                join_all(batch.iter().map(|body| app.post(&app.token, body))),
+                join_all(batch.iter().map(|body| post(&app, &app.token, body))),
                 async {
                     // Longer than the writer's 5 s busy timeout.
                     tokio::time::sleep(Duration::from_secs(6)).await;
@@ -437,7 +393,7 @@ async fn a_database_failing_mid_batch_answers_503_and_stores_none_of_it(backend:
     );
     // Offered again, the refused rows are new: none of them was stored.
     for (body, answer) in batch.iter().zip(&answers) {
-        let again = app.post(&app.token, body).await;
+        let again = post(&app, &app.token, body).await;
         let expected = if answer.status == StatusCode::CREATED {
             StatusCode::OK
         } else {
@@ -478,10 +434,10 @@ async fn a_row_the_database_refuses_fails_alone(backend: Backend) {
     let lock = WriteLock::hold(&app.database).await;
     let alone = row(1, 1);
     let (first, answers, ()) = tokio::join!(
-        app.post(&app.token, &alone),
+        post(&app, &app.token, &alone),
         async {
             tokio::time::sleep(SETTLE).await;
-            join_all(batch.iter().map(|body| app.post(&app.token, body))).await
+            join_all(batch.iter().map(|body| post(&app, &app.token, body))).await
         },
         async {
             tokio::time::sleep(SETTLE * 2).await;
@@ -499,7 +455,7 @@ async fn a_row_the_database_refuses_fails_alone(backend: Backend) {
             assert_eq!(answer.error_code(), "generalException");
         } else {
             assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
-            assert_eq!(app.get_row(&app.token, answer.id()).await, answer.body);
+            assert_eq!(get_row(&app, &app.token, answer.id()).await, answer.body);
         }
     }
     assert_eq!(
@@ -528,16 +484,16 @@ async fn a_full_queue_answers_503_with_retry_after_at_once(backend: Backend) {
     let (taken, waiting) = (row(1, 1), row(2, 1));
     let (first, queued, (answers, answered_at), ()) = tokio::join!(
         // Taken by the writer, which then waits for the lock...
-        app.post(&app.token, &taken),
+        post(&app, &app.token, &taken),
         // ...this one fills the queue's only place...
         async {
             tokio::time::sleep(SETTLE / 2).await;
-            app.post(&app.token, &waiting).await
+            post(&app, &app.token, &waiting).await
         },
         // ...and these find it full.
         async {
             tokio::time::sleep(SETTLE).await;
-            let answers = join_all(refused.iter().map(|body| app.post(&app.token, body))).await;
+            let answers = join_all(refused.iter().map(|body| post(&app, &app.token, body))).await;
             (answers, Instant::now())
         },
         async {
@@ -557,7 +513,10 @@ async fn a_full_queue_answers_503_with_retry_after_at_once(backend: Backend) {
     assert_eq!(queued.status, StatusCode::CREATED, "{queued:?}");
     assert_eq!(app.database.row_count().await, 2);
     for body in &refused {
-        assert_eq!(app.post(&app.token, body).await.status, StatusCode::CREATED);
+        assert_eq!(
+            post(&app, &app.token, body).await.status,
+            StatusCode::CREATED
+        );
     }
 }
 
@@ -576,7 +535,7 @@ async fn a_request_whose_client_left_is_written_whole_or_not_at_all(backend: Bac
     };
     let taken = row(1, 1);
     let (first, gave_up, ()) = tokio::join!(
-        app.post(&app.token, &taken),
+        post(&app, &app.token, &taken),
         async {
             tokio::time::sleep(SETTLE / 2).await;
             join_all((2..=4).map(impatient)).await
@@ -593,12 +552,12 @@ async fn a_request_whose_client_left_is_written_whole_or_not_at_all(backend: Bac
     // The collector retries: each row is there whole (a replay) or not at all
     // (created now); never a conflict with a half-written row, never twice.
     for day in 2..=4 {
-        let again = app.post(&app.token, &row(day, 1)).await;
+        let again = post(&app, &app.token, &row(day, 1)).await;
         assert!(
             again.status == StatusCode::OK || again.status == StatusCode::CREATED,
             "{again:?}"
         );
-        assert_eq!(app.get_row(&app.token, again.id()).await, again.body);
+        assert_eq!(get_row(&app, &app.token, again.id()).await, again.body);
     }
     assert_eq!(app.database.row_count().await, 4);
 }
@@ -612,7 +571,7 @@ async fn postgres_writers_hold_one_connection_each() {
         return;
     };
     let rows: Vec<Value> = (1..=300).map(|day| row(day, 1)).collect();
-    let answers = join_all(rows.iter().map(|row| app.post(&app.token, row))).await;
+    let answers = join_all(rows.iter().map(|row| post(&app, &app.token, row))).await;
     assert!(answers.iter().all(|a| a.status == StatusCode::CREATED));
 
     let mut conn = PgConnection::connect(app.database.url.expose())

@@ -6,36 +6,20 @@ use std::sync::Arc;
 use actix_web::dev::ServerHandle;
 use chrono::Utc;
 use reqwest::{Client, Response};
-use serde_json::{json, Value};
+use serde_json::Value;
 use teams_usage_store::auth::{issue_token, Scopes};
 use teams_usage_store::config::Settings;
 use teams_usage_store::domain::TenantId;
 use teams_usage_store::startup::Application;
 use teams_usage_store::storage::Store;
 
+pub use crate::common::fixtures::{valid_row, with, without};
 pub use crate::common::{Backend, TestDatabase};
 
 pub const COLLECTION: &str = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts";
 pub const BETA_COLLECTION: &str = "/beta/reports/teamsDeviceUsageDistributionUserCounts";
 pub const READ_WRITE: &str = "Reports.ReadWrite.All";
 pub const READ: &str = "Reports.Read.All";
-
-/// Generates one `#[tokio::test]` per backend for each `async fn name(backend: Backend)`.
-#[macro_export]
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await }
-            )*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::helpers::Backend::Postgres).await }
-            )*
-        }
-    };
-}
 
 pub struct TestApp {
     pub address: String,
@@ -83,13 +67,19 @@ async fn start(settings: Settings) -> Started {
 impl TestApp {
     /// A fresh database and the real server on a random port; `None` skips the test.
     pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// `spawn`, with `adjust` applied to the default settings first.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
         let database = TestDatabase::create(backend).await?;
-        let settings = Settings {
+        let mut settings = Settings {
             database_url: database.url.clone(),
             host: "127.0.0.1".into(),
             port: 0,
             ..Settings::from_lookup(|_| None).unwrap()
         };
+        adjust(&mut settings);
         let started = start(settings.clone()).await;
         Some(Self {
             address: started.address,
@@ -147,8 +137,13 @@ impl TestApp {
     }
 
     pub async fn post_row_as(&self, token: &str, body: &Value) -> Response {
+        self.post_json_as(token, COLLECTION, body).await
+    }
+
+    /// POSTs `body` as JSON to `path` with `token`.
+    pub async fn post_json_as(&self, token: &str, path: &str, body: &Value) -> Response {
         self.client
-            .post(self.url(COLLECTION))
+            .post(self.url(path))
             .bearer_auth(token)
             .json(body)
             .send()
@@ -191,33 +186,6 @@ impl TestApp {
     pub async fn row_count(&self) -> i64 {
         self.database.row_count().await
     }
-}
-
-/// The seed page's example body, made valid.
-pub fn valid_row() -> Value {
-    json!({
-        "@odata.type": "#microsoft.graph.teamsDeviceUsageDistributionUserCounts",
-        "reportRefreshDate": "2026-11-01",
-        "web": 3,
-        "windowsPhone": 12,
-        "androidPhone": 12,
-        "ios": 3,
-        "mac": 3,
-        "windows": 7,
-        "reportPeriod": "7"
-    })
-}
-
-/// `valid_row` with one property replaced (or removed, with `Value::Null` for
-/// required ones use `without`).
-pub fn with(mut body: Value, key: &str, value: Value) -> Value {
-    body[key] = value;
-    body
-}
-
-pub fn without(mut body: Value, key: &str) -> Value {
-    body.as_object_mut().unwrap().remove(key);
-    body
 }
 
 /// Asserts a Graph error body with `code`, and returns it.

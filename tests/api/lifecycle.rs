@@ -4,11 +4,9 @@
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
 use teams_usage_store::auth::hash_secret;
-use teams_usage_store::domain::{
-    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount,
-};
+use teams_usage_store::domain::{DistributionRow, NewDistributionRow, ReportPeriod};
 
-use crate::backend_tests;
+use crate::common::fixtures::{device_counts, tenant};
 use crate::helpers::{
     assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION, READ, READ_WRITE,
 };
@@ -72,26 +70,16 @@ async fn a_restart_keeps_rows_and_tokens(backend: Backend) {
 }
 
 /// `n` rows for `tenant`, one refresh date each, stored directly.
-async fn seed(app: &TestApp, tenant: &str, n: usize) -> Vec<String> {
-    let count = |v| UserCount::new(v).unwrap();
+async fn seed(app: &TestApp, tenant_name: &str, n: usize) -> Vec<String> {
     let first = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
     let rows: Vec<DistributionRow> = (0..n)
         .map(|i| {
             let content = NewDistributionRow {
                 report_refresh_date: first + Duration::days(i as i64),
                 report_period: ReportPeriod::D30,
-                counts: DeviceCounts {
-                    web: count(i as i64),
-                    windows_phone: count(1),
-                    android_phone: count(2),
-                    ios: count(3),
-                    mac: count(4),
-                    windows: count(5),
-                    chrome_os: None,
-                    linux: Some(count(6)),
-                },
+                counts: device_counts([i as i64, 1, 2, 3, 4, 5], None, Some(6)),
             };
-            DistributionRow::create(TenantId::parse(tenant).unwrap(), content, Utc::now())
+            DistributionRow::create(tenant(tenant_name), content, Utc::now())
         })
         .collect();
     app.store.insert_rows(&rows).await.unwrap();

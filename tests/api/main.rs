@@ -2,13 +2,15 @@
 // A test fails by panicking: unwrap and expect say where.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// Each target uses a part of the shared helpers.
+#[allow(dead_code)]
+#[macro_use]
+#[path = "../common/mod.rs"]
+mod common;
+
 // Not every test file uses every helper.
 #[allow(dead_code)]
 mod helpers;
-
-#[allow(dead_code)]
-#[path = "../common/mod.rs"]
-mod common;
 
 mod auth;
 mod batch;

@@ -4,9 +4,7 @@
 use serde_json::json;
 use teams_usage_store::config::Secret;
 
-use crate::backend_tests;
 use crate::helpers::{assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION};
-use crate::rate_limit::CustomApp;
 
 backend_tests!(
     requests_are_counted_by_route_pattern_method_and_status,
@@ -122,7 +120,7 @@ async fn row_outcomes_are_counted(backend: Backend) {
 }
 
 async fn a_metrics_token_closes_the_endpoint(backend: Backend) {
-    let Some(app) = CustomApp::spawn(backend, |settings| {
+    let Some(app) = TestApp::spawn_with(backend, |settings| {
         settings.metrics_token = Some(Secret::new("scrape-secret"))
     })
     .await

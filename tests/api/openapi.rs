@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use teams_usage_store::http::BodyLimit;
 use teams_usage_store::routes;
 
-use crate::backend_tests;
 use crate::helpers::{assert_graph_error, Backend, TestApp};
 
 backend_tests!(

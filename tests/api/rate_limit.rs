@@ -2,21 +2,12 @@
 //! token, never writing anything.
 
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
-use chrono::Utc;
-use reqwest::{Client, Response};
-use teams_usage_store::auth::{issue_token, Scopes};
-use teams_usage_store::config::{RateLimit, Settings};
-use teams_usage_store::domain::TenantId;
-use teams_usage_store::startup::Application;
-use teams_usage_store::storage::Store;
+use teams_usage_store::config::RateLimit;
 
-use crate::backend_tests;
 use crate::helpers::{
-    assert_graph_error, valid_row, Backend, TestDatabase, COLLECTION, READ, READ_WRITE,
+    assert_graph_error, valid_row, Backend, TestApp, COLLECTION, READ, READ_WRITE,
 };
 
 backend_tests!(
@@ -26,78 +17,9 @@ backend_tests!(
     the_bucket_refills_after_retry_after,
 );
 
-/// The real server with some settings changed, on a fresh database.
-pub struct CustomApp {
-    pub address: String,
-    pub client: Client,
-    /// The bootstrap token: Reports.ReadWrite.All for tenant `default`.
-    pub token: String,
-    pub store: Arc<dyn Store>,
-    server: ServerHandle,
-    // Declared last: the database outlives the server that uses it.
-    pub database: TestDatabase,
-}
-
-impl Drop for CustomApp {
-    fn drop(&mut self) {
-        drop(self.server.stop(false));
-    }
-}
-
-impl CustomApp {
-    /// `None` when the backend is not available (the test is skipped).
-    pub async fn spawn(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
-        let database = TestDatabase::create(backend).await?;
-        let mut settings = Settings {
-            database_url: database.url.clone(),
-            host: "127.0.0.1".into(),
-            port: 0,
-            ..Settings::from_lookup(|_| None).unwrap()
-        };
-        adjust(&mut settings);
-        let app = Application::build(settings).await.expect("the app starts");
-        let custom = Self {
-            address: format!("http://127.0.0.1:{}", app.port()),
-            client: Client::new(),
-            token: app.bootstrap_token().expect("a fresh database").to_owned(),
-            store: app.store(),
-            server: app.server_handle(),
-            database,
-        };
-        tokio::spawn(app.run_until_stopped());
-        Some(custom)
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    pub async fn get_as(&self, token: &str, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    /// Another token of tenant `default`.
-    pub async fn token_with(&self, scopes: &str) -> String {
-        let issued = issue_token(
-            TenantId::parse("default").unwrap(),
-            "test".into(),
-            Scopes::parse(scopes).unwrap(),
-            None,
-            Utc::now(),
-        );
-        self.store.insert_token(&issued.stored).await.unwrap();
-        issued.secret
-    }
-}
-
 /// A bucket of `burst` requests refilled at one per second.
-async fn limited(backend: Backend, burst: u32) -> Option<CustomApp> {
-    CustomApp::spawn(backend, |settings| {
+async fn limited(backend: Backend, burst: u32) -> Option<TestApp> {
+    TestApp::spawn_with(backend, |settings| {
         settings.rate_limit = Some(RateLimit {
             per_second: NonZeroU32::new(1).unwrap(),
             burst: NonZeroU32::new(burst).unwrap(),
@@ -107,7 +29,7 @@ async fn limited(backend: Backend, burst: u32) -> Option<CustomApp> {
 }
 
 /// Spends `n` requests of the token's bucket, each of which must succeed.
-async fn spend(app: &CustomApp, token: &str, n: usize) {
+async fn spend(app: &TestApp, token: &str, n: usize) {
     for _ in 0..n {
         let response = app.get_as(token, COLLECTION).await;
         assert_eq!(response.status().as_u16(), 200);
@@ -143,7 +65,7 @@ async fn the_limit_belongs_to_the_token_not_the_address(backend: Backend) {
     let Some(app) = limited(backend, 2).await else {
         return;
     };
-    let other = app.token_with(READ).await;
+    let other = app.token_for("default", READ).await;
     spend(&app, &app.token, 2).await;
     let refused = app.get_as(&app.token, COLLECTION).await;
     assert_graph_error(refused, 429, "TooManyRequests").await;
@@ -157,7 +79,7 @@ async fn a_refused_post_writes_nothing(backend: Backend) {
     let Some(app) = limited(backend, 1).await else {
         return;
     };
-    let writer = app.token_with(READ_WRITE).await;
+    let writer = app.token_for("default", READ_WRITE).await;
     spend(&app, &writer, 1).await;
     let refused = app
         .client

@@ -8,7 +8,6 @@ mod refusals;
 use reqwest::Response;
 use serde_json::{json, Value};
 
-use crate::backend_tests;
 use crate::helpers::{valid_row, with, Backend, TestApp, READ_WRITE};
 
 backend_tests!(

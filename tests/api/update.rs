@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 use teams_usage_store::domain::TenantId;
 use uuid::Uuid;
 
-use crate::backend_tests;
 use crate::helpers::{assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION};
 
 backend_tests!(

@@ -4,7 +4,6 @@
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
-use crate::backend_tests;
 use crate::helpers::{assert_graph_error, valid_row, with, without, Backend, TestApp, COLLECTION};
 
 backend_tests!(

@@ -3,7 +3,9 @@
 // A test fails by panicking: unwrap and expect say where.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// Each target uses a part of the shared helpers.
 #[allow(dead_code)]
+#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 
@@ -13,28 +15,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-
+use common::fixtures::valid_row;
 use common::{Backend, TestDatabase};
 
 const BIN: &str = env!("CARGO_BIN_EXE_teams-usage-store");
 const COLLECTION: &str = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts";
-
-/// Generates one test per backend for each `async fn name(backend: Backend)`.
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::common::Backend::Sqlite).await }
-            )*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::common::Backend::Postgres).await }
-            )*
-        }
-    };
-}
 
 mod configuration;
 mod serve;
@@ -208,15 +193,6 @@ fn find_secret(text: &str) -> Option<String> {
     text.split_whitespace()
         .find(|word| word.starts_with("tus_"))
         .map(str::to_owned)
-}
-
-fn valid_row() -> Value {
-    json!({
-        "reportRefreshDate": "2026-11-01",
-        "web": 3, "windowsPhone": 12, "androidPhone": 12,
-        "ios": 3, "mac": 3, "windows": 7,
-        "reportPeriod": "7"
-    })
 }
 
 async fn get(server: &Server, token: &str, path: &str) -> reqwest::Response {

@@ -1,8 +1,30 @@
-//! A fresh database per test, on either backend; shared by every test target.
+//! A fresh database per test, on either backend; shared by every test target,
+//! each of which includes it with `#[macro_use] mod common;` before its own modules.
 
-use std::sync::Once;
+pub mod fixtures;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Once, OnceLock};
 
 use teams_usage_store::config::DatabaseUrl;
+
+/// Generates one `#[tokio::test]` per backend for each `async fn name(backend: Backend)`,
+/// named `sqlite::name` and `postgres::name` so either half can be filtered.
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::Backend::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::Backend::Postgres).await }
+            )*
+        }
+    };
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -18,6 +40,35 @@ pub fn postgres_admin_url() -> String {
 
 fn postgres_required() -> bool {
     std::env::var("TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1" || v == "true")
+}
+
+/// Postgres tests this test process skipped, and the first reason; a skipped
+/// test passes, so the count is reported on stderr when the process exits.
+static POSTGRES_SKIPS: AtomicUsize = AtomicUsize::new(0);
+static POSTGRES_SKIP_REASON: OnceLock<String> = OnceLock::new();
+
+fn record_postgres_skip(error: &sqlx::Error) {
+    POSTGRES_SKIPS.fetch_add(1, Ordering::SeqCst);
+    static REPORT_AT_EXIT: Once = Once::new();
+    REPORT_AT_EXIT.call_once(|| {
+        let _ = POSTGRES_SKIP_REASON.set(error.to_string());
+        // SAFETY: the handler is a plain `extern "C" fn` that only reads statics and
+        // writes to stderr; libtest's summary is printed before exit runs it.
+        unsafe { libc::atexit(report_postgres_skips) };
+    });
+}
+
+extern "C" fn report_postgres_skips() {
+    let skipped = POSTGRES_SKIPS.load(Ordering::SeqCst);
+    let reason = POSTGRES_SKIP_REASON.get().map_or("", String::as_str);
+    // Not eprintln!: a panic here, at exit and across `extern "C"`, would abort.
+    let _ = writeln!(
+        std::io::stderr(),
+        "\nSKIPPED {skipped} Postgres tests in this target: cannot reach {} ({reason}); \
+         they are counted as passed above. Set TEST_POSTGRES_URL to a reachable server, \
+         or TEST_REQUIRE_POSTGRES=1 to make this an error.\n",
+        postgres_admin_url()
+    );
 }
 
 /// The table the rows live in, for SQL the tests run behind the service's back.
@@ -50,14 +101,7 @@ impl TestDatabase {
                 let admin = match sqlx::PgPool::connect(&postgres_admin_url()).await {
                     Ok(pool) => pool,
                     Err(e) if !postgres_required() => {
-                        static WARN: Once = Once::new();
-                        WARN.call_once(|| {
-                            eprintln!(
-                                "SKIPPING the Postgres half of the tests: cannot reach {} ({e}). \
-                                 Set TEST_POSTGRES_URL to a server, or TEST_REQUIRE_POSTGRES=1 to make this an error.",
-                                postgres_admin_url()
-                            )
-                        });
+                        record_postgres_skip(&e);
                         return None;
                     }
                     Err(e) => {

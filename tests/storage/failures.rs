@@ -7,10 +7,11 @@ use teams_usage_store::domain::{DistributionRow, ReportPeriod};
 use teams_usage_store::odata::RowQuery;
 use teams_usage_store::storage::{self, StoreError};
 
+use crate::common::fixtures::{content, count, date, row, tenant};
 use crate::common::{Backend, TestDatabase, ROWS_TABLE};
-use crate::{conformance_tests, content, date, row, tenant, TestStore};
+use crate::TestStore;
 
-conformance_tests!(
+backend_tests!(
     a_failing_row_fails_its_whole_batch,
     a_missing_table_is_an_error_not_a_panic,
     a_closed_store_is_unavailable,
@@ -165,7 +166,7 @@ async fn both_backends_store_identical_values() {
         .into_iter()
         .map(|period| {
             let mut content = content("2024-02-29", period, i64::MAX);
-            content.counts.chrome_os = Some(crate::count(0));
+            content.counts.chrome_os = Some(count(0));
             DistributionRow::create(tenant("t1"), content, instant())
         })
         .collect();

@@ -3,7 +3,9 @@
 // A test fails by panicking: unwrap and expect say where.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// Each target uses a part of the shared helpers.
 #[allow(dead_code)]
+#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 
@@ -11,34 +13,14 @@ mod failures;
 mod migrations;
 mod rows;
 mod tokens;
+mod views;
 mod wal;
 
 use std::sync::Arc;
 
-use chrono::{NaiveDate, Utc};
-use teams_usage_store::domain::{
-    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount,
-};
 use teams_usage_store::storage::{self, Store};
 
 use common::{Backend, TestDatabase};
-
-/// Generates one `#[tokio::test]` per backend for each `async fn name(backend: Backend)`.
-#[macro_export]
-macro_rules! conformance_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::common::Backend::Sqlite).await }
-            )*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name($crate::common::Backend::Postgres).await }
-            )*
-        }
-    };
-}
 
 /// A migrated store on a fresh database; `None` skips the test.
 pub struct TestStore {
@@ -68,38 +50,4 @@ impl Drop for TestStore {
         })
         .join();
     }
-}
-
-pub fn tenant(name: &str) -> TenantId {
-    TenantId::parse(name).unwrap()
-}
-
-pub fn count(n: i64) -> UserCount {
-    UserCount::new(n).unwrap()
-}
-
-pub fn date(text: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
-}
-
-/// Content for `date` and `period`, with `web` as the count that varies.
-pub fn content(day: &str, period: ReportPeriod, web: i64) -> NewDistributionRow {
-    NewDistributionRow {
-        report_refresh_date: date(day),
-        report_period: period,
-        counts: DeviceCounts {
-            web: count(web),
-            windows_phone: count(12),
-            android_phone: count(12),
-            ios: count(3),
-            mac: count(3),
-            windows: count(7),
-            chrome_os: None,
-            linux: Some(count(0)),
-        },
-    }
-}
-
-pub fn row(tenant_name: &str, day: &str, period: ReportPeriod, web: i64) -> DistributionRow {
-    DistributionRow::create(tenant(tenant_name), content(day, period, web), Utc::now())
 }

@@ -17,12 +17,13 @@ use teams_usage_store::domain::{DistributionRow, ReportPeriod, UserCount};
 use teams_usage_store::odata::RowQuery;
 use teams_usage_store::storage::{self, InsertOutcome};
 
+use crate::common::fixtures::{content, count, tenant};
 use crate::common::{Backend, TestDatabase, ROWS_TABLE};
-use crate::{conformance_tests, content, count, tenant, TestStore};
+use crate::TestStore;
 
 use ReportPeriod::{D30, D7, D90};
 
-conformance_tests!(rows_made_by_the_old_schema_survive_clustering_by_tenant);
+backend_tests!(rows_made_by_the_old_schema_survive_clustering_by_tenant);
 
 /// The migration under test: everything before it is the old schema.
 const CLUSTERING: i64 = 20261129000300;

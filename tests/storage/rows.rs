@@ -5,12 +5,13 @@ use teams_usage_store::domain::{truncate_to_micros, Property, ReportPeriod, RowP
 use teams_usage_store::odata::{CompareOp, Cursor, Filter, Literal, OrderKey, RowQuery};
 use teams_usage_store::storage::{InsertOutcome, UpdateOutcome};
 
+use crate::common::fixtures::{count, date, row, tenant};
 use crate::common::Backend;
-use crate::{conformance_tests, count, date, row, tenant, TestStore};
+use crate::TestStore;
 
 use ReportPeriod::{D180, D30, D7, D90};
 
-conformance_tests!(
+backend_tests!(
     a_new_key_is_created_a_resent_one_replayed_a_changed_one_conflicts,
     duplicates_inside_one_batch_behave_as_if_inserted_one_by_one,
     a_batch_of_many_statements_behaves_as_if_inserted_one_by_one,

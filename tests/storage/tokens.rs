@@ -5,10 +5,11 @@ use chrono::{DateTime, Duration, Utc};
 use teams_usage_store::auth::{hash_secret, issue_token, IssuedToken, Scopes};
 use teams_usage_store::domain::truncate_to_micros;
 
+use crate::common::fixtures::tenant;
 use crate::common::Backend;
-use crate::{conformance_tests, tenant, TestStore};
+use crate::TestStore;
 
-conformance_tests!(
+backend_tests!(
     a_token_is_found_by_its_hash_only,
     tokens_are_listed_oldest_first_by_tenant,
     a_revoked_token_stays_revoked,

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use teams_usage_store::domain::ReportPeriod;
 
+use crate::common::fixtures::row;
 use crate::common::Backend;
-use crate::{row, TestStore};
+use crate::TestStore;
 
 fn database_file(store: &TestStore) -> PathBuf {
     let url = store.database.url.expose();

@@ -3,8 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::{depends, get, post, row_on, run, run_as, send_batch, status, stored_id, BATCH, ROWS};
-use crate::backend_tests;
+use super::{depends, get, post, row_on, run, run_as, status, stored_id, BATCH, ROWS};
 use crate::helpers::{
     assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION, READ, READ_WRITE,
 };
@@ -28,7 +27,8 @@ async fn twenty_requests_run_and_twenty_one_are_refused(backend: Backend) {
             .collect()
     };
     let error = assert_graph_error(
-        send_batch(&app, &app.token, BATCH, &json!({"requests": requests(21)})).await,
+        app.post_json_as(&app.token, BATCH, &json!({"requests": requests(21)}))
+            .await,
         400,
         "badRequest",
     )
@@ -161,7 +161,7 @@ async fn malformed_batches_are_refused_whole_and_write_nothing(backend: Backend)
         ),
     ];
     for (case, body) in malformed {
-        let response = send_batch(&app, &app.token, BATCH, &body).await;
+        let response = app.post_json_as(&app.token, BATCH, &body).await;
         let error = assert_graph_error(response, 400, "badRequest").await;
         assert!(
             error["error"]["message"]
@@ -198,7 +198,7 @@ async fn the_batch_itself_needs_a_valid_token_and_a_json_body(backend: Backend) 
         .await
         .unwrap();
     assert_graph_error(anonymous, 401, "InvalidAuthenticationToken").await;
-    let forged = send_batch(&app, "not-a-token", BATCH, &body).await;
+    let forged = app.post_json_as("not-a-token", BATCH, &body).await;
     assert_graph_error(forged, 401, "InvalidAuthenticationToken").await;
     let text = app
         .client
@@ -235,7 +235,7 @@ async fn the_batch_body_limit_is_its_own(backend: Backend) {
         "requestEntityTooLarge"
     );
     let huge = json!({"requests": [post("1", with(valid_row(), "@odata.comment", json!("x".repeat(1024 * 1024))))]});
-    let response = send_batch(&app, &app.token, BATCH, &huge).await;
+    let response = app.post_json_as(&app.token, BATCH, &huge).await;
     assert_graph_error(response, 413, "requestEntityTooLarge").await;
     assert_eq!(app.row_count().await, 0);
 }

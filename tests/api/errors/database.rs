@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::backend_tests;
 use crate::helpers::{assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION};
 
 backend_tests!(

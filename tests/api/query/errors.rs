@@ -4,7 +4,6 @@
 use serde_json::Value;
 
 use super::{list, page, seed_fixture};
-use crate::backend_tests;
 use crate::helpers::{assert_graph_error, Backend, TestApp, COLLECTION};
 
 backend_tests!(

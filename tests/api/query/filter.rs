@@ -4,7 +4,6 @@
 use serde_json::Value;
 
 use super::{count, ids, list, page, seed_fixture, sorted_ids};
-use crate::backend_tests;
 use crate::helpers::{Backend, TestApp};
 
 backend_tests!(

@@ -4,12 +4,10 @@ use std::collections::HashSet;
 
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
-use teams_usage_store::domain::{
-    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount,
-};
+use teams_usage_store::domain::{DistributionRow, NewDistributionRow, ReportPeriod};
 
 use super::{follow, ids, page, seed_fixture, sorted_ids};
-use crate::backend_tests;
+use crate::common::fixtures::{device_counts, tenant};
 use crate::helpers::{valid_row, Backend, TestApp};
 
 backend_tests!(
@@ -92,25 +90,19 @@ async fn skip_and_top_cut_the_first_page_and_the_link_drops_skip(backend: Backen
 
 /// 250 rows stored directly, with many ties in `web` and nulls in `linux`.
 async fn seed_many(app: &TestApp) {
-    let n = |v: i64| UserCount::new(v).unwrap();
     let first = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
     let rows: Vec<DistributionRow> = (0..250i64)
         .map(|i| {
             let content = NewDistributionRow {
                 report_refresh_date: first + Duration::days(i / 4),
                 report_period: ReportPeriod::ALL[(i % 4) as usize],
-                counts: DeviceCounts {
-                    web: n(i % 7),
-                    windows_phone: n(1),
-                    android_phone: n(2),
-                    ios: n(i % 3),
-                    mac: n(4),
-                    windows: n(5),
-                    chrome_os: None,
-                    linux: (i % 5 != 0).then(|| n(i % 11)),
-                },
+                counts: device_counts(
+                    [i % 7, 1, 2, i % 3, 4, 5],
+                    None,
+                    (i % 5 != 0).then_some(i % 11),
+                ),
             };
-            DistributionRow::create(TenantId::parse("default").unwrap(), content, Utc::now())
+            DistributionRow::create(tenant("default"), content, Utc::now())
         })
         .collect();
     app.store.insert_rows(&rows).await.unwrap();

@@ -3,7 +3,6 @@
 use serde_json::Value;
 
 use super::{ids, list, page, seed_fixture, sorted_ids};
-use crate::backend_tests;
 use crate::helpers::{assert_graph_error, Backend, TestApp, BETA_COLLECTION, COLLECTION, READ};
 
 backend_tests!(

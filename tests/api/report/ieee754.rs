@@ -4,7 +4,6 @@
 use serde_json::{json, Value};
 
 use super::{content_type, report};
-use crate::backend_tests;
 use crate::helpers::{valid_row, with, Backend, TestApp, BETA_COLLECTION, COLLECTION};
 
 backend_tests!(every_json_route_writes_int64_as_strings_when_asked,);

@@ -1,7 +1,6 @@
 //! What the report function refuses, each with Graph's error body.
 
 use super::{csv_lines, report, row_on, store};
-use crate::backend_tests;
 use crate::helpers::{assert_graph_error, valid_row, Backend, TestApp, READ};
 
 backend_tests!(

@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{assert_no_content, create, fetch, patch, patch_row_with_default_token, row_url, send};
-use crate::backend_tests;
 use crate::helpers::{assert_graph_error, valid_row, with, Backend, TestApp, READ, READ_WRITE};
 
 backend_tests!(

@@ -4,48 +4,36 @@
 // A test fails by panicking: unwrap and expect say where.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[allow(dead_code)]
-mod common;
-
 use chrono::{NaiveDate, TimeZone, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Column, Row};
-use teams_usage_store::domain::{
-    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, TenantId, UserCount,
-};
-use teams_usage_store::storage::{self, InsertOutcome};
+use teams_usage_store::domain::{DistributionRow, NewDistributionRow, ReportPeriod};
+use teams_usage_store::storage::InsertOutcome;
 
-use common::{Backend, TestDatabase};
+use crate::common::fixtures::{date, device_counts, tenant};
+use crate::common::{Backend, TestDatabase};
+use crate::TestStore;
 
 /// One result row, each cell in a canonical text form both backends share.
 type Cells = Vec<String>;
 
-fn row(
-    tenant: &str,
-    date: &str,
+/// A row with every count given, created at the same instant on both backends.
+fn row_with_counts(
+    tenant_name: &str,
+    day: &str,
     period: ReportPeriod,
-    counts: [i64; 6],
+    required: [i64; 6],
     chrome_os: Option<i64>,
     linux: Option<i64>,
 ) -> DistributionRow {
-    let count = |n: i64| UserCount::new(n).unwrap();
-    let new = NewDistributionRow {
-        report_refresh_date: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
+    let content = NewDistributionRow {
+        report_refresh_date: date(day),
         report_period: period,
-        counts: DeviceCounts {
-            web: count(counts[0]),
-            windows_phone: count(counts[1]),
-            android_phone: count(counts[2]),
-            ios: count(counts[3]),
-            mac: count(counts[4]),
-            windows: count(counts[5]),
-            chrome_os: chrome_os.map(count),
-            linux: linux.map(count),
-        },
+        counts: device_counts(required, chrome_os, linux),
     };
     let created = Utc.with_ymd_and_hms(2026, 11, 29, 6, 0, 0).unwrap();
-    DistributionRow::create(TenantId::parse(tenant).unwrap(), new, created)
+    DistributionRow::create(tenant(tenant_name), content, created)
 }
 
 /// Rows chosen to catch the usual cross-database differences: shares that
@@ -55,14 +43,14 @@ fn row(
 fn rows() -> Vec<DistributionRow> {
     use ReportPeriod::*;
     vec![
-        row("contoso", "2026-11-01", D7, [3, 12, 12, 3, 3, 7], None, None),
-        row("contoso", "2026-11-08", D7, [1, 1, 1, 0, 0, 0], Some(0), Some(0)),
-        row("contoso", "2026-11-15", D7, [1, 0, 0, 0, 0, 19999], Some(0), None),
-        row("contoso", "2026-11-15", D30, [0; 6], None, None),
-        row("contoso", "2026-10-15", D30, [10, 20, 30, 40, 50, 60], Some(70), Some(80)),
-        row("contoso", "2026-11-15", D180, [123456789, 1, 2, 3, 4, 5], Some(6), Some(7)),
-        row("fabrikam", "2026-11-20", D7, [5, 0, 0, 0, 0, 3], None, Some(2)),
-        row("fabrikam", "2026-11-13", D7, [1, 1, 1, 1, 1, 1], None, None),
+        row_with_counts("contoso", "2026-11-01", D7, [3, 12, 12, 3, 3, 7], None, None),
+        row_with_counts("contoso", "2026-11-08", D7, [1, 1, 1, 0, 0, 0], Some(0), Some(0)),
+        row_with_counts("contoso", "2026-11-15", D7, [1, 0, 0, 0, 0, 19999], Some(0), None),
+        row_with_counts("contoso", "2026-11-15", D30, [0; 6], None, None),
+        row_with_counts("contoso", "2026-10-15", D30, [10, 20, 30, 40, 50, 60], Some(70), Some(80)),
+        row_with_counts("contoso", "2026-11-15", D180, [123456789, 1, 2, 3, 4, 5], Some(6), Some(7)),
+        row_with_counts("fabrikam", "2026-11-20", D7, [5, 0, 0, 0, 0, 3], None, Some(2)),
+        row_with_counts("fabrikam", "2026-11-13", D7, [1, 1, 1, 1, 1, 1], None, None),
     ]
 }
 
@@ -89,16 +77,13 @@ fn documented_queries() -> Vec<String> {
     queries
 }
 
-async fn loaded(backend: Backend) -> Option<TestDatabase> {
-    let database = TestDatabase::create(backend).await?;
-    let store = storage::connect(&database.url, 1).await.unwrap();
-    store.migrate().await.unwrap();
-    let outcomes = store.insert_rows(&rows()).await.unwrap();
+async fn loaded(backend: Backend) -> Option<TestStore> {
+    let loaded = TestStore::open(backend).await?;
+    let outcomes = loaded.store.insert_rows(&rows()).await.unwrap();
     assert!(outcomes
         .iter()
         .all(|o| matches!(o, InsertOutcome::Created(_))));
-    store.close().await;
-    Some(database)
+    Some(loaded)
 }
 
 fn sqlite_cells(row: &SqliteRow) -> Cells {
@@ -165,13 +150,13 @@ async fn run(database: &TestDatabase, sql: &str) -> (Vec<String>, Vec<Cells>) {
 
 /// Expected values computed by hand, so the test fails if both backends are
 /// wrong the same way.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shares_are_basis_points_rounded_half_up() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(database) = loaded(backend).await else {
+        let Some(loaded) = loaded(backend).await else {
             continue;
         };
-        assert_hand_computed_answers(&database).await;
+        assert_hand_computed_answers(&loaded.database).await;
     }
 }
 
@@ -278,7 +263,7 @@ async fn assert_hand_computed_answers(database: &TestDatabase) {
     assert_eq!(latest, expected.map(|r| r.map(String::from)).to_vec());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_documented_query_answers_the_same_on_both_backends() {
     let queries = documented_queries();
     assert!(queries.len() >= 4, "docs/sql.md has its queries");
@@ -287,8 +272,8 @@ async fn every_documented_query_answers_the_same_on_both_backends() {
         return;
     };
     for query in &queries {
-        let (sqlite_names, sqlite_rows) = run(&sqlite, query).await;
-        let (postgres_names, postgres_rows) = run(&postgres, query).await;
+        let (sqlite_names, sqlite_rows) = run(&sqlite.database, query).await;
+        let (postgres_names, postgres_rows) = run(&postgres.database, query).await;
         assert!(!sqlite_rows.is_empty(), "the test data answers\n{query}");
         assert_eq!(sqlite_names, postgres_names, "\n{query}");
         assert_eq!(sqlite_rows, postgres_rows, "\n{query}");
