@@ -11,11 +11,10 @@ use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use chrono::Utc;
 
+pub use crate::domain::{Scope, Scopes, StoredToken, TokenRejection};
 pub use cache::TokenCache;
 pub use rate_limit::TokenRateLimiter;
-pub use token::{
-    hash_secret, issue_token, IssuedToken, Scope, Scopes, StoredToken, TokenRejection,
-};
+pub use token::{hash_secret, issue_token, IssuedToken};
 
 use crate::domain::TenantId;
 use crate::error::ApiError;

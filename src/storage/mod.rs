@@ -1,10 +1,18 @@
 //! What the service needs from a database, independent of SQL dialect: the
 //! `Store` traits, one implementation per backend, and `connect` to pick one.
+//! Each flow is written once (`rows`, `tokens`, `batch_insert`, `import`) over
+//! what a backend supplies (`backend`); `sqlite/` and `postgres/` hold only
+//! what differs.
 
-mod offer;
+mod backend;
+mod batch_insert;
+mod import;
 mod postgres;
+mod rows;
 mod sql;
 mod sqlite;
+mod tokens;
+mod url;
 
 use std::sync::Arc;
 
@@ -12,13 +20,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::auth::token::StoredToken;
-use crate::config::DatabaseUrl;
-use crate::domain::{DistributionRow, ReportPeriod, RowPatch, TenantId};
+use self::backend::{Backend, DbOf, Driver};
+use crate::domain::{DistributionRow, ReportPeriod, RowPatch, StoredToken, TenantId};
 use crate::odata::{Filter, RowQuery};
 
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use self::postgres::PostgresStore;
+pub use self::sqlite::SqliteStore;
+pub use self::url::DatabaseUrl;
 
 /// Why a storage call failed, in the terms the HTTP layer needs.
 #[derive(Debug, thiserror::Error)]
@@ -217,7 +225,17 @@ pub async fn connect(url: &DatabaseUrl, writers: usize) -> anyhow::Result<Arc<dy
     })
 }
 
-/// Ready only when the newest migration this binary knows is applied.
+/// Ready only when the database answers and the newest migration this binary
+/// knows is applied.
+async fn check_migrated<B: Backend>(
+    store: &B,
+    migrator: &sqlx::migrate::Migrator,
+) -> anyhow::Result<()> {
+    let query = sqlx::query("SELECT MAX(version) AS version FROM _sqlx_migrations WHERE success");
+    let row = DbOf::<B>::fetch_one(&mut *store.reader().await?, query).await?;
+    require_migrated(migrator, DbOf::<B>::get_optional_int(&row, "version")?)
+}
+
 fn require_migrated(
     migrator: &sqlx::migrate::Migrator,
     applied: Option<i64>,
