@@ -5,16 +5,17 @@
 
 use std::future::Future;
 
+use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::future::BoxFuture;
-use sqlx::pool::PoolConnection;
+use sqlx::migrate::{Migrate, MigrateError, Migrator};
 use sqlx::{
-    ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Row, Transaction,
-    Type,
+    ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, QueryBuilder, Row,
+    Transaction, Type,
 };
 use uuid::Uuid;
 
-use super::{StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult};
 use crate::domain::{DeviceCounts, DistributionRow, ReportPeriod, TenantId, UserCount};
 use crate::odata::Literal;
 
@@ -55,6 +56,10 @@ pub(super) trait Driver: Database {
         conn: &'e mut Self::Connection,
         query: Query<'q, Self>,
     ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'e;
+    fn migrate<'a>(
+        migrator: &'a Migrator,
+        pool: &'a Pool<Self>,
+    ) -> impl Future<Output = Result<(), MigrateError>> + Send + 'a;
 }
 
 /// How many rows a statement changed, which sqlx tells per driver only.
@@ -71,6 +76,7 @@ impl<DB> Driver for DB
 where
     DB: Database,
     DB::QueryResult: RowsAffected,
+    DB::Connection: Migrate,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
@@ -163,6 +169,10 @@ where
     ) -> Result<u64, sqlx::Error> {
         Ok(conn.execute(query).await?.rows_affected())
     }
+
+    async fn migrate<'a>(migrator: &'a Migrator, pool: &'a Pool<Self>) -> Result<(), MigrateError> {
+        migrator.run(pool).await
+    }
 }
 
 /// What differs between the databases below the flows: the SQL text (each
@@ -175,29 +185,11 @@ pub(super) trait Dialect: Send + Sync + 'static {
     /// transaction around it.
     const ROWS_PER_STATEMENT: usize;
 
-    /// Every statement below binds its values in the order its comment gives.
-    /// tenant, id
-    const SELECT_ROW: &'static str;
-    /// tenant, id; locks the row (or the database) until the transaction ends.
-    const SELECT_ROW_FOR_UPDATE: &'static str;
-    /// tenant, date, period
-    const SELECT_ROW_BY_KEY: &'static str;
-    /// tenant, period
-    const SELECT_LATEST_ROW: &'static str;
-    /// date, counts, period, updated_at, tenant, id; returns the row.
-    const UPDATE_ROW: &'static str;
-    /// tenant, id
-    const DELETE_ROW: &'static str;
-    /// id, tenant, name, scopes, hash, created, expires, revoked
-    const INSERT_TOKEN: &'static str;
-    /// hash
-    const SELECT_TOKEN: &'static str;
-    /// tenant or null for every tenant's
-    const LIST_TOKENS: &'static str;
-    /// revoked_at, id
-    const REVOKE_TOKEN: &'static str;
-    /// happened_at; inserts nothing when the bootstrap token was issued before.
-    const RECORD_BOOTSTRAP: &'static str;
+    /// Whether a read-then-write transaction locks the row it reads with
+    /// `FOR UPDATE`; without it the transaction must lock on `BEGIN_WRITE`.
+    const SELECT_FOR_UPDATE: bool;
+    /// How a read-then-write transaction begins.
+    const BEGIN_WRITE: &'static str;
 
     fn bind_id<'q>(query: Query<'q, Self::DB>, id: Uuid) -> Query<'q, Self::DB>;
     fn bind_date<'q>(query: Query<'q, Self::DB>, date: NaiveDate) -> Query<'q, Self::DB>;
@@ -240,32 +232,37 @@ pub(super) trait Dialect: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<<Self::DB as Database>::Row>, sqlx::Error>> + Send + 'e;
 }
 
-/// A connected store: which connection each kind of work runs on.
+/// The pools a store runs its work on; one pool may serve several roles.
+pub(super) struct Pools<DB: Database> {
+    pub readers: Pool<DB>,
+    /// Writes of one statement (atomic without a transaction), read-then-write
+    /// transactions and migrations.
+    pub writer: Pool<DB>,
+    /// The group-commit writers' batches.
+    pub batch_writer: Pool<DB>,
+}
+
+/// A connected store: its dialect, its pools, and what it does after a commit.
 pub(super) trait Backend: Send + Sync + 'static {
     type Dialect: Dialect;
 
-    /// A connection for reads.
-    fn reader(
-        &self,
-    ) -> impl Future<Output = Result<PoolConnection<DbOf<Self>>, sqlx::Error>> + Send;
+    /// The migrations of this backend's schema.
+    const MIGRATOR: &'static Migrator;
 
-    /// A connection for a write that is one statement, atomic without a transaction.
-    fn writer(
-        &self,
-    ) -> impl Future<Output = Result<PoolConnection<DbOf<Self>>, sqlx::Error>> + Send;
+    fn pools(&self) -> &Pools<DbOf<Self>>;
 
-    /// A connection for the group-commit writers' batches.
-    fn batch_writer(
-        &self,
-    ) -> impl Future<Output = Result<PoolConnection<DbOf<Self>>, sqlx::Error>> + Send;
+    /// A write has committed.
+    fn committed(&self) {}
+
+    /// Closes every connection, letting in-flight work finish.
+    fn close(&self) -> impl Future<Output = ()> + Send;
 
     /// A transaction that reads and then writes.
     fn begin_write(
         &self,
-    ) -> impl Future<Output = Result<Transaction<'static, DbOf<Self>>, sqlx::Error>> + Send;
-
-    /// A write has committed (after `writer`, `batch_writer` or `commit`).
-    fn committed(&self);
+    ) -> impl Future<Output = Result<Transaction<'static, DbOf<Self>>, sqlx::Error>> + Send {
+        self.pools().writer.begin_with(Self::Dialect::BEGIN_WRITE)
+    }
 
     /// Commits a transaction from `begin_write`.
     fn commit(
@@ -278,4 +275,32 @@ pub(super) trait Backend: Send + Sync + 'static {
             Ok(())
         }
     }
+}
+
+#[async_trait]
+impl<B: Backend> Store for B {
+    async fn migrate(&self) -> anyhow::Result<()> {
+        DbOf::<B>::migrate(B::MIGRATOR, &self.pools().writer).await?;
+        Ok(())
+    }
+
+    async fn check_ready(&self) -> anyhow::Result<()> {
+        let query =
+            sqlx::query("SELECT MAX(version) AS version FROM _sqlx_migrations WHERE success");
+        let row = DbOf::<B>::fetch_one(&mut *self.pools().readers.acquire().await?, query).await?;
+        require_migrated(B::MIGRATOR, DbOf::<B>::get_optional_int(&row, "version")?)
+    }
+
+    async fn close(&self) {
+        Backend::close(self).await;
+    }
+}
+
+/// Ready only when the newest migration this binary knows is applied.
+fn require_migrated(migrator: &Migrator, applied: Option<i64>) -> anyhow::Result<()> {
+    let expected = migrator.iter().map(|m| m.version).max();
+    if applied < expected {
+        anyhow::bail!("database schema is at version {applied:?}, this binary needs {expected:?}: run `migrate`");
+    }
+    Ok(())
 }

@@ -20,7 +20,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use self::backend::{Backend, DbOf, Driver};
 use crate::domain::{DistributionRow, ReportPeriod, RowPatch, StoredToken, TenantId};
 use crate::odata::{Filter, RowQuery};
 
@@ -223,28 +222,6 @@ pub async fn connect(url: &DatabaseUrl, writers: usize) -> anyhow::Result<Arc<dy
         DatabaseUrl::Sqlite(_) => Arc::new(SqliteStore::connect(url.expose()).await?),
         DatabaseUrl::Postgres(_) => Arc::new(PostgresStore::connect(url.expose(), writers).await?),
     })
-}
-
-/// Ready only when the database answers and the newest migration this binary
-/// knows is applied.
-async fn check_migrated<B: Backend>(
-    store: &B,
-    migrator: &sqlx::migrate::Migrator,
-) -> anyhow::Result<()> {
-    let query = sqlx::query("SELECT MAX(version) AS version FROM _sqlx_migrations WHERE success");
-    let row = DbOf::<B>::fetch_one(&mut *store.reader().await?, query).await?;
-    require_migrated(migrator, DbOf::<B>::get_optional_int(&row, "version")?)
-}
-
-fn require_migrated(
-    migrator: &sqlx::migrate::Migrator,
-    applied: Option<i64>,
-) -> anyhow::Result<()> {
-    let expected = migrator.iter().map(|m| m.version).max();
-    if applied < expected {
-        anyhow::bail!("database schema is at version {applied:?}, this binary needs {expected:?}: run `migrate`");
-    }
-    Ok(())
 }
 
 /// The UNIQUE constraint on (tenant_id, report_period, report_refresh_date).

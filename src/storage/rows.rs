@@ -7,6 +7,7 @@ use sqlx::Database;
 use uuid::Uuid;
 
 use super::backend::{Backend, DbOf, Dialect, Driver, Query};
+use super::sql::{columns, table};
 use super::{
     batch_insert, import, sql, ImportOutcome, InsertOutcome, RowStore, StoreError, StoreResult,
     UpdateOutcome, NATURAL_KEY_CONSTRAINT,
@@ -15,6 +16,49 @@ use crate::domain::{
     DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, RowPatch, TenantId,
 };
 use crate::odata::{Filter, RowQuery};
+
+// Written once for both databases: SQLite reads `$n` as Postgres does.
+const SELECT_ROW: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM ",
+    table!(),
+    " WHERE tenant_id = $1 AND id = $2"
+);
+const SELECT_ROW_FOR_UPDATE: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM ",
+    table!(),
+    " WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
+);
+const SELECT_ROW_BY_KEY: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM ",
+    table!(),
+    " WHERE tenant_id = $1 AND report_refresh_date = $2 AND report_period = $3"
+);
+const SELECT_LATEST_ROW: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM ",
+    table!(),
+    " WHERE tenant_id = $1 AND report_period = $2 ORDER BY report_refresh_date DESC LIMIT 1"
+);
+const UPDATE_ROW: &str = concat!(
+    "UPDATE ",
+    table!(),
+    " SET report_refresh_date = $1, web = $2, windows_phone = $3, \
+     android_phone = $4, ios = $5, mac = $6, windows = $7, chrome_os = $8, linux = $9, \
+     report_period = $10, updated_at = $11 WHERE tenant_id = $12 AND id = $13 RETURNING ",
+    columns!()
+);
+const DELETE_ROW: &str = concat!(
+    "DELETE FROM ",
+    table!(),
+    " WHERE tenant_id = $1 AND id = $2"
+);
 
 /// A row as `sql::COLUMNS` reads it.
 pub(super) fn decode_row<D: Dialect>(
@@ -54,7 +98,7 @@ async fn select_by_key<D: Dialect>(
     tenant: &TenantId,
     content: &NewDistributionRow,
 ) -> StoreResult<Option<DistributionRow>> {
-    let query = D::DB::bind_str(sqlx::query(D::SELECT_ROW_BY_KEY), tenant.as_str());
+    let query = D::DB::bind_str(sqlx::query(SELECT_ROW_BY_KEY), tenant.as_str());
     let query = D::DB::bind_period(
         D::bind_date(query, content.report_refresh_date),
         content.report_period,
@@ -75,7 +119,7 @@ async fn write_patched<D: Dialect>(
     content: &NewDistributionRow,
     now: DateTime<Utc>,
 ) -> Result<Option<<D::DB as Database>::Row>, sqlx::Error> {
-    let update = D::bind_date(sqlx::query(D::UPDATE_ROW), content.report_refresh_date);
+    let update = D::bind_date(sqlx::query(UPDATE_ROW), content.report_refresh_date);
     let update = D::DB::bind_counts(update, &content.counts);
     let update = D::bind_timestamp(D::DB::bind_period(update, content.report_period), now);
     let update = D::bind_id(D::DB::bind_str(update, tenant.as_str()), id);
@@ -89,7 +133,7 @@ impl<B: Backend> RowStore for B {
         if rows.len() <= B::Dialect::ROWS_PER_STATEMENT {
             // One INSERT, atomic and durable on its own: BEGIN and COMMIT would
             // only add two round trips (docs/benchmarks.md).
-            let mut conn = self.batch_writer().await?;
+            let mut conn = self.pools().batch_writer.acquire().await?;
             let outcomes = batch_insert::insert_batch::<B::Dialect>(&mut conn, rows).await?;
             self.committed();
             return Ok(outcomes);
@@ -102,8 +146,9 @@ impl<B: Backend> RowStore for B {
 
     #[tracing::instrument(level = "debug", skip(self))]
     async fn get_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<Option<DistributionRow>> {
-        let query = by_id::<B::Dialect>(B::Dialect::SELECT_ROW, tenant, id);
-        let row = DbOf::<B>::fetch_optional(&mut *self.reader().await?, query).await?;
+        let query = by_id::<B::Dialect>(SELECT_ROW, tenant, id);
+        let row =
+            DbOf::<B>::fetch_optional(&mut *self.pools().readers.acquire().await?, query).await?;
         decode_optional_row::<B::Dialect>(row)
     }
 
@@ -114,14 +159,17 @@ impl<B: Backend> RowStore for B {
         query: &RowQuery,
     ) -> StoreResult<Vec<DistributionRow>> {
         let mut select = sql::select_page::<B::Dialect>(tenant, query);
-        let rows = B::Dialect::fetch_built(&mut *self.reader().await?, &mut select).await?;
+        let rows =
+            B::Dialect::fetch_built(&mut *self.pools().readers.acquire().await?, &mut select)
+                .await?;
         rows.iter().map(decode_row::<B::Dialect>).collect()
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
     async fn count_rows(&self, tenant: &TenantId, filter: Option<&Filter>) -> StoreResult<u64> {
         let mut count = sql::count::<B::Dialect>(tenant, filter);
-        let rows = B::Dialect::fetch_built(&mut *self.reader().await?, &mut count).await?;
+        let rows = B::Dialect::fetch_built(&mut *self.pools().readers.acquire().await?, &mut count)
+            .await?;
         let n = match rows.first() {
             Some(row) => DbOf::<B>::get_optional_int(row, sql::COUNT_COLUMN)?,
             None => return Err(sqlx::Error::RowNotFound.into()),
@@ -140,7 +188,12 @@ impl<B: Backend> RowStore for B {
         // The row stays locked from the read to the commit: a concurrent update
         // waits and then patches what this one wrote, so neither is lost.
         let mut tx = self.begin_write().await?;
-        let select = by_id::<B::Dialect>(B::Dialect::SELECT_ROW_FOR_UPDATE, tenant, id);
+        let select = if B::Dialect::SELECT_FOR_UPDATE {
+            SELECT_ROW_FOR_UPDATE
+        } else {
+            SELECT_ROW
+        };
+        let select = by_id::<B::Dialect>(select, tenant, id);
         let current = DbOf::<B>::fetch_optional(&mut tx, select).await?;
         let Some(current) = decode_optional_row::<B::Dialect>(current)? else {
             return Ok(UpdateOutcome::NotFound);
@@ -162,7 +215,7 @@ impl<B: Backend> RowStore for B {
             // A concurrent writer took the key between our check and the update.
             Err(sqlx::Error::Database(e)) if e.constraint() == Some(NATURAL_KEY_CONSTRAINT) => {
                 drop(tx);
-                let mut conn = self.reader().await?;
+                let mut conn = self.pools().readers.acquire().await?;
                 return match select_by_key::<B::Dialect>(&mut conn, tenant, content).await? {
                     Some(other) => Ok(UpdateOutcome::Conflict {
                         existing_id: other.id,
@@ -178,8 +231,9 @@ impl<B: Backend> RowStore for B {
 
     #[tracing::instrument(level = "debug", skip(self))]
     async fn delete_row(&self, tenant: &TenantId, id: Uuid) -> StoreResult<bool> {
-        let delete = by_id::<B::Dialect>(B::Dialect::DELETE_ROW, tenant, id);
-        let deleted = DbOf::<B>::execute(&mut *self.writer().await?, delete).await? == 1;
+        let delete = by_id::<B::Dialect>(DELETE_ROW, tenant, id);
+        let deleted =
+            DbOf::<B>::execute(&mut *self.pools().writer.acquire().await?, delete).await? == 1;
         self.committed();
         Ok(deleted)
     }
@@ -190,10 +244,10 @@ impl<B: Backend> RowStore for B {
         tenant: &TenantId,
         period: ReportPeriod,
     ) -> StoreResult<Option<DistributionRow>> {
-        let query =
-            DbOf::<B>::bind_str(sqlx::query(B::Dialect::SELECT_LATEST_ROW), tenant.as_str());
+        let query = DbOf::<B>::bind_str(sqlx::query(SELECT_LATEST_ROW), tenant.as_str());
         let query = DbOf::<B>::bind_period(query, period);
-        let row = DbOf::<B>::fetch_optional(&mut *self.reader().await?, query).await?;
+        let row =
+            DbOf::<B>::fetch_optional(&mut *self.pools().readers.acquire().await?, query).await?;
         decode_optional_row::<B::Dialect>(row)
     }
 

@@ -11,7 +11,7 @@ use sqlx::{Executor, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use super::super::backend::{Dialect, Driver, Query, RowsAffected};
-use super::super::sql::{columns, table, token_columns};
+use super::super::sql::{columns, table};
 use super::super::{StoreError, StoreResult};
 use crate::domain::{DistributionRow, ReportPeriod, UserCount};
 use crate::odata::Literal;
@@ -35,66 +35,9 @@ impl Dialect for PostgresDialect {
     /// The whole batch is one statement.
     const ROWS_PER_STATEMENT: usize = usize::MAX;
 
-    const SELECT_ROW: &'static str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM ",
-        table!(),
-        " WHERE tenant_id = $1 AND id = $2"
-    );
-    // A concurrent update of this row waits for our commit.
-    const SELECT_ROW_FOR_UPDATE: &'static str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM ",
-        table!(),
-        " WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
-    );
-    const SELECT_ROW_BY_KEY: &'static str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM ",
-        table!(),
-        " WHERE tenant_id = $1 AND report_refresh_date = $2 AND report_period = $3"
-    );
-    const SELECT_LATEST_ROW: &'static str =
-        concat!(
-        "SELECT ", columns!(), " FROM ", table!(),
-        " WHERE tenant_id = $1 AND report_period = $2 ORDER BY report_refresh_date DESC LIMIT 1"
-    );
-    const UPDATE_ROW: &'static str = concat!(
-        "UPDATE ",
-        table!(),
-        " SET report_refresh_date = $1, web = $2, windows_phone = $3, \
-         android_phone = $4, ios = $5, mac = $6, windows = $7, chrome_os = $8, linux = $9, \
-         report_period = $10, updated_at = $11 WHERE tenant_id = $12 AND id = $13 RETURNING ",
-        columns!()
-    );
-    const DELETE_ROW: &'static str = concat!(
-        "DELETE FROM ",
-        table!(),
-        " WHERE tenant_id = $1 AND id = $2"
-    );
-    const INSERT_TOKEN: &'static str = concat!(
-        "INSERT INTO api_tokens (",
-        token_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    );
-    const SELECT_TOKEN: &'static str = concat!(
-        "SELECT ",
-        token_columns!(),
-        " FROM api_tokens WHERE token_hash = $1"
-    );
-    const LIST_TOKENS: &'static str = concat!(
-        "SELECT ",
-        token_columns!(),
-        " FROM api_tokens WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY created_at, id"
-    );
-    const REVOKE_TOKEN: &'static str =
-        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
-    const RECORD_BOOTSTRAP: &'static str =
-        "INSERT INTO service_events (name, happened_at) VALUES ('bootstrap_token_issued', $1) \
-         ON CONFLICT (name) DO NOTHING";
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    // A concurrent update of the row waits for this transaction's commit.
+    const SELECT_FOR_UPDATE: bool = true;
 
     fn bind_literal(b: &mut QueryBuilder<'_, Postgres>, literal: &Literal) {
         match literal {
@@ -104,6 +47,15 @@ impl Dialect for PostgresDialect {
             Literal::Period(p) => b.push_bind(p.days()),
             Literal::Id(id) => b.push_bind(*id),
         };
+    }
+
+    // Not shared: the builder's arguments outlive the query it builds, which
+    // only each driver's concrete (covariant) argument type lets it run.
+    fn fetch_built<'e>(
+        conn: &'e mut PgConnection,
+        builder: &'e mut QueryBuilder<'_, Postgres>,
+    ) -> BoxFuture<'e, sqlx::Result<Vec<PgRow>>> {
+        conn.fetch_all(builder.build())
     }
 
     fn bind_date<'q>(query: Query<'q, Postgres>, date: NaiveDate) -> Query<'q, Postgres> {
@@ -145,13 +97,6 @@ impl Dialect for PostgresDialect {
 
     fn get_timestamp(row: &PgRow, column: &str) -> StoreResult<DateTime<Utc>> {
         Ok(row.try_get(column)?)
-    }
-
-    fn fetch_built<'e>(
-        conn: &'e mut PgConnection,
-        builder: &'e mut QueryBuilder<'_, Postgres>,
-    ) -> BoxFuture<'e, sqlx::Result<Vec<PgRow>>> {
-        conn.fetch_all(builder.build())
     }
 
     /// All of the rows go in one INSERT, which is atomic: every new row is

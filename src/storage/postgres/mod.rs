@@ -3,31 +3,27 @@
 
 mod dialect;
 
-use std::future::Future;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Connection, Postgres, Transaction};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, Postgres};
 
 use self::dialect::PostgresDialect;
-use super::backend::Backend;
-use super::Store;
+use super::backend::{Backend, Pools};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_CONNECTIONS: u32 = 16;
 
 pub struct PostgresStore {
-    /// Reads, and the writes that do not go through group commit.
-    pool: PgPool,
-    /// Group commit's batches only, one connection per writer task, so a burst
-    /// of reads holding every shared connection cannot hold up commits, and
-    /// each writer's batches run on one backend rather than going round all of
-    /// the shared pool's (docs/benchmarks.md).
-    writers: PgPool,
+    /// One shared pool reads and writes; group commit's batches have a pool
+    /// of their own, one connection per writer task, so a burst of reads
+    /// holding every shared connection cannot hold up commits, and each
+    /// writer's batches run on one backend rather than going round all of the
+    /// shared pool's (docs/benchmarks.md).
+    pools: Pools<Postgres>,
 }
 
 /// A connection used within this long is taken as alive without a ping.
@@ -41,7 +37,13 @@ impl PostgresStore {
         let writers = Self::pool_options(writers.max(1) as u32)
             .connect(url)
             .await?;
-        Ok(Self { pool, writers })
+        Ok(Self {
+            pools: Pools {
+                readers: pool.clone(),
+                writer: pool,
+                batch_writer: writers,
+            },
+        })
     }
 
     fn pool_options(max_connections: u32) -> PgPoolOptions {
@@ -66,40 +68,13 @@ impl PostgresStore {
 impl Backend for PostgresStore {
     type Dialect = PostgresDialect;
 
-    fn batch_writer(&self) -> impl Future<Output = sqlx::Result<PoolConnection<Postgres>>> + Send {
-        self.writers.acquire()
-    }
-
-    fn reader(&self) -> impl Future<Output = sqlx::Result<PoolConnection<Postgres>>> + Send {
-        self.pool.acquire()
-    }
-
-    fn writer(&self) -> impl Future<Output = sqlx::Result<PoolConnection<Postgres>>> + Send {
-        self.pool.acquire()
-    }
-
-    fn begin_write(
-        &self,
-    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Postgres>>> + Send {
-        self.pool.begin()
-    }
-
-    /// Nothing to follow up: Postgres checkpoints on its own.
-    fn committed(&self) {}
-}
-
-#[async_trait]
-impl Store for PostgresStore {
-    async fn migrate(&self) -> anyhow::Result<()> {
-        MIGRATOR.run(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn check_ready(&self) -> anyhow::Result<()> {
-        super::check_migrated(self, &MIGRATOR).await
-    }
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
 
     async fn close(&self) {
-        tokio::join!(self.writers.close(), self.pool.close());
+        tokio::join!(self.pools.batch_writer.close(), self.pools.writer.close());
+    }
+
+    fn pools(&self) -> &Pools<Postgres> {
+        &self.pools
     }
 }

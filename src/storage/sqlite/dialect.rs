@@ -11,7 +11,7 @@ use sqlx::{Executor, QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
 use super::super::backend::{Dialect, Driver, Query, RowsAffected};
-use super::super::sql::{columns, table, token_columns, COLUMNS, TABLE};
+use super::super::sql::{COLUMNS, TABLE};
 use super::super::{StoreError, StoreResult};
 use crate::domain::{DistributionRow, ReportPeriod};
 use crate::odata::Literal;
@@ -93,59 +93,10 @@ impl Dialect for SqliteDialect {
     /// keeps them all prepared (`WRITER_STATEMENTS`).
     const ROWS_PER_STATEMENT: usize = 64;
 
-    const SELECT_ROW: &'static str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM ",
-        table!(),
-        " WHERE tenant_id = ? AND id = ?"
-    );
-    // The write lock BEGIN IMMEDIATE took covers the whole database.
-    const SELECT_ROW_FOR_UPDATE: &'static str = Self::SELECT_ROW;
-    const SELECT_ROW_BY_KEY: &'static str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM ",
-        table!(),
-        " WHERE tenant_id = ? AND report_refresh_date = ? AND report_period = ?"
-    );
-    const SELECT_LATEST_ROW: &'static str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM ",
-        table!(),
-        " WHERE tenant_id = ? AND report_period = ? ORDER BY report_refresh_date DESC LIMIT 1"
-    );
-    const UPDATE_ROW: &'static str = concat!(
-        "UPDATE ",
-        table!(),
-        " SET report_refresh_date = ?, web = ?, windows_phone = ?, \
-         android_phone = ?, ios = ?, mac = ?, windows = ?, chrome_os = ?, linux = ?, \
-         report_period = ?, updated_at = ? WHERE tenant_id = ? AND id = ? RETURNING ",
-        columns!()
-    );
-    const DELETE_ROW: &'static str =
-        concat!("DELETE FROM ", table!(), " WHERE tenant_id = ? AND id = ?");
-    const INSERT_TOKEN: &'static str = concat!(
-        "INSERT INTO api_tokens (",
-        token_columns!(),
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    );
-    const SELECT_TOKEN: &'static str = concat!(
-        "SELECT ",
-        token_columns!(),
-        " FROM api_tokens WHERE token_hash = ?"
-    );
-    const LIST_TOKENS: &'static str = concat!(
-        "SELECT ",
-        token_columns!(),
-        " FROM api_tokens WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY created_at, id"
-    );
-    const REVOKE_TOKEN: &'static str =
-        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
-    const RECORD_BOOTSTRAP: &'static str =
-        "INSERT INTO service_events (name, happened_at) VALUES ('bootstrap_token_issued', ?) \
-         ON CONFLICT (name) DO NOTHING";
+    // BEGIN IMMEDIATE takes the write lock up front, so a read-then-write
+    // transaction cannot fail half-way on another process's lock.
+    const SELECT_FOR_UPDATE: bool = false;
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 
     fn bind_id<'q>(query: Query<'q, Sqlite>, id: Uuid) -> Query<'q, Sqlite> {
         query.bind(id.to_string())
@@ -176,6 +127,15 @@ impl Dialect for SqliteDialect {
         };
     }
 
+    // Not shared: the builder's arguments outlive the query it builds, which
+    // only each driver's concrete (covariant) argument type lets it run.
+    fn fetch_built<'e>(
+        conn: &'e mut SqliteConnection,
+        builder: &'e mut QueryBuilder<'_, Sqlite>,
+    ) -> BoxFuture<'e, sqlx::Result<Vec<SqliteRow>>> {
+        conn.fetch_all(builder.build())
+    }
+
     fn get_id(row: &SqliteRow, column: &str) -> StoreResult<Uuid> {
         // Text is borrowed from the row, not copied: a page decodes a hundred rows.
         let id: &str = row.try_get(column)?;
@@ -202,13 +162,6 @@ impl Dialect for SqliteDialect {
     fn get_optional_timestamp(row: &SqliteRow, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
         let text: Option<&str> = row.try_get(column)?;
         text.map(parse_timestamp).transpose()
-    }
-
-    fn fetch_built<'e>(
-        conn: &'e mut SqliteConnection,
-        builder: &'e mut QueryBuilder<'_, Sqlite>,
-    ) -> BoxFuture<'e, sqlx::Result<Vec<SqliteRow>>> {
-        conn.fetch_all(builder.build())
     }
 
     fn insert_batch<'e>(

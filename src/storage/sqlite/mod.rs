@@ -3,24 +3,19 @@
 mod checkpoint;
 mod dialect;
 
-use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Sqlite, Transaction};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Sqlite;
 
 pub(super) use self::dialect::SqliteDialect;
 
 use self::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
-use super::backend::Backend;
-use super::Store;
+use super::backend::{Backend, Pools};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// How long a connection waits on another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -32,10 +27,10 @@ const WRITER_CACHE_SIZE: &str = "-16384";
 const WRITER_STATEMENTS: usize = 256;
 
 pub struct SqliteStore {
-    /// Exactly one connection: SQLite has one writer at a time anyway, and a
-    /// single writer never meets SQLITE_BUSY from its own replicas.
-    writer: SqlitePool,
-    readers: SqlitePool,
+    /// The writer is exactly one connection, for batches and every other
+    /// write: SQLite has one writer at a time anyway, and a single writer
+    /// never meets SQLITE_BUSY from its own replicas.
+    pools: Pools<Sqlite>,
     checkpointer: Checkpointer,
 }
 
@@ -85,8 +80,11 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         Ok(Self {
-            writer,
-            readers,
+            pools: Pools {
+                readers,
+                writer: writer.clone(),
+                batch_writer: writer,
+            },
             checkpointer: Checkpointer::start(checkpoints),
         })
     }
@@ -95,47 +93,21 @@ impl SqliteStore {
 impl Backend for SqliteStore {
     type Dialect = SqliteDialect;
 
-    fn reader(&self) -> impl Future<Output = sqlx::Result<PoolConnection<Sqlite>>> + Send {
-        self.readers.acquire()
-    }
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
 
-    fn writer(&self) -> impl Future<Output = sqlx::Result<PoolConnection<Sqlite>>> + Send {
-        self.writer.acquire()
-    }
-
-    fn batch_writer(&self) -> impl Future<Output = sqlx::Result<PoolConnection<Sqlite>>> + Send {
-        self.writer.acquire()
-    }
-
-    fn begin_write(
-        &self,
-    ) -> impl Future<Output = sqlx::Result<Transaction<'static, Sqlite>>> + Send {
-        // IMMEDIATE takes the write lock up front, so a read-then-write
-        // transaction cannot fail half-way on another process's lock.
-        self.writer.begin_with("BEGIN IMMEDIATE")
+    fn pools(&self) -> &Pools<Sqlite> {
+        &self.pools
     }
 
     /// Has the committed pages checkpointed soon after.
     fn committed(&self) {
         self.checkpointer.committed();
     }
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn migrate(&self) -> anyhow::Result<()> {
-        MIGRATOR.run(&self.writer).await?;
-        Ok(())
-    }
-
-    async fn check_ready(&self) -> anyhow::Result<()> {
-        super::check_migrated(self, &MIGRATOR).await
-    }
 
     async fn close(&self) {
         self.checkpointer.stop().await;
-        self.readers.close().await;
-        self.writer.close().await;
+        self.pools.readers.close().await;
+        self.pools.writer.close().await;
     }
 }
 
