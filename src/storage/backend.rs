@@ -1,7 +1,8 @@
 //! What a database must give the flows that are written once (rows, tokens,
 //! batch insertion, import): `Driver` is what sqlx does alike on both, written
-//! here once; `Dialect` is what differs (SQL text, how ids, dates and
-//! timestamps are stored); `Backend` is a connected store (pools, transactions).
+//! here once; `Dialect` is what differs (how ids, dates and timestamps are
+//! stored, the batch statements, how a write transaction locks); `Backend` is
+//! a connected store (its pools, what follows a commit, closing).
 
 use std::future::Future;
 
@@ -175,9 +176,9 @@ where
     }
 }
 
-/// What differs between the databases below the flows: the SQL text (each
-/// statement's placeholders and clauses) and how the values that one stores
-/// natively and the other as text are bound and read.
+/// What differs between the databases below the flows: how the values that
+/// one stores natively and the other as text are bound and read, the batch
+/// statements, and how a read-then-write transaction locks.
 pub(super) trait Dialect: Send + Sync + 'static {
     type DB: Driver;
 
@@ -303,4 +304,26 @@ fn require_migrated(migrator: &Migrator, applied: Option<i64>) -> anyhow::Result
         anyhow::bail!("database schema is at version {applied:?}, this binary needs {expected:?}: run `migrate`");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_count_out_of_range_is_corrupt_data() {
+        assert_eq!(user_count("web", 3).unwrap().get(), 3);
+        assert!(matches!(
+            user_count("web", -1),
+            Err(StoreError::Corrupt(message)) if message == "web = -1"
+        ));
+    }
+
+    #[test]
+    fn migrations_behind_the_binary_are_not_ready() {
+        static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+        let newest = MIGRATOR.iter().map(|m| m.version).max();
+        assert!(require_migrated(&MIGRATOR, newest).is_ok());
+        assert!(require_migrated(&MIGRATOR, None).is_err());
+    }
 }

@@ -215,8 +215,8 @@ pub trait Store: RowStore + TokenStore {
 }
 
 /// Connects to the database `url` names, for `writers` group-commit writers
-/// (`IngestLimits::writers`; SQLite has one writer connection whatever the
-/// number). Fails fast (seconds, not minutes) when it cannot be reached.
+/// (SQLite has one writer connection whatever the number). Fails fast
+/// (seconds, not minutes) when it cannot be reached.
 pub async fn connect(url: &DatabaseUrl, writers: usize) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match url {
         DatabaseUrl::Sqlite(_) => Arc::new(SqliteStore::connect(url.expose()).await?),

@@ -7,7 +7,7 @@ use sqlx::Database;
 use uuid::Uuid;
 
 use super::backend::{Backend, DbOf, Dialect, Driver, Query};
-use super::sql::{columns, table};
+use super::sql::{columns, select_rows, table};
 use super::{
     batch_insert, import, sql, ImportOutcome, InsertOutcome, RowStore, StoreError, StoreResult,
     UpdateOutcome, NATURAL_KEY_CONSTRAINT,
@@ -18,33 +18,12 @@ use crate::domain::{
 use crate::odata::{Filter, RowQuery};
 
 // Written once for both databases: SQLite reads `$n` as Postgres does.
-const SELECT_ROW: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM ",
-    table!(),
-    " WHERE tenant_id = $1 AND id = $2"
-);
-const SELECT_ROW_FOR_UPDATE: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM ",
-    table!(),
-    " WHERE tenant_id = $1 AND id = $2 FOR UPDATE"
-);
-const SELECT_ROW_BY_KEY: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM ",
-    table!(),
-    " WHERE tenant_id = $1 AND report_refresh_date = $2 AND report_period = $3"
-);
-const SELECT_LATEST_ROW: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM ",
-    table!(),
-    " WHERE tenant_id = $1 AND report_period = $2 ORDER BY report_refresh_date DESC LIMIT 1"
+const SELECT_ROW: &str = select_rows!("WHERE tenant_id = $1 AND id = $2");
+const SELECT_ROW_FOR_UPDATE: &str = select_rows!("WHERE tenant_id = $1 AND id = $2 FOR UPDATE");
+const SELECT_ROW_BY_KEY: &str =
+    select_rows!("WHERE tenant_id = $1 AND report_refresh_date = $2 AND report_period = $3");
+const SELECT_LATEST_ROW: &str = select_rows!(
+    "WHERE tenant_id = $1 AND report_period = $2 ORDER BY report_refresh_date DESC LIMIT 1"
 );
 const UPDATE_ROW: &str = concat!(
     "UPDATE ",

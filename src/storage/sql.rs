@@ -30,7 +30,14 @@ macro_rules! token_columns {
     };
 }
 
-pub(super) use {columns, table, token_columns};
+/// `SELECT <columns> FROM <table> <rest>` as one literal.
+macro_rules! select_rows {
+    ($rest:literal) => {
+        concat!("SELECT ", columns!(), " FROM ", table!(), " ", $rest)
+    };
+}
+
+pub(super) use {columns, select_rows, table, token_columns};
 
 pub const TABLE: &str = table!();
 pub const COLUMNS: &str = columns!();

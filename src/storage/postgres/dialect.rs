@@ -1,4 +1,4 @@
-//! Postgres's SQL: `$n` placeholders, native uuid, date and timestamptz
+//! Postgres's dialect: native uuid, date and timestamptz
 //! columns, and a batch as one statement whose columns are sent as arrays and
 //! turned back into rows by `unnest`, one round trip whatever its size.
 

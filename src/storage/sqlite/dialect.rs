@@ -1,4 +1,4 @@
-//! SQLite's SQL: `?` placeholders, ids, dates and timestamps stored as text,
+//! SQLite's dialect: ids, dates and timestamps stored as text,
 //! and a batch as multi-row statements whose texts are made once.
 
 use std::future::Future;
