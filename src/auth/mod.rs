@@ -6,11 +6,10 @@ pub mod token;
 
 use chrono::{DateTime, Utc};
 
+pub use crate::domain::{Scope, Scopes, StoredToken, TokenRejection};
 pub use cache::TokenCache;
 pub use rate_limit::{RateLimited, TokenRateLimiter};
-pub use token::{
-    hash_secret, issue_token, IssuedToken, Scope, Scopes, StoredToken, TokenRejection,
-};
+pub use token::{hash_secret, issue_token, IssuedToken};
 
 use crate::domain::TenantId;
 use crate::storage::{Store, StoreError};

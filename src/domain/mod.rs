@@ -10,6 +10,7 @@ mod period;
 mod property;
 mod row;
 mod tenant;
+mod token;
 
 pub use self::csv::{
     check_csv, csv_cell, csv_record, property_for_header, write_csv, CheckedCsv, CsvHeader,
@@ -26,3 +27,4 @@ pub use row::{
     truncate_to_micros, DeviceCounts, DistributionRow, NaturalKey, NewDistributionRow, UserCount,
 };
 pub use tenant::TenantId;
+pub use token::{Scope, Scopes, StoredToken, TokenRejection};

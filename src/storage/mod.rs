@@ -1,10 +1,18 @@
 //! What the service needs from a database, independent of SQL dialect: the
 //! `Store` traits, one implementation per backend, and `connect` to pick one.
+//! Each flow is written once (`rows`, `tokens`, `batch_insert`, `import`) over
+//! what a backend supplies (`backend`); `sqlite/` and `postgres/` hold only
+//! what differs.
 
-mod offer;
+mod backend;
+mod batch_insert;
+mod import;
 mod postgres;
+mod rows;
 mod sql;
 mod sqlite;
+mod tokens;
+mod url;
 
 use std::sync::Arc;
 
@@ -12,13 +20,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::auth::token::StoredToken;
-use crate::config::DatabaseUrl;
-use crate::domain::{DistributionRow, ReportPeriod, RowPatch, TenantId};
+use crate::domain::{DistributionRow, ReportPeriod, RowPatch, StoredToken, TenantId};
 use crate::odata::{Filter, RowQuery};
 
-pub use postgres::PostgresStore;
-pub use sqlite::SqliteStore;
+pub use self::postgres::PostgresStore;
+pub use self::sqlite::SqliteStore;
+pub use self::url::DatabaseUrl;
 
 /// Why a storage call failed, in the terms the HTTP layer needs.
 #[derive(Debug, thiserror::Error)]
@@ -208,25 +215,13 @@ pub trait Store: RowStore + TokenStore {
 }
 
 /// Connects to the database `url` names, for `writers` group-commit writers
-/// (`GroupCommitLimits::writers`; SQLite has one writer connection whatever the
-/// number). Fails fast (seconds, not minutes) when it cannot be reached.
+/// (SQLite has one writer connection whatever the number). Fails fast
+/// (seconds, not minutes) when it cannot be reached.
 pub async fn connect(url: &DatabaseUrl, writers: usize) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match url {
         DatabaseUrl::Sqlite(_) => Arc::new(SqliteStore::connect(url.expose()).await?),
         DatabaseUrl::Postgres(_) => Arc::new(PostgresStore::connect(url.expose(), writers).await?),
     })
-}
-
-/// Ready only when the newest migration this binary knows is applied.
-fn require_migrated(
-    migrator: &sqlx::migrate::Migrator,
-    applied: Option<i64>,
-) -> anyhow::Result<()> {
-    let expected = migrator.iter().map(|m| m.version).max();
-    if applied < expected {
-        anyhow::bail!("database schema is at version {applied:?}, this binary needs {expected:?}: run `migrate`");
-    }
-    Ok(())
 }
 
 /// The UNIQUE constraint on (tenant_id, report_period, report_refresh_date).

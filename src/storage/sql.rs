@@ -1,50 +1,46 @@
-//! SQL shared by both backends: the column list, and `RowQuery` -> bound SQL.
-//! Every value reaches SQL through `push_bind`; only fixed column names and
-//! operators are written into the text.
+//! SQL shared by both backends: the table and column lists, and `RowQuery` ->
+//! bound SQL. Every value reaches SQL through a bind; only fixed column names
+//! and operators are written into the text.
 
-use sqlx::query::Query;
-use sqlx::{Database, Encode, QueryBuilder, Type};
+use sqlx::QueryBuilder;
 
-use crate::domain::{DeviceCounts, Property, PropertyKind, TenantId, UserCount};
+use super::backend::{Dialect, Driver};
+use crate::domain::{Property, PropertyKind, TenantId};
 use crate::odata::{CompareOp, Cursor, Filter, Literal, OrderKey, RowQuery};
 
-pub const TABLE: &str = "teams_device_usage_distribution_user_counts";
-
-pub const COLUMNS: &str = "id, tenant_id, report_refresh_date, web, windows_phone, android_phone, \
-     ios, mac, windows, chrome_os, linux, report_period, created_at, updated_at";
-
-/// An optional count as its column holds it.
-pub fn optional_count(c: Option<UserCount>) -> Option<i64> {
-    c.map(UserCount::get)
+/// The rows' table, as a literal for `concat!` in the dialects' statements.
+macro_rules! table {
+    () => {
+        "teams_device_usage_distribution_user_counts"
+    };
 }
 
-/// Binds the eight counts in column order, web to linux.
-pub fn bind_counts<'q, DB: Database>(
-    query: Query<'q, DB, DB::Arguments<'q>>,
-    c: &DeviceCounts,
-) -> Query<'q, DB, DB::Arguments<'q>>
-where
-    i64: Encode<'q, DB> + Type<DB>,
-    Option<i64>: Encode<'q, DB> + Type<DB>,
-{
-    query
-        .bind(c.web.get())
-        .bind(c.windows_phone.get())
-        .bind(c.android_phone.get())
-        .bind(c.ios.get())
-        .bind(c.mac.get())
-        .bind(c.windows.get())
-        .bind(optional_count(c.chrome_os))
-        .bind(optional_count(c.linux))
+/// The rows' columns in the order every statement reads and writes them.
+macro_rules! columns {
+    () => {
+        "id, tenant_id, report_refresh_date, web, windows_phone, android_phone, \
+         ios, mac, windows, chrome_os, linux, report_period, created_at, updated_at"
+    };
 }
 
-/// How a backend binds the values a query description carries.
-pub trait Dialect {
-    type DB: Database;
-
-    fn bind_literal<'a>(builder: &mut QueryBuilder<'a, Self::DB>, literal: &Literal);
-    fn bind_text<'a>(builder: &mut QueryBuilder<'a, Self::DB>, text: String);
+/// The tokens' columns in the order every statement reads and writes them.
+macro_rules! token_columns {
+    () => {
+        "id, tenant_id, name, scopes, token_hash, created_at, expires_at, revoked_at"
+    };
 }
+
+/// `SELECT <columns> FROM <table> <rest>` as one literal.
+macro_rules! select_rows {
+    ($rest:literal) => {
+        concat!("SELECT ", columns!(), " FROM ", table!(), " ", $rest)
+    };
+}
+
+pub(super) use {columns, select_rows, table, token_columns};
+
+pub const TABLE: &str = table!();
+pub const COLUMNS: &str = columns!();
 
 /// The expression a property sorts and compares by. Null optional counts sort
 /// before every count (OData: nulls first ascending) on both backends, which
@@ -66,7 +62,7 @@ fn sort_literal(property: Property, literal: &Literal) -> Literal {
 /// `SELECT ... WHERE tenant_id = ? [AND filter] [AND after cursor] ORDER BY ... LIMIT ? OFFSET ?`
 pub fn select_page<'a, D: Dialect>(tenant: &TenantId, query: &RowQuery) -> QueryBuilder<'a, D::DB> {
     let mut b = QueryBuilder::new(format!("SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = "));
-    D::bind_text(&mut b, tenant.as_str().to_owned());
+    D::DB::push_string(&mut b, tenant.as_str().to_owned());
     if let Some(filter) = &query.filter {
         b.push(" AND ");
         push_filter::<D>(&mut b, filter);
@@ -90,13 +86,18 @@ pub fn select_page<'a, D: Dialect>(tenant: &TenantId, query: &RowQuery) -> Query
     b
 }
 
-/// `SELECT COUNT(*) ... WHERE tenant_id = ? [AND filter]`
+/// The column `count` answers in.
+pub const COUNT_COLUMN: &str = "n";
+
+/// `SELECT COUNT(*) AS n ... WHERE tenant_id = ? [AND filter]`
 pub fn count<'a, D: Dialect>(
     tenant: &TenantId,
     filter: Option<&Filter>,
 ) -> QueryBuilder<'a, D::DB> {
-    let mut b = QueryBuilder::new(format!("SELECT COUNT(*) FROM {TABLE} WHERE tenant_id = "));
-    D::bind_text(&mut b, tenant.as_str().to_owned());
+    let mut b = QueryBuilder::new(format!(
+        "SELECT COUNT(*) AS {COUNT_COLUMN} FROM {TABLE} WHERE tenant_id = "
+    ));
+    D::DB::push_string(&mut b, tenant.as_str().to_owned());
     if let Some(filter) = filter {
         b.push(" AND ");
         push_filter::<D>(&mut b, filter);

@@ -49,11 +49,8 @@ impl Checkpointer {
     }
 }
 
-/// Checkpoints at once rather than gathering commits first: measured at
-/// concurrency 64, the POST p99 rose with the gathering time (10 ms with none,
-/// 17 ms after 20 ms, 25 ms after 100 ms), as each larger checkpoint's fsync
-/// of the database file held up the writer's fsync of the WAL; throughput did
-/// not change.
+/// Checkpoints at once rather than gathering commits first: a larger
+/// checkpoint's fsync holds up the writer's longer (docs/benchmarks.md).
 async fn run(connection: SqlitePool, committed: Arc<Notify>) {
     loop {
         committed.notified().await;

@@ -1,5 +1,5 @@
-//! Offering a batch of new rows in one transaction and answering each row
-//! exactly as offering them one by one, in order, would: the first row of a
+//! Inserting a batch of new rows in one transaction and answering each row
+//! exactly as inserting them one by one, in order, would: the first row of a
 //! natural key that is not stored yet is created; any other row of that key
 //! (stored before, or earlier in the batch) is a replay when its content is the
 //! same and a conflict when it is not.
@@ -10,10 +10,43 @@
 
 use std::collections::{HashMap, HashSet};
 
+use sqlx::Database;
+
+use super::backend::Dialect;
+use super::rows::decode_row;
 use super::{InsertOutcome, StoreError, StoreResult};
 use crate::domain::{DistributionRow, NaturalKey};
 
-pub(super) struct OfferPlan<'a> {
+/// Inserts `rows` on `conn` (in the caller's transaction, if any) and answers
+/// each as inserting them one by one would. Concurrent batches are safe: a key
+/// another transaction is inserting makes this one wait for it, then `DO
+/// NOTHING`; the read-back runs after, so it sees the row that won.
+pub(super) async fn insert_batch<D: Dialect>(
+    conn: &mut <D::DB as Database>::Connection,
+    rows: &[DistributionRow],
+) -> StoreResult<Vec<InsertOutcome>> {
+    let plan = BatchPlan::new(rows);
+    let mut holders = HashMap::with_capacity(rows.len());
+    // Rows of statements that inserted fewer rows than offered: some of their
+    // keys were stored before, so who holds them is read back.
+    let mut unsure = Vec::new();
+    for chunk in plan.firsts().chunks(D::ROWS_PER_STATEMENT) {
+        if D::insert_batch(&mut *conn, chunk).await? == chunk.len() as u64 {
+            holders.extend(chunk.iter().map(|row| (row.natural_key(), (*row).clone())));
+        } else {
+            unsure.extend_from_slice(chunk);
+        }
+    }
+    for chunk in unsure.chunks(D::ROWS_PER_STATEMENT) {
+        for stored in D::select_key_holders(&mut *conn, chunk).await? {
+            let stored = decode_row::<D>(&stored)?;
+            holders.insert(stored.natural_key(), stored);
+        }
+    }
+    plan.outcomes(&holders)
+}
+
+pub(super) struct BatchPlan<'a> {
     rows: &'a [DistributionRow],
     /// The first row of each natural key, in key order: the rows the database
     /// is offered. Every transaction takes key locks in the same order, so
@@ -21,7 +54,7 @@ pub(super) struct OfferPlan<'a> {
     firsts: Vec<&'a DistributionRow>,
 }
 
-impl<'a> OfferPlan<'a> {
+impl<'a> BatchPlan<'a> {
     pub fn new(rows: &'a [DistributionRow]) -> Self {
         let mut seen = HashSet::with_capacity(rows.len());
         let mut firsts: Vec<&DistributionRow> = rows
@@ -103,7 +136,7 @@ mod tests {
             row("b", 2, 1), // same content as the first "b": replay
             row("b", 2, 9), // other counts: conflict
         ];
-        let plan = OfferPlan::new(&rows);
+        let plan = BatchPlan::new(&rows);
         let offered: Vec<_> = plan.firsts().iter().map(|r| r.id).collect();
         assert_eq!(
             offered,
@@ -135,7 +168,7 @@ mod tests {
     fn keys_stored_before_answer_against_the_stored_row() {
         let stored = row("a", 1, 1);
         let rows = vec![row("a", 1, 1), row("a", 1, 2), row("c", 3, 3)];
-        let plan = OfferPlan::new(&rows);
+        let plan = BatchPlan::new(&rows);
         let holders = HashMap::from([
             (stored.natural_key(), stored.clone()),
             (rows[2].natural_key(), rows[2].clone()),
@@ -149,6 +182,6 @@ mod tests {
     #[test]
     fn a_key_held_by_no_row_is_an_error_not_a_guess() {
         let rows = vec![row("a", 1, 1)];
-        assert!(OfferPlan::new(&rows).outcomes(&HashMap::new()).is_err());
+        assert!(BatchPlan::new(&rows).outcomes(&HashMap::new()).is_err());
     }
 }

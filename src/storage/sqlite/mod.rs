@@ -1,0 +1,134 @@
+//! The SQLite backend: one file, WAL, a single writer connection and a few readers.
+
+mod checkpoint;
+mod dialect;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Sqlite;
+
+pub(super) use self::dialect::SqliteDialect;
+
+use self::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
+use super::backend::{Backend, Pools};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a connection waits on another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const READERS: u32 = 4;
+/// The writer's page cache, in KiB (SQLite's negative `cache_size`).
+const WRITER_CACHE_SIZE: &str = "-16384";
+/// Prepared statements the writer keeps: an INSERT and a read-back for each
+/// batch size up to `ROWS_PER_STATEMENT`, and the rest of its statements.
+const WRITER_STATEMENTS: usize = 256;
+
+pub struct SqliteStore {
+    /// The writer is exactly one connection, for batches and every other
+    /// write: SQLite has one writer at a time anyway, and a single writer
+    /// never meets SQLITE_BUSY from its own replicas.
+    pools: Pools<Sqlite>,
+    checkpointer: Checkpointer,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before it returns, so a 201 survives a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true)
+            // A multi-row INSERT keeps a statement journal (to undo just that
+            // statement); in memory it costs no temp-file writes.
+            .pragma("temp_store", "memory");
+        if let Some(parent) = options.get_filename().parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot create the folder {} for the database: {e}",
+                        parent.display()
+                    )
+                })?;
+            }
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(BUSY_TIMEOUT)
+            // The writer probes every index of every row it inserts: a page
+            // cache larger than the default 2 MiB saves most of those reads.
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", WRITER_CACHE_SIZE)
+                    .statement_cache_capacity(WRITER_STATEMENTS)
+                    .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES),
+            )
+            .await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_with(options.clone().read_only(true))
+            .await?;
+        let checkpoints = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(BUSY_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        Ok(Self {
+            pools: Pools {
+                readers,
+                writer: writer.clone(),
+                batch_writer: writer,
+            },
+            checkpointer: Checkpointer::start(checkpoints),
+        })
+    }
+}
+
+impl Backend for SqliteStore {
+    type Dialect = SqliteDialect;
+
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
+
+    fn pools(&self) -> &Pools<Sqlite> {
+        &self.pools
+    }
+
+    /// Has the committed pages checkpointed soon after.
+    fn committed(&self) {
+        self.checkpointer.committed();
+    }
+
+    async fn close(&self) {
+        self.checkpointer.stop().await;
+        self.pools.readers.close().await;
+        self.pools.writer.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::SqliteConnection;
+
+    /// `.cargo/config.toml` builds the bundled SQLite without allocation
+    /// statistics, whose one mutex every SQLite thread would contend for.
+    #[tokio::test]
+    async fn sqlite_is_built_without_allocation_statistics() {
+        let mut connection = <SqliteConnection as sqlx::Connection>::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(&mut connection)
+            .await
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "{options:?}"
+        );
+    }
+}
