@@ -5,9 +5,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::auth::AuthError;
-use crate::domain::FieldProblem;
+use crate::domain::{FieldProblem, Int64Format};
 use crate::group_commit::WriteError;
-use crate::http::media::JSON_CONTENT_TYPE;
 use crate::odata::QueryError;
 use crate::storage::StoreError;
 use crate::telemetry::RequestIds;
@@ -209,7 +208,7 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, JSON_CONTENT_TYPE));
+        response.insert_header((header::CONTENT_TYPE, Int64Format::default().content_type()));
         match self {
             Self::InvalidToken(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -14,6 +14,17 @@ pub struct Int64Format {
     pub ieee754_compatible: bool,
 }
 
+impl Int64Format {
+    /// Graph's media type for JSON written in this format.
+    pub fn content_type(self) -> &'static str {
+        if self.ieee754_compatible {
+            "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=true;charset=utf-8"
+        } else {
+            "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+        }
+    }
+}
+
 /// The row as Graph writes an entity: its `@odata.context` when it is answered
 /// on its own, `@odata.type`, then every property (or only `selected` ones), in
 /// Graph's order. It serializes straight into the answer's text, with no JSON

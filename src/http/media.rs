@@ -1,11 +1,7 @@
-//! Graph's JSON media types and OData's `IEEE754Compatible` parameter.
+//! Reading media types: JSON in its forms, and OData's `IEEE754Compatible`
+//! parameter (the types answers are written with are `Int64Format`'s).
 
 use mime::Mime;
-
-pub const JSON_CONTENT_TYPE: &str =
-    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
-pub const JSON_CONTENT_TYPE_IEEE754: &str =
-    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=true;charset=utf-8";
 
 /// How a media type carries JSON, if it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 
-use super::media::{ieee754_requested, JSON_CONTENT_TYPE, JSON_CONTENT_TYPE_IEEE754};
+use super::media::ieee754_requested;
 use crate::domain::Int64Format;
 use crate::error::ApiError;
 
@@ -32,13 +32,6 @@ pub fn json_response(
         Err(cause) => return ApiError::Internal(cause.into()).error_response(),
     };
     builder
-        .insert_header((
-            header::CONTENT_TYPE,
-            if style.ieee754_compatible {
-                JSON_CONTENT_TYPE_IEEE754
-            } else {
-                JSON_CONTENT_TYPE
-            },
-        ))
+        .insert_header((header::CONTENT_TYPE, style.content_type()))
         .body(bytes)
 }

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::Database;
 
 use super::backend::Dialect;
-use super::rows::decode_row;
+use super::sql::decode_row;
 use super::{InsertOutcome, StoreError, StoreResult};
 use crate::domain::{DistributionRow, NaturalKey};
 

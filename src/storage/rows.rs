@@ -7,14 +7,12 @@ use sqlx::Database;
 use uuid::Uuid;
 
 use super::backend::{Backend, DbOf, Dialect, Driver, Query};
-use super::sql::{columns, select_rows, table};
+use super::sql::{columns, decode_row, select_rows, table};
 use super::{
     batch_insert, import, sql, ImportOutcome, InsertOutcome, RowStore, StoreError, StoreResult,
     UpdateOutcome, NATURAL_KEY_CONSTRAINT,
 };
-use crate::domain::{
-    DeviceCounts, DistributionRow, NewDistributionRow, ReportPeriod, RowPatch, TenantId,
-};
+use crate::domain::{DistributionRow, NewDistributionRow, ReportPeriod, RowPatch, TenantId};
 use crate::odata::{Filter, RowQuery};
 
 // Written once for both databases: SQLite reads `$n` as Postgres does.
@@ -38,32 +36,6 @@ const DELETE_ROW: &str = concat!(
     table!(),
     " WHERE tenant_id = $1 AND id = $2"
 );
-
-/// A row as `sql::COLUMNS` reads it.
-pub(super) fn decode_row<D: Dialect>(
-    row: &<D::DB as Database>::Row,
-) -> StoreResult<DistributionRow> {
-    let count = |column| D::DB::get_count(row, column);
-    let optional = |column| D::DB::get_optional_count(row, column);
-    Ok(DistributionRow {
-        id: D::get_id(row, "id")?,
-        tenant_id: D::DB::get_tenant(row, "tenant_id")?,
-        report_refresh_date: D::get_date(row, "report_refresh_date")?,
-        report_period: D::get_period(row, "report_period")?,
-        counts: DeviceCounts {
-            web: count("web")?,
-            windows_phone: count("windows_phone")?,
-            android_phone: count("android_phone")?,
-            ios: count("ios")?,
-            mac: count("mac")?,
-            windows: count("windows")?,
-            chrome_os: optional("chrome_os")?,
-            linux: optional("linux")?,
-        },
-        created_at: D::get_timestamp(row, "created_at")?,
-        updated_at: D::get_timestamp(row, "updated_at")?,
-    })
-}
 
 fn decode_optional_row<D: Dialect>(
     row: Option<<D::DB as Database>::Row>,

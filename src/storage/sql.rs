@@ -2,10 +2,11 @@
 //! bound SQL. Every value reaches SQL through a bind; only fixed column names
 //! and operators are written into the text.
 
-use sqlx::QueryBuilder;
+use sqlx::{Database, QueryBuilder};
 
 use super::backend::{Dialect, Driver};
-use crate::domain::{Property, PropertyKind, TenantId};
+use super::StoreResult;
+use crate::domain::{DeviceCounts, DistributionRow, Property, PropertyKind, TenantId};
 use crate::odata::{CompareOp, Cursor, Filter, Literal, OrderKey, RowQuery};
 
 /// The rows' table, as a literal for `concat!` in the dialects' statements.
@@ -41,6 +42,32 @@ pub(super) use {columns, select_rows, table, token_columns};
 
 pub const TABLE: &str = table!();
 pub const COLUMNS: &str = columns!();
+
+/// A row as `sql::COLUMNS` reads it.
+pub(super) fn decode_row<D: Dialect>(
+    row: &<D::DB as Database>::Row,
+) -> StoreResult<DistributionRow> {
+    let count = |column| D::DB::get_count(row, column);
+    let optional = |column| D::DB::get_optional_count(row, column);
+    Ok(DistributionRow {
+        id: D::get_id(row, "id")?,
+        tenant_id: D::DB::get_tenant(row, "tenant_id")?,
+        report_refresh_date: D::get_date(row, "report_refresh_date")?,
+        report_period: D::get_period(row, "report_period")?,
+        counts: DeviceCounts {
+            web: count("web")?,
+            windows_phone: count("windows_phone")?,
+            android_phone: count("android_phone")?,
+            ios: count("ios")?,
+            mac: count("mac")?,
+            windows: count("windows")?,
+            chrome_os: optional("chrome_os")?,
+            linux: optional("linux")?,
+        },
+        created_at: D::get_timestamp(row, "created_at")?,
+        updated_at: D::get_timestamp(row, "updated_at")?,
+    })
+}
 
 /// The expression a property sorts and compares by. Null optional counts sort
 /// before every count (OData: nulls first ascending) on both backends, which
