@@ -72,7 +72,7 @@ impl GraphClient {
             .timeout(REQUEST_TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT)
             .build()
-            .map_err(|e| CollectError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| CollectError::Unreachable(describe(e)))?;
         Ok(Self {
             http,
             token_url: format!("{login_url}/{}/oauth2/v2.0/token", source.graph_tenant),
@@ -169,7 +169,13 @@ impl GraphClient {
         }
         let response = self
             .send(|| self.http.post(&self.token_url).form(&form))
-            .await?;
+            .await
+            .map_err(|e| match e {
+                CollectError::Unreachable(detail) => {
+                    CollectError::Unreachable(format!("Entra ID's token endpoint: {detail}"))
+                }
+                other => other,
+            })?;
         let status = response.status();
         if !status.is_success() {
             let body = response.bytes().await.unwrap_or_default();
@@ -228,10 +234,7 @@ impl GraphClient {
                         return Ok(response);
                     }
                 }
-                Err(e) => (
-                    backoff,
-                    CollectError::Unreachable(e.without_url().to_string()),
-                ),
+                Err(e) => (backoff, CollectError::Unreachable(describe(e))),
             };
             if attempt >= self.retry.attempts || wait > self.retry.max_wait {
                 return Err(failure);
@@ -246,6 +249,20 @@ impl GraphClient {
             attempt += 1;
         }
     }
+}
+
+/// The error and its causes in one line, without the URL (a download URL's
+/// query is its signature).
+fn describe(error: reqwest::Error) -> String {
+    let error = error.without_url();
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 /// `Retry-After` in seconds (Graph's form).
@@ -279,7 +296,7 @@ async fn read_body(response: Response) -> Result<Vec<u8>, CollectError> {
         .bytes()
         .await
         .map(|b| b.to_vec())
-        .map_err(|e| CollectError::Unreachable(e.without_url().to_string()))
+        .map_err(|e| CollectError::Unreachable(describe(e)))
 }
 
 /// An unexpected answer from Graph, with its error code and message when it sent one.

@@ -41,6 +41,7 @@ backend_tests!(
     status_shows_the_newest_run_and_last_success,
     certificate_credentials_sign_a_client_assertion,
     several_sources_from_a_file,
+    an_unreachable_graph_says_so,
 );
 
 /// One beta line for `date`, with `web` users.
@@ -541,4 +542,23 @@ async fn several_sources_from_a_file(backend: Backend) {
             .is_some());
     }
     store.close().await;
+}
+
+async fn an_unreachable_graph_says_so(backend: Backend) {
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let graph = FakeGraph::start().await;
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let run = collect(
+        &database,
+        &graph,
+        &[("COLLECT_PERIODS", "D7"), ("GRAPH_BASE_URL", &nowhere)],
+    )
+    .await;
+    assert_failed(&run, "Graph unreachable");
+    assert_eq!(database.row_count().await, 0);
 }

@@ -3,13 +3,17 @@
 
 use std::time::Duration;
 
+use teams_usage_store::collect::LEASE_NAME;
 use teams_usage_store::config::Settings;
 use teams_usage_store::startup::Application;
 
 use crate::common::{Backend, TestDatabase};
 use crate::fake_graph::{FakeGraph, BETA_HEADER, CLIENT_ID, CLIENT_SECRET, GRAPH_TENANT};
 
-backend_tests!(two_replicas_collect_once_per_interval_between_them);
+backend_tests!(
+    two_replicas_collect_once_per_interval_between_them,
+    a_lease_left_by_a_dead_replica_runs_out
+);
 
 const EVERY_SECONDS: u64 = 2;
 
@@ -101,4 +105,31 @@ async fn two_replicas_collect_once_per_interval_between_them(backend: Backend) {
     first_handle.stop(true).await;
     second_handle.stop(true).await;
     assert_eq!(database.row_count().await, 1);
+}
+
+async fn a_lease_left_by_a_dead_replica_runs_out(backend: Backend) {
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let graph = FakeGraph::start().await;
+    // A replica took the lease and died mid-run: it holds it one more second.
+    let store = teams_usage_store::storage::connect(&database.url, 1)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let now = chrono::Utc::now();
+    let until = now + chrono::Duration::seconds(1);
+    assert!(store
+        .take_lease(LEASE_NAME, "dead", now, until)
+        .await
+        .unwrap());
+    store.close().await;
+
+    let (_, _, handle) = replica(&database, &graph).await;
+    // The first tick finds the lease held; the next one, after it ran out, collects.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(graph.report_calls("beta/D7"), 0);
+    tokio::time::sleep(Duration::from_millis(EVERY_SECONDS * 1000)).await;
+    assert_eq!(graph.report_calls("beta/D7"), 1);
+    handle.stop(true).await;
 }
