@@ -73,10 +73,11 @@ async fn print_status(store: &dyn Store) -> anyhow::Result<()> {
     for status in &statuses {
         let run = &status.last_run;
         println!(
-            "{}; last run {}; last success {}",
+            "{}; last run {}; last success {}; failures since {}",
             summary(run),
             time(run.finished_at),
-            status.last_success.map_or("never".to_owned(), time)
+            status.last_success.map_or("never".to_owned(), time),
+            status.failures_since_success
         );
     }
     Ok(())

@@ -31,6 +31,8 @@ struct RunJson {
     last_run_started_at: DateTime<Utc>,
     last_run_finished_at: DateTime<Utc>,
     last_success_at: Option<DateTime<Utc>>,
+    /// Failed runs since the last success.
+    failures_since_success: u64,
     created: u64,
     already_stored: u64,
     conflicting: u64,
@@ -45,14 +47,14 @@ struct RunJson {
     operation_id = "collectionStatus",
     summary = "The Graph collector's newest run per source and period, for the caller's tenant",
     description = "One entry per source and report period whose rows go to the caller's tenant: \
-        the newest run (its counts and error) and when the source last succeeded. \
+        the newest run (its counts and error), when the source last succeeded and how many runs failed since. \
         `collectEverySeconds` is COLLECT_EVERY on the answering replica (docs/collect.md).",
     responses(
         (status = 200, description = "The collector's status", body = Object, example = json!({
             "collectEverySeconds": 21600,
             "value": [{"source": "contoso", "reportPeriod": "7",
                 "lastRunStartedAt": "2026-11-30T06:00:00Z", "lastRunFinishedAt": "2026-11-30T06:00:02Z",
-                "lastSuccessAt": "2026-11-30T06:00:02Z", "created": 1, "alreadyStored": 0,
+                "lastSuccessAt": "2026-11-30T06:00:02Z", "failuresSinceSuccess": 0, "created": 1, "alreadyStored": 0,
                 "conflicting": 0, "error": null}]
         })),
         (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = schemas::GraphError),
@@ -78,6 +80,7 @@ async fn collection_status(
                 last_run_started_at: run.started_at,
                 last_run_finished_at: run.finished_at,
                 last_success_at: status.last_success,
+                failures_since_success: status.failures_since_success,
                 created: run.created,
                 already_stored: run.already_stored,
                 conflicting: run.conflicting,

@@ -24,11 +24,17 @@ const INSERT_RUN: &str = concat!(
 );
 
 /// The newest run of each source and period (UUIDv7 ids sort by time on both
-/// backends), with the end of its last success; the cast gives Postgres its type.
+/// backends), with the end of its last success and the failures since; the
+/// cast gives Postgres its type.
 const LATEST_RUNS: &str = "SELECT r.id, r.source, r.target_tenant, r.report_period, r.started_at, \
      r.finished_at, r.created, r.already_stored, r.conflicting, r.error, \
      (SELECT MAX(s.finished_at) FROM collection_runs s WHERE s.source = r.source \
-        AND s.report_period = r.report_period AND s.error IS NULL) AS last_success \
+        AND s.report_period = r.report_period AND s.error IS NULL) AS last_success, \
+     (SELECT COUNT(*) FROM collection_runs f WHERE f.source = r.source \
+        AND f.report_period = r.report_period AND f.error IS NOT NULL \
+        AND NOT EXISTS (SELECT 1 FROM collection_runs s WHERE s.source = f.source \
+          AND s.report_period = f.report_period AND s.error IS NULL AND s.id > f.id)) \
+        AS failures_since_success \
      FROM collection_runs r \
      WHERE (CAST($1 AS TEXT) IS NULL OR r.target_tenant = $1) \
        AND r.id = (SELECT l.id FROM collection_runs l WHERE l.source = r.source \
@@ -64,6 +70,7 @@ fn decode_status<D: Dialect>(row: &<D::DB as Database>::Row) -> StoreResult<Coll
             error,
         },
         last_success: D::get_optional_timestamp(row, "last_success")?,
+        failures_since_success: count::<D>(row, "failures_since_success")?,
     })
 }
 

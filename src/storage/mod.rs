@@ -226,6 +226,8 @@ pub struct CollectionStatus {
     pub last_run: CollectionRun,
     /// The end of the newest run without an error.
     pub last_success: Option<DateTime<Utc>>,
+    /// Failed runs since that success (since the first run when none succeeded).
+    pub failures_since_success: u64,
 }
 
 /// What the Graph collector records.
@@ -233,7 +235,8 @@ pub struct CollectionStatus {
 pub trait CollectionStore: Send + Sync {
     async fn record_collection_run(&self, run: &CollectionRun) -> StoreResult<()>;
 
-    /// The newest run of each source and period, and its last success; every
+    /// The newest run of each source and period, its last success and the
+    /// failures since; every
     /// target tenant's, or one's. Ordered by source, then period.
     async fn latest_collection_runs(
         &self,

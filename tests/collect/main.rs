@@ -471,6 +471,8 @@ async fn status_shows_the_newest_run_and_last_success(backend: Backend) {
     );
     // D30 succeeded the first time (header-only), failed the second.
     assert!(!lines[1].contains("last success never"), "{}", lines[1]);
+    assert!(lines[1].ends_with("failures since 1"), "{}", lines[1]);
+    assert!(lines[0].ends_with("failures since 0"), "{}", lines[0]);
 }
 
 async fn certificate_credentials_sign_a_client_assertion(backend: Backend) {

@@ -81,6 +81,7 @@ async fn two_replicas_collect_once_per_interval_between_them(backend: Backend) {
     assert_eq!(runs[0]["reportPeriod"], "7");
     assert!(runs[0]["lastSuccessAt"].is_string(), "{status}");
     assert_eq!(runs[0]["error"], serde_json::Value::Null);
+    assert_eq!(runs[0]["failuresSinceSuccess"], 0);
     let unauthenticated = client
         .get(format!("{first}/v1.0/collection/status"))
         .send()

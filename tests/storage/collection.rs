@@ -65,8 +65,10 @@ async fn the_newest_run_of_each_source_and_period_is_listed_with_its_last_succes
     assert_eq!(statuses.len(), 2);
     assert_eq!(statuses[0].last_run, failure);
     assert_eq!(statuses[0].last_success, Some(success.finished_at));
+    assert_eq!(statuses[0].failures_since_success, 1);
     assert_eq!(statuses[1].last_run, other_period);
     assert_eq!(statuses[1].last_success, None);
+    assert_eq!(statuses[1].failures_since_success, 1);
 }
 
 async fn runs_are_listed_for_their_target_tenant(backend: Backend) {
