@@ -106,8 +106,9 @@ impl Default for RetryPolicy {
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
 pub const DEFAULT_LOGIN_URL: &str = "https://login.microsoftonline.com";
 
-/// A source as the `COLLECT_SOURCES` file writes it (JSON).
-#[derive(Debug, Deserialize)]
+/// A source as the `COLLECT_SOURCES` file writes it (JSON). No `Debug`: it
+/// holds secrets as given.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 struct SourceEntry {
     name: Option<String>,
@@ -121,7 +122,7 @@ struct SourceEntry {
     api_version: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SourcesFile {
     sources: Vec<SourceEntry>,
