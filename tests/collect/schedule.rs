@@ -67,6 +67,9 @@ async fn two_replicas_collect_once_per_interval_between_them(backend: Backend) {
         "{calls} collections: one per interval, not one per replica"
     );
 
+    // Each replica keeps its token across runs: at most one token each.
+    graph.with(|s| assert!(s.token_requests <= 2, "{} tokens", s.token_requests));
+
     // The runs are visible: the route, for the tenant's token, and /metrics
     // of whichever replica ran them.
     let client = reqwest::Client::new();
