@@ -1,9 +1,10 @@
 //! One typed `Settings`, read from the environment (and `.env`, loaded by main).
 
-use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use crate::collect::CollectSettings;
+pub use crate::domain::Secret;
 use crate::group_commit::GroupCommitLimits;
 pub use crate::storage::DatabaseUrl;
 
@@ -28,6 +29,9 @@ pub struct Settings {
     /// again: the longest a revoked token keeps working (`TOKEN_CACHE_SECONDS`,
     /// 0 reads the database on every request).
     pub token_cache_ttl: Duration,
+    /// The Graph collector (`GRAPH_*`, `COLLECT_*`, docs/collect.md); `None`
+    /// when no source is configured.
+    pub collect: Option<CollectSettings>,
 }
 
 /// A per-token request rate: a bucket of `burst` requests refilled at `per_second`.
@@ -63,26 +67,6 @@ impl RateLimit {
             })?,
         };
         Ok(Some(Self { per_second, burst }))
-    }
-}
-
-/// A secret setting: usable, never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(REDACTED)")
     }
 }
 
@@ -123,6 +107,7 @@ impl Settings {
                 var("RATE_LIMIT_BURST"),
             )?,
             metrics_token: var("METRICS_TOKEN").map(|v| Secret::new(v.trim())),
+            collect: CollectSettings::from_lookup(&var)?,
         })
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -13,6 +13,7 @@ use chrono::Utc;
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::{issue_token, Scope, Scopes, TokenCache, TokenRateLimiter};
+use crate::collect::{Collector, Scheduler};
 use crate::config::{Secret, Settings};
 use crate::domain::TenantId;
 use crate::group_commit::RowWriter;
@@ -33,6 +34,8 @@ pub struct Application {
     server: Server,
     store: Arc<dyn Store>,
     bootstrap_token: Option<String>,
+    /// Collects from Graph when `COLLECT_EVERY` is set; stops with the server.
+    _collector: Option<Scheduler>,
 }
 
 /// Connects and migrates: what `serve` and `migrate` both start with.
@@ -68,7 +71,9 @@ impl Application {
             token_cache: TokenCache::new(settings.token_cache_ttl, TOKEN_CACHE_CAPACITY),
             rate_limiter,
             metrics: metrics.clone(),
+            collect_every: settings.collect.as_ref().and_then(|c| c.every),
         });
+        let collector_metrics = metrics.clone();
         let body_limit = BodyLimit(settings.body_limit);
         let batch_body_limit = BodyLimit(settings.batch_body_limit);
         let app = move || {
@@ -90,11 +95,13 @@ impl Application {
         })
         .listen(listener)?
         .run();
+        let collector = start_collector(&settings, store.clone(), collector_metrics)?;
         Ok(Self {
             port,
             server,
             store,
             bootstrap_token,
+            _collector: collector,
         })
     }
 
@@ -122,6 +129,37 @@ impl Application {
         self.store.close().await;
         result
     }
+}
+
+/// The scheduled Graph collection, when `COLLECT_EVERY` is set; each run's
+/// outcome goes to the metrics.
+fn start_collector(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<Option<Scheduler>> {
+    let Some((collect, every)) = settings
+        .collect
+        .as_ref()
+        .and_then(|c| c.every.map(|every| (c, every)))
+    else {
+        return Ok(None);
+    };
+    let collector = Collector::new(collect)
+        .context("cannot start the Graph collector")?
+        .with_observer(Arc::new(move |run| {
+            let succeeded_at = run
+                .error
+                .is_none()
+                .then(|| run.finished_at.timestamp_micros() as f64 / 1e6);
+            metrics.record_collection(&run.source, succeeded_at);
+        }));
+    tracing::info!(
+        every_seconds = every.as_secs(),
+        sources = collect.sources.len(),
+        "collecting from Graph"
+    );
+    Ok(Some(Scheduler::start(store, collector, every)))
 }
 
 /// On the first start of an empty database: one read-write token for tenant

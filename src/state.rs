@@ -1,6 +1,7 @@
 //! What every request handler can reach.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::auth::{TokenCache, TokenRateLimiter};
 use crate::group_commit::RowWriter;
@@ -15,4 +16,6 @@ pub struct AppState {
     pub token_cache: TokenCache,
     pub rate_limiter: TokenRateLimiter,
     pub metrics: Arc<Metrics>,
+    /// `COLLECT_EVERY` when this service collects from Graph by itself.
+    pub collect_every: Option<Duration>,
 }

@@ -1,7 +1,8 @@
-//! The command line: serve | migrate | import | token create|list|revoke.
+//! The command line: serve | migrate | import | collect | token create|list|revoke.
 //! Terminal I/O lives here: secrets and data go to stdout; everything meant
 //! for people goes to stderr.
 
+mod collect;
 mod import;
 mod token;
 
@@ -40,6 +41,14 @@ pub enum Command {
         #[arg(long)]
         tenant: String,
     },
+    /// Pull the report from Microsoft Graph once for every configured source
+    /// and period (docs/collect.md); non-zero when any failed.
+    Collect {
+        /// Print the recorded runs instead: the newest per source and period,
+        /// and when each last succeeded.
+        #[arg(long)]
+        status: bool,
+    },
     /// Manage bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -55,6 +64,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Token(command) => token::run(command, settings).await,
         Command::Import { file, tenant } => import::run(&file, &tenant, settings).await,
+        Command::Collect { status } => collect::run(status, settings).await,
     }
 }
 

@@ -9,6 +9,7 @@ mod patch;
 mod period;
 mod property;
 mod row;
+mod secret;
 mod tenant;
 mod token;
 
@@ -26,5 +27,6 @@ pub(crate) use row::test_row;
 pub use row::{
     truncate_to_micros, DeviceCounts, DistributionRow, NaturalKey, NewDistributionRow, UserCount,
 };
+pub use secret::Secret;
 pub use tenant::TenantId;
 pub use token::{Scope, Scopes, StoredToken, TokenRejection};

@@ -1,6 +1,7 @@
 //! The HTTP surface, one file per part of it.
 
 pub mod batch;
+mod collection;
 mod health;
 mod metrics;
 pub mod openapi;
@@ -25,6 +26,7 @@ pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
             web::scope(version)
                 .configure(rows::configure)
                 .configure(report::configure)
+                .configure(collection::configure)
                 .configure(|config| batch::configure(config, batch_body_limit)),
         );
     }

@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 
-use super::{batch, health, metrics, report, resource, rows, API_VERSIONS};
+use super::{batch, collection, health, metrics, report, resource, rows, API_VERSIONS};
 use crate::error::ApiError;
 use crate::openapi::{self, schemas::PeriodArgument};
 
@@ -29,6 +29,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         rows::delete_row,
         report::get_report,
         batch::run_batch,
+        collection::collection_status,
     ),
     // Parameter types are not collected from the paths.
     components(schemas(PeriodArgument))
@@ -44,6 +45,7 @@ struct GraphApi;
         (name = "rows", description = "The stored rows of microsoft.graph.teamsDeviceUsageDistributionUserCounts"),
         (name = "report", description = "The report function, as Graph serves it"),
         (name = "batch", description = "Graph JSON batching"),
+        (name = "collection", description = "The Graph collector's recorded runs (docs/collect.md)"),
         (name = "service", description = "Health, readiness, metrics and this document"),
     )
 )]

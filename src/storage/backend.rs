@@ -30,11 +30,13 @@ pub(super) trait Driver: Database {
     fn bind_string<'q>(query: Query<'q, Self>, text: String) -> Query<'q, Self>;
     fn bind_optional_str<'q>(query: Query<'q, Self>, text: Option<&'q str>) -> Query<'q, Self>;
     fn bind_period<'q>(query: Query<'q, Self>, period: ReportPeriod) -> Query<'q, Self>;
+    fn bind_int<'q>(query: Query<'q, Self>, n: i64) -> Query<'q, Self>;
     /// The eight counts in column order, web to linux.
     fn bind_counts<'q>(query: Query<'q, Self>, counts: &DeviceCounts) -> Query<'q, Self>;
     fn push_string(builder: &mut QueryBuilder<'_, Self>, text: String);
 
     fn get_string(row: &Self::Row, column: &str) -> StoreResult<String>;
+    fn get_optional_string(row: &Self::Row, column: &str) -> StoreResult<Option<String>>;
     fn get_tenant(row: &Self::Row, column: &str) -> StoreResult<TenantId>;
     fn get_count(row: &Self::Row, column: &str) -> StoreResult<UserCount>;
     fn get_optional_count(row: &Self::Row, column: &str) -> StoreResult<Option<UserCount>>;
@@ -83,6 +85,7 @@ where
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB> + Decode<'q, DB>,
+    for<'q> Option<String>: Decode<'q, DB>,
     for<'q> i32: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB> + Decode<'q, DB>,
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB> + Decode<'q, DB>,
@@ -105,6 +108,10 @@ where
         query.bind(period.days())
     }
 
+    fn bind_int<'q>(query: Query<'q, Self>, n: i64) -> Query<'q, Self> {
+        query.bind(n)
+    }
+
     fn bind_counts<'q>(query: Query<'q, Self>, c: &DeviceCounts) -> Query<'q, Self> {
         query
             .bind(c.web.get())
@@ -122,6 +129,10 @@ where
     }
 
     fn get_string(row: &Self::Row, column: &str) -> StoreResult<String> {
+        Ok(row.try_get(column)?)
+    }
+
+    fn get_optional_string(row: &Self::Row, column: &str) -> StoreResult<Option<String>> {
         Ok(row.try_get(column)?)
     }
 

@@ -6,6 +6,7 @@
 
 mod backend;
 mod batch_insert;
+mod collection;
 mod import;
 mod postgres;
 mod rows;
@@ -201,9 +202,62 @@ pub trait TokenStore: Send + Sync {
     async fn insert_bootstrap_token(&self, token: &StoredToken) -> StoreResult<bool>;
 }
 
+/// One collection of one report period from one Graph source, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionRun {
+    pub id: Uuid,
+    /// The source's name (`docs/collect.md`).
+    pub source: String,
+    /// The tenant of this service that receives the rows.
+    pub target_tenant: TenantId,
+    pub period: ReportPeriod,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub created: u64,
+    pub already_stored: u64,
+    pub conflicting: u64,
+    /// Why the run failed; `None` when it succeeded.
+    pub error: Option<String>,
+}
+
+/// A source and period's newest run and when it last succeeded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionStatus {
+    pub last_run: CollectionRun,
+    /// The end of the newest run without an error.
+    pub last_success: Option<DateTime<Utc>>,
+    /// Failed runs since that success (since the first run when none succeeded).
+    pub failures_since_success: u64,
+}
+
+/// What the Graph collector records.
+#[async_trait]
+pub trait CollectionStore: Send + Sync {
+    async fn record_collection_run(&self, run: &CollectionRun) -> StoreResult<()>;
+
+    /// The newest run of each source and period, its last success and the
+    /// failures since; every
+    /// target tenant's, or one's. Ordered by source, then period.
+    async fn latest_collection_runs(
+        &self,
+        tenant: Option<&TenantId>,
+    ) -> StoreResult<Vec<CollectionStatus>>;
+
+    /// Takes the lease `name` for `holder` until `until` when nobody holds it
+    /// or its holder's time ran out at `now`; atomically, so of replicas racing
+    /// for it exactly one gets it. True when taken.
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+}
+
 /// A database the service can run on.
 #[async_trait]
-pub trait Store: RowStore + TokenStore {
+pub trait Store: RowStore + TokenStore + CollectionStore {
     /// Applies the backend's migrations that are not applied yet.
     async fn migrate(&self) -> anyhow::Result<()>;
 

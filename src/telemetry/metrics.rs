@@ -12,7 +12,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::HttpRequest;
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
 use sha2::{Digest, Sha256};
 
 const NAMESPACE: &str = "teams_usage_store";
@@ -35,6 +37,9 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     rows: IntCounterVec,
+    /// The Graph collector, per source: when it last succeeded, how often it failed.
+    collection_last_success: GaugeVec,
+    collection_failures: IntCounterVec,
     /// SHA-256 of the scrape token; `None` leaves `/metrics` open.
     scrape_token_hash: Option<[u8; 32]>,
 }
@@ -63,10 +68,28 @@ impl Metrics {
             .namespace(NAMESPACE),
             &["outcome"],
         )?;
+        let collection_last_success = GaugeVec::new(
+            Opts::new(
+                "collection_last_success_timestamp_seconds",
+                "When a Graph collection of the source last succeeded (unix seconds), on the replica that ran it",
+            )
+            .namespace(NAMESPACE),
+            &["source"],
+        )?;
+        let collection_failures = IntCounterVec::new(
+            Opts::new(
+                "collection_failures_total",
+                "Graph collections of a source and period that failed",
+            )
+            .namespace(NAMESPACE),
+            &["source"],
+        )?;
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(rows.clone()),
+            Box::new(collection_last_success.clone()),
+            Box::new(collection_failures.clone()),
         ] {
             registry.register(collector)?;
         }
@@ -79,6 +102,8 @@ impl Metrics {
             requests,
             latency,
             rows,
+            collection_last_success,
+            collection_failures,
             scrape_token_hash: scrape_token.map(|t| Sha256::digest(t.as_bytes()).into()),
         })
     }
@@ -102,6 +127,18 @@ impl Metrics {
     /// Counts one row offered by a create request, as the writer answered it.
     pub fn count_row(&self, outcome: RowOutcome) {
         self.rows.with_label_values(&[outcome.label()]).inc();
+    }
+
+    /// One Graph collection of a source's period: a success at `finished_at`
+    /// (unix seconds), or a failure.
+    pub fn record_collection(&self, source: &str, succeeded_at: Option<f64>) {
+        // Both series exist from the first run, so alerts see a 0, not nothing.
+        let failures = self.collection_failures.with_label_values(&[source]);
+        let last_success = self.collection_last_success.with_label_values(&[source]);
+        match succeeded_at {
+            Some(at) => last_success.set(at),
+            None => failures.inc(),
+        }
     }
 
     /// The text exposition of every metric.

@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod collection;
 mod failures;
 mod migrations;
 mod rows;

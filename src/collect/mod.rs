@@ -1,0 +1,54 @@
+//! The Graph collector: pulls the Teams device-usage report from Microsoft
+//! Graph for each configured source and period, and stores its rows through
+//! the import path (all or nothing per period, replays store nothing), on
+//! demand (`collect`) or on a schedule (`serve` with `COLLECT_EVERY`).
+//!
+//! Depends inward only: `domain` (the CSV check), `storage` (rows, runs, the
+//! lease). `config.rs` reads the environment into `settings`.
+
+mod assertion;
+mod graph;
+mod run;
+mod schedule;
+pub mod settings;
+
+use crate::storage::StoreError;
+
+pub use self::graph::GraphClient;
+pub use self::run::{Collector, RunObserver};
+pub use self::schedule::{Scheduler, LEASE_NAME};
+pub use self::settings::{ApiVersion, CollectSettings, ConflictPolicy, Credential, Source};
+
+/// Why one source's period was not collected: one line, never a secret or a URL
+/// with a signature in it.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error("bad credentials: {0}; check the client id and its secret or certificate")]
+    BadCredentials(String),
+    #[error(
+        "missing permission: Graph answered {0}; the app needs the application permission \
+         Reports.Read.All with admin consent granted in Entra ID"
+    )]
+    MissingPermission(u16),
+    #[error(
+        "throttled by Graph past the retry budget ({attempts} attempts); report APIs allow \
+         14 requests per 10 minutes per app and tenant"
+    )]
+    Throttled { attempts: u32 },
+    #[error("Graph unreachable: {0}")]
+    Unreachable(String),
+    #[error("{0}")]
+    Graph(String),
+    #[error("the report is not Graph's CSV: {0}; nothing was stored for this period")]
+    BadReport(String),
+    #[error("cannot store the rows: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl CollectError {
+    /// True when the source's other periods would fail the same way: no
+    /// point asking Graph for them.
+    fn ends_the_source(&self) -> bool {
+        matches!(self, Self::BadCredentials(_) | Self::MissingPermission(_))
+    }
+}

@@ -1,0 +1,223 @@
+//! One collection: for each source, each period, the report from Graph
+//! stored through the import path and recorded as a run.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use super::graph::GraphClient;
+use super::settings::{CollectSettings, ConflictPolicy};
+use super::CollectError;
+use crate::domain::{check_csv, DistributionRow, ReportPeriod, RowPatch};
+use crate::storage::{CollectionRun, ImportOutcome, Store};
+
+/// Told of every recorded run (the metrics).
+pub type RunObserver = Arc<dyn Fn(&CollectionRun) + Send + Sync>;
+
+/// The configured sources, each with its Graph client (and token cache).
+pub struct Collector {
+    clients: Vec<GraphClient>,
+    on_conflict: ConflictPolicy,
+    observer: Option<RunObserver>,
+}
+
+/// What storing one period's report did.
+struct Stored {
+    created: u64,
+    already_stored: u64,
+    conflicting: u64,
+}
+
+impl Collector {
+    pub fn new(settings: &CollectSettings) -> Result<Self, CollectError> {
+        let clients = settings
+            .sources
+            .iter()
+            .map(|source| {
+                GraphClient::new(
+                    source.clone(),
+                    &settings.graph_url,
+                    &settings.login_url,
+                    settings.retry,
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            clients,
+            on_conflict: settings.on_conflict,
+            observer: None,
+        })
+    }
+
+    pub fn with_observer(mut self, observer: RunObserver) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Collects every source's periods once; one recorded run per source and
+    /// period, in order. A failed period fails alone, except that bad
+    /// credentials or a missing permission fail the source's other periods
+    /// without asking Graph again.
+    pub async fn run_once(&self, store: &dyn Store) -> Vec<CollectionRun> {
+        let mut runs = Vec::new();
+        for client in &self.clients {
+            let mut source_failure: Option<String> = None;
+            for &period in &client.source().periods {
+                let started_at = Utc::now();
+                let outcome = match &source_failure {
+                    Some(reason) => Err(reason.clone()),
+                    None => self
+                        .collect_period(client, period, store)
+                        .await
+                        .map_err(|e| {
+                            let reason = e.to_string();
+                            if e.ends_the_source() {
+                                source_failure = Some(reason.clone());
+                            }
+                            reason
+                        }),
+                };
+                let source = client.source();
+                let (stored, error) = match outcome {
+                    Ok(stored) => (stored, None),
+                    Err(reason) => {
+                        tracing::warn!(source = %source.name, period = period.function_arg(), %reason, "collection failed");
+                        let none = Stored {
+                            created: 0,
+                            already_stored: 0,
+                            conflicting: 0,
+                        };
+                        (none, Some(reason))
+                    }
+                };
+                let run = CollectionRun {
+                    id: Uuid::now_v7(),
+                    source: source.name.clone(),
+                    target_tenant: source.target_tenant.clone(),
+                    period,
+                    started_at,
+                    finished_at: Utc::now(),
+                    created: stored.created,
+                    already_stored: stored.already_stored,
+                    conflicting: stored.conflicting,
+                    error,
+                };
+                if let Err(e) = store.record_collection_run(&run).await {
+                    tracing::error!(source = %run.source, error = %e, "cannot record a collection run");
+                }
+                if let Some(observer) = &self.observer {
+                    observer(&run);
+                }
+                runs.push(run);
+            }
+        }
+        runs
+    }
+
+    /// Fetches one period's report and stores its rows, all or nothing.
+    async fn collect_period(
+        &self,
+        client: &GraphClient,
+        period: ReportPeriod,
+        store: &dyn Store,
+    ) -> Result<Stored, CollectError> {
+        let bytes = client.fetch_report(period).await?;
+        let now = Utc::now();
+        let checked = check_csv(&bytes, now.date_naive()).map_err(|problems| {
+            let first = problems
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            CollectError::BadReport(match problems.len() {
+                1 => first,
+                n => format!("{first} (and {} more problems)", n - 1),
+            })
+        })?;
+        let tenant = &client.source().target_tenant;
+        let rows: Vec<DistributionRow> = checked
+            .rows
+            .into_iter()
+            .map(|(_, row)| DistributionRow::create(tenant.clone(), row, now))
+            .collect();
+        let conflicts = match store.import_rows(&rows, &|_| {}).await? {
+            ImportOutcome::Committed {
+                created,
+                already_stored,
+            } => {
+                return Ok(Stored {
+                    created: created as u64,
+                    already_stored: already_stored as u64,
+                    conflicting: 0,
+                })
+            }
+            ImportOutcome::Conflicts(conflicts) => conflicts,
+        };
+        // Graph restated stored dates: the other rows are stored, all or nothing.
+        let conflicting: HashSet<usize> = conflicts.iter().map(|(index, _)| *index).collect();
+        let rest: Vec<DistributionRow> = rows
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !conflicting.contains(index))
+            .map(|(_, row)| row.clone())
+            .collect();
+        let (created, already_stored) =
+            match store.import_rows(&rest, &|_| {}).await? {
+                ImportOutcome::Committed {
+                    created,
+                    already_stored,
+                } => (created, already_stored),
+                ImportOutcome::Conflicts(_) => return Err(CollectError::Graph(
+                    "the stored rows changed while this period was stored; nothing was stored, \
+                     the next run tries again"
+                        .into(),
+                )),
+            };
+        for (index, stored) in &conflicts {
+            let graph = &rows[*index];
+            match self.on_conflict {
+                ConflictPolicy::Keep => tracing::warn!(
+                    source = %client.source().name,
+                    report_refresh_date = %stored.report_refresh_date,
+                    report_period = %stored.report_period,
+                    id = %stored.id,
+                    "Graph restates a stored date with other counts; the stored row is kept (COLLECT_ON_CONFLICT=replace takes Graph's)"
+                ),
+                ConflictPolicy::Replace => {
+                    store
+                        .update_row(tenant, stored.id, &counts_patch(graph), now)
+                        .await?;
+                    tracing::warn!(
+                        source = %client.source().name,
+                        report_refresh_date = %stored.report_refresh_date,
+                        report_period = %stored.report_period,
+                        id = %stored.id,
+                        "Graph restates a stored date with other counts; Graph's counts replaced the stored row"
+                    );
+                }
+            }
+        }
+        Ok(Stored {
+            created: created as u64,
+            already_stored: already_stored as u64,
+            conflicting: conflicts.len() as u64,
+        })
+    }
+}
+
+/// Every count of `row`, as a patch that gives a stored row Graph's counts.
+fn counts_patch(row: &DistributionRow) -> RowPatch {
+    let c = &row.counts;
+    RowPatch {
+        web: Some(c.web),
+        windows_phone: Some(c.windows_phone),
+        android_phone: Some(c.android_phone),
+        ios: Some(c.ios),
+        mac: Some(c.mac),
+        windows: Some(c.windows),
+        chrome_os: Some(c.chrome_os),
+        linux: Some(c.linux),
+        ..RowPatch::default()
+    }
+}

@@ -1,0 +1,55 @@
+//! `serve`'s collections: once when the service is ready, then every
+//! interval. Replicas on one database share a lease: whoever takes it
+//! collects, the others skip the interval. The lease runs out just before the
+//! next interval, so a replica that died mid-run blocks nobody.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::task::JoinHandle;
+
+use super::run::Collector;
+use crate::storage::Store;
+
+/// The lease's name in `collection_leases`.
+pub const LEASE_NAME: &str = "graph-collection";
+
+/// The collecting task; stopped when dropped.
+pub struct Scheduler {
+    task: JoinHandle<()>,
+}
+
+impl Scheduler {
+    pub fn start(store: Arc<dyn Store>, collector: Collector, every: Duration) -> Self {
+        let holder = uuid::Uuid::new_v4().to_string();
+        // Short of the interval, so the next tick (on any replica) finds it free.
+        let hold = every.saturating_sub(every / 20);
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let now = Utc::now();
+                let until =
+                    now + chrono::Duration::from_std(hold).unwrap_or(chrono::Duration::zero());
+                match store.take_lease(LEASE_NAME, &holder, now, until).await {
+                    Ok(true) => {
+                        let runs = collector.run_once(store.as_ref()).await;
+                        let failed = runs.iter().filter(|r| r.error.is_some()).count();
+                        tracing::info!(runs = runs.len(), failed, "collection finished");
+                    }
+                    Ok(false) => tracing::debug!("another replica collects this interval"),
+                    Err(e) => tracing::warn!(error = %e, "cannot take the collection lease"),
+                }
+            }
+        });
+        Self { task }
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
