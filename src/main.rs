@@ -1,7 +1,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use teams_usage_store::{cli, config::Settings, telemetry};
+use teams_usage_store::config::{self, Settings};
+use teams_usage_store::{cli, telemetry};
 
 /// mimalloc for Rust's allocations, and (its `override` feature) for the C
 /// code's too: SQLite allocates every row it reads on its connection's worker
@@ -13,10 +14,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     // .env is read before the runtime starts, so every thread sees one environment.
-    let _ = dotenvy::dotenv();
+    let dot_env = config::load_dot_env();
     let cli = cli::Cli::parse();
-    telemetry::init_logging();
-    let outcome = Settings::from_env()
+    let outcome = dot_env
+        .and_then(|_| telemetry::init_logging())
+        .and_then(|()| Settings::from_env())
         .map_err(anyhow::Error::msg)
         .and_then(|settings| {
             let runtime = tokio::runtime::Runtime::new()?;

@@ -10,7 +10,6 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use chrono::Utc;
-use tracing_actix_web::TracingLogger;
 
 use crate::auth::{issue_token, Scope, Scopes, TokenCache, TokenRateLimiter};
 use crate::config::{Secret, Settings};
@@ -21,8 +20,8 @@ use crate::routes;
 use crate::routes::batch::BatchDispatcher;
 use crate::state::AppState;
 use crate::storage::{self, Store};
+use crate::telemetry;
 use crate::telemetry::metrics::{self, Metrics};
-use crate::telemetry::{self, GraphRootSpan};
 
 /// Verified tokens kept in memory at most; far more than the tenants of one
 /// install, and a few hundred KiB when full.
@@ -73,7 +72,7 @@ impl Application {
         let batch_body_limit = BodyLimit(settings.batch_body_limit);
         let app = move || {
             App::new()
-                .wrap(TracingLogger::<GraphRootSpan>::new())
+                .wrap(from_fn(telemetry::access_log))
                 .wrap(from_fn(telemetry::request_ids))
                 // Outermost, so the latency it records is the whole request's.
                 .wrap(from_fn({

@@ -170,7 +170,13 @@ pub async fn record_requests(
     let started = Instant::now();
     let result = next.call(request).await;
     let (status, route) = match &result {
-        Ok(response) => (response.status(), response.request().match_pattern()),
+        Ok(response) => (
+            response.status(),
+            response
+                .request()
+                .match_pattern()
+                .map(|p| super::route_template(&p)),
+        ),
         Err(error) => (error.as_response_error().status_code(), None),
     };
     metrics.observe_request(route.as_deref(), &method, status, started.elapsed());
