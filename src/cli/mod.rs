@@ -1,7 +1,8 @@
-//! The command line: serve | migrate | import | token create|list|revoke.
+//! The command line: serve | migrate | import | backup | token create|list|revoke.
 //! Terminal I/O lives here: secrets and data go to stdout; everything meant
 //! for people goes to stderr.
 
+mod backup;
 mod import;
 mod token;
 
@@ -44,6 +45,12 @@ pub enum Command {
     /// Manage bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy a SQLite database, consistent, while the service keeps running
+    /// (SQLite's VACUUM INTO). On Postgres use pg_dump (docs/deployment.md).
+    Backup {
+        /// The file to write; it must not exist yet.
+        dest: PathBuf,
+    },
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -56,6 +63,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Token(command) => token::run(command, settings).await,
         Command::Import { file, tenant } => import::run(&file, &tenant, settings).await,
+        Command::Backup { dest } => backup::run(&dest, &settings).await,
     }
 }
 

@@ -21,6 +21,7 @@ use common::{Backend, TestDatabase};
 const BIN: &str = env!("CARGO_BIN_EXE_teams-usage-store");
 const COLLECTION: &str = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts";
 
+mod backup;
 mod configuration;
 mod logs;
 mod serve;
