@@ -75,6 +75,11 @@ for _ in $(seq 100); do
     grep -q ready "$WORK/proxy.log" && break
     sleep 0.1
 done
+if ! grep -q ready "$WORK/proxy.log"; then
+    echo "the TLS terminator did not start:" >&2
+    cat "$WORK/proxy.log" >&2
+    exit 1
+fi
 # The SDK's HTTP client and urllib both trust the file SSL_CERT_FILE names.
 SSL_CERT_FILE="$WORK/cert.pem" check "https://localhost:$TLS_PORT" "$TLS_TOKEN"
 echo "Graph SDK check passed over http and https" >&2
