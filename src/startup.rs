@@ -61,9 +61,14 @@ impl Application {
             Metrics::new(settings.metrics_token.as_ref().map(Secret::expose))
                 .context("registering the metrics")?,
         );
+        metrics.set_build(settings.database_url.backend());
         let state = web::Data::new(AppState {
             store: store.clone(),
-            writer: RowWriter::start(store.clone(), settings.group_commit),
+            writer: RowWriter::start_observed(
+                store.clone(),
+                settings.group_commit,
+                metrics.clone(),
+            ),
             token_cache: TokenCache::new(settings.token_cache_ttl, TOKEN_CACHE_CAPACITY),
             rate_limiter,
             metrics: metrics.clone(),

@@ -144,3 +144,19 @@ fn the_license_file_is_the_one_cargo_toml_names() {
     assert!(read("Cargo.toml").contains("license = \"MIT\""));
     assert!(read("LICENSE").starts_with("MIT License"));
 }
+
+#[test]
+fn promtool_accepts_the_alert_rules() {
+    let Some(promtool) = tool("promtool", &[]) else {
+        return;
+    };
+    let output = Command::new(promtool)
+        .current_dir(repository())
+        .args(["check", "rules", "deploy/prometheus/alerts.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        succeeded(&output),
+        "promtool refused deploy/prometheus/alerts.yaml"
+    );
+}
