@@ -24,6 +24,7 @@ const COLLECTION: &str = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts";
 mod backup;
 mod configuration;
 mod logs;
+mod readme;
 mod serve;
 mod tokens;
 
