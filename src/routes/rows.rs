@@ -275,14 +275,17 @@ async fn list_rows(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsRead)?;
-    if let Some(file) = csv::csv_request(&request)? {
-        return Ok(csv::csv_response(
-            state.store.clone(),
-            caller.tenant_id,
-            file,
-        ));
-    }
-    let options = parse_collection_options(request.query_string())?;
+    let query_string = match csv::csv_request(&request)? {
+        csv::CollectionForm::Csv(file) => {
+            return Ok(csv::csv_response(
+                state.store.clone(),
+                caller.tenant_id,
+                file,
+            ))
+        }
+        csv::CollectionForm::Json { query } => query,
+    };
+    let options = parse_collection_options(&query_string)?;
     let query = &options.query;
     // One row past the page tells whether another page follows, so the last
     // page carries no link to an empty one.

@@ -134,7 +134,18 @@ async fn the_collection_downloads_as_graph_csv_with_its_options(backend: Backend
         .unwrap()
         .starts_with("application/json"));
 
+    let explicit = get(format!("{COLLECTION}?$format=application/json&$top=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(explicit.status(), 200);
+    assert!(explicit.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+
     for (query, status, code) in [
+        ("$format=json", 406, "notAcceptable"),
         ("$format=text/csv&$select=web", 400, "badRequest"),
         ("$format=text/csv&$count=true", 400, "badRequest"),
         ("$format=text/csv&$top=0", 400, "badRequest"),

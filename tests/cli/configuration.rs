@@ -94,3 +94,19 @@ fn serve_help_lists_every_environment_variable() {
         assert!(stdout.contains(setting.name), "{}: {stdout}", setting.name);
     }
 }
+
+#[test]
+fn a_database_error_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder where the database file should be: SQLite cannot open it.
+    let url = format!("sqlite://{}", dir.path().display());
+    let (output, _) = run_configured(dir.path(), &["migrate"], &[("DATABASE_URL", &url)]);
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("unable to open database file").count(),
+        1,
+        "{stderr}"
+    );
+}

@@ -33,8 +33,17 @@ pub struct CsvRequest {
     pub layout: CsvLayout,
 }
 
-/// `Some` when the request asks for CSV; `$format` decides when given, else `Accept`.
-pub fn csv_request(request: &HttpRequest) -> Result<Option<CsvRequest>, ApiError> {
+/// What a collection request asks for.
+pub enum CollectionForm {
+    Csv(CsvRequest),
+    /// JSON pages, with the query string to read them by (`$format=application/json` taken out).
+    Json {
+        query: String,
+    },
+}
+
+/// CSV when asked for: `$format` decides when given, else `Accept`'s first choice.
+pub fn csv_request(request: &HttpRequest) -> Result<CollectionForm, ApiError> {
     let mut format = None;
     let mut top = None;
     let mut rest = url::form_urlencoded::Serializer::new(String::new());
@@ -72,7 +81,15 @@ pub fn csv_request(request: &HttpRequest) -> Result<Option<CsvRequest>, ApiError
     };
     if !wants_csv {
         // JSON takes the options as they came, $format=application/json aside.
-        return Ok(None);
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
+            if !name.eq_ignore_ascii_case("$format") {
+                query.append_pair(&name, &value);
+            }
+        }
+        return Ok(CollectionForm::Json {
+            query: query.finish(),
+        });
     }
     let top = match top {
         None => None,
@@ -102,7 +119,7 @@ pub fn csv_request(request: &HttpRequest) -> Result<Option<CsvRequest>, ApiError
     } else {
         CsvLayout::V1
     };
-    Ok(Some(CsvRequest {
+    Ok(CollectionForm::Csv(CsvRequest {
         query: options.query,
         top,
         layout,
