@@ -1,6 +1,9 @@
 //! One typed `Settings`, read from the environment (and `.env`, loaded by main).
 
+pub mod settings_table;
+
 use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::collect::CollectSettings;
@@ -32,6 +35,45 @@ pub struct Settings {
     /// The Graph collector (`GRAPH_*`, `COLLECT_*`, docs/collect.md); `None`
     /// when no source is configured.
     pub collect: Option<CollectSettings>,
+}
+
+/// Loads `.env` from the working directory or the nearest folder above it
+/// that has one, as dotenvy finds it; variables already set are kept. A file
+/// that cannot be read or parsed is an error naming the file (and the line).
+pub fn load_dot_env() -> Result<Option<PathBuf>, String> {
+    let Ok(dir) = std::env::current_dir() else {
+        return Ok(None);
+    };
+    let Some(path) = dir
+        .ancestors()
+        .map(|d| d.join(".env"))
+        .find(|p| p.is_file())
+    else {
+        return Ok(None);
+    };
+    match dotenvy::from_path(&path) {
+        Ok(()) => Ok(Some(path)),
+        Err(dotenvy::Error::LineParse(line, _)) => Err(format!(
+            "{}:{}: cannot read `{line}`: expected NAME=value",
+            path.display(),
+            line_number(&path, &line)
+        )),
+        Err(dotenvy::Error::Io(error)) => Err(format!("cannot read {}: {error}", path.display())),
+        Err(error) => Err(format!("cannot read {}: {error}", path.display())),
+    }
+}
+
+/// The 1-based number of the first line of `path` that is `line` (dotenvy
+/// names the line by its text); `?` when it cannot be found.
+fn line_number(path: &Path, line: &str) -> String {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .position(|l| l.trim() == line.trim())
+                .map(|i| (i + 1).to_string())
+        })
+        .unwrap_or_else(|| "?".into())
 }
 
 /// A per-token request rate: a bucket of `burst` requests refilled at `per_second`.

@@ -72,6 +72,18 @@ struct Job {
     reply: oneshot::Sender<Result<InsertOutcome, WriteError>>,
 }
 
+/// Told of every batch the writers commit (the metrics).
+pub trait BatchObserver: Send + Sync + 'static {
+    fn batch(&self, rows: usize, elapsed: Duration, ok: bool);
+}
+
+/// The observer of a writer nobody watches.
+struct Unobserved;
+
+impl BatchObserver for Unobserved {
+    fn batch(&self, _: usize, _: Duration, _: bool) {}
+}
+
 /// The handle requests write through; cheap to clone.
 #[derive(Clone)]
 pub struct RowWriter {
@@ -82,12 +94,31 @@ impl RowWriter {
     /// Starts the writer tasks on the current runtime. They stop when the last
     /// `RowWriter` is dropped, after writing what is queued.
     pub fn start(store: Arc<dyn Store>, limits: GroupCommitLimits) -> Self {
+        Self::start_observed(store, limits, Arc::new(Unobserved))
+    }
+
+    /// `start`, telling `observer` of every batch.
+    pub fn start_observed(
+        store: Arc<dyn Store>,
+        limits: GroupCommitLimits,
+        observer: Arc<dyn BatchObserver>,
+    ) -> Self {
         let (queue, jobs) = mpsc::channel(limits.max_queued_rows.max(1));
         let jobs = Arc::new(Mutex::new(jobs));
         for _ in 0..limits.writers.max(1) {
-            tokio::spawn(write_batches(store.clone(), jobs.clone(), limits));
+            tokio::spawn(write_batches(
+                store.clone(),
+                jobs.clone(),
+                limits,
+                observer.clone(),
+            ));
         }
         Self { queue }
+    }
+
+    /// Rows waiting for a transaction now.
+    pub fn queued_rows(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
     }
 
     /// Offers one row and waits until its transaction is durable. If the caller
@@ -141,6 +172,7 @@ async fn write_batches(
     store: Arc<dyn Store>,
     jobs: Arc<Mutex<mpsc::Receiver<Job>>>,
     limits: GroupCommitLimits,
+    observer: Arc<dyn BatchObserver>,
 ) {
     let mut batch = Vec::with_capacity(limits.max_batch_rows);
     let mut previous = 0;
@@ -148,7 +180,13 @@ async fn write_batches(
         previous = batch.len();
         let (rows, replies): (Vec<_>, Vec<_>) =
             batch.drain(..).map(|job| (job.row, job.reply)).unzip();
+        let began = Instant::now();
         let answers = store_batch(store.as_ref(), &rows).await;
+        observer.batch(
+            rows.len(),
+            began.elapsed(),
+            answers.iter().all(Result::is_ok),
+        );
         for (reply, answer) in replies.into_iter().zip(answers) {
             // A requester that has gone away is simply not told.
             let _ = reply.send(answer);

@@ -1,7 +1,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use teams_usage_store::{cli, config::Settings, telemetry};
+use teams_usage_store::config::{self, Settings};
+use teams_usage_store::{cli, telemetry};
 
 /// mimalloc for Rust's allocations, and (its `override` feature) for the C
 /// code's too: SQLite allocates every row it reads on its connection's worker
@@ -13,10 +14,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     // .env is read before the runtime starts, so every thread sees one environment.
-    let _ = dotenvy::dotenv();
+    let dot_env = config::load_dot_env();
     let cli = cli::Cli::parse();
-    telemetry::init_logging();
-    let outcome = Settings::from_env()
+    let outcome = dot_env
+        .and_then(|_| telemetry::init_logging())
+        .and_then(|()| Settings::from_env())
         .map_err(anyhow::Error::msg)
         .and_then(|settings| {
             let runtime = tokio::runtime::Runtime::new()?;
@@ -25,10 +27,41 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            // One line: the reason and its causes, without a backtrace.
-            let reason = format!("{error:#}").replace('\n', " ");
-            eprintln!("error: {reason}");
+            eprintln!("error: {}", one_line(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The reason and its causes on one line, without a backtrace; a cause whose
+/// text its wrapper already quotes (sqlx's database errors do) is left out.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn causes_are_said_once() {
+        let error = anyhow::anyhow!("role \"x\" does not exist")
+            .context("error returned from database: role \"x\" does not exist")
+            .context("cannot open the database");
+        assert_eq!(
+            one_line(&error),
+            "cannot open the database: error returned from database: role \"x\" does not exist"
+        );
     }
 }

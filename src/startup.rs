@@ -10,7 +10,6 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use chrono::Utc;
-use tracing_actix_web::TracingLogger;
 
 use crate::auth::{issue_token, Scope, Scopes, TokenCache, TokenRateLimiter};
 use crate::collect::{Collector, Scheduler};
@@ -22,8 +21,8 @@ use crate::routes;
 use crate::routes::batch::BatchDispatcher;
 use crate::state::AppState;
 use crate::storage::{self, Store};
+use crate::telemetry;
 use crate::telemetry::metrics::{self, Metrics};
-use crate::telemetry::{self, GraphRootSpan};
 
 /// Verified tokens kept in memory at most; far more than the tenants of one
 /// install, and a few hundred KiB when full.
@@ -65,9 +64,14 @@ impl Application {
             Metrics::new(settings.metrics_token.as_ref().map(Secret::expose))
                 .context("registering the metrics")?,
         );
+        metrics.set_build(settings.database_url.backend());
         let state = web::Data::new(AppState {
             store: store.clone(),
-            writer: RowWriter::start(store.clone(), settings.group_commit),
+            writer: RowWriter::start_observed(
+                store.clone(),
+                settings.group_commit,
+                metrics.clone(),
+            ),
             token_cache: TokenCache::new(settings.token_cache_ttl, TOKEN_CACHE_CAPACITY),
             rate_limiter,
             metrics: metrics.clone(),
@@ -78,7 +82,7 @@ impl Application {
         let batch_body_limit = BodyLimit(settings.batch_body_limit);
         let app = move || {
             App::new()
-                .wrap(TracingLogger::<GraphRootSpan>::new())
+                .wrap(from_fn(telemetry::access_log))
                 .wrap(from_fn(telemetry::request_ids))
                 // Outermost, so the latency it records is the whole request's.
                 .wrap(from_fn({

@@ -256,7 +256,9 @@ async fn a_big_file_reports_progress(backend: Backend) {
     let import = import(&db, &file, "contoso");
     assert!(import.success, "{}", import.stderr);
     assert!(
-        import.stderr.contains("stored 6000 of 12000 rows"),
+        import
+            .stderr
+            .contains("checked against the database: 6000 of 12000 rows"),
         "{}",
         import.stderr
     );

@@ -82,7 +82,8 @@ async fn import_file(
         let tenth = offered * 10 / total.max(1);
         if total > PROGRESS_ABOVE_ROWS && tenth > printed_tenth.fetch_max(tenth, Ordering::Relaxed)
         {
-            eprintln!("stored {offered} of {total} rows");
+            // Not yet stored: the one transaction commits (or not) at the end.
+            eprintln!("checked against the database: {offered} of {total} rows");
         }
     };
     match store.import_rows(&rows, &progress).await? {

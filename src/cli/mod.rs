@@ -1,7 +1,8 @@
-//! The command line: serve | migrate | import | collect | token create|list|revoke.
+//! The command line: serve | migrate | import | collect | backup | token create|list|revoke.
 //! Terminal I/O lives here: secrets and data go to stdout; everything meant
 //! for people goes to stderr.
 
+mod backup;
 mod collect;
 mod import;
 mod token;
@@ -29,6 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service (the default).
+    #[command(after_help = crate::config::settings_table::help_text())]
     Serve,
     /// Apply database migrations and exit.
     Migrate,
@@ -52,6 +54,12 @@ pub enum Command {
     /// Manage bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy a SQLite database, consistent, while the service keeps running
+    /// (SQLite's VACUUM INTO). On Postgres use pg_dump (docs/deployment.md).
+    Backup {
+        /// The file to write; it must not exist yet.
+        dest: PathBuf,
+    },
 }
 
 pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -65,6 +73,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Token(command) => token::run(command, settings).await,
         Command::Import { file, tenant } => import::run(&file, &tenant, settings).await,
         Command::Collect { status } => collect::run(status, settings).await,
+        Command::Backup { dest } => backup::run(&dest, &settings).await,
     }
 }
 

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::header;
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use chrono::Utc;
 
 use super::gate::AuthenticationGate;
@@ -42,6 +42,8 @@ impl FromRequest for Caller {
         let gate = AuthenticationGate::close(request);
         let secret = bearer_secret(request);
         let state = request.app_data::<web::Data<AppState>>().cloned();
+        // The access line names the tenant of an authenticated request.
+        let request = request.clone();
         let authenticate = async move {
             let secret = secret?;
             let state = state
@@ -58,6 +60,9 @@ impl FromRequest for Caller {
         };
         Box::pin(async move {
             let caller = authenticate.await;
+            if let Ok(caller) = &caller {
+                request.extensions_mut().insert(caller.tenant_id.clone());
+            }
             gate.open();
             caller
         })

@@ -34,6 +34,9 @@ async fn scrape(
             "GET /metrics requires 'Authorization: Bearer <METRICS_TOKEN>'.".into(),
         ));
     }
+    state
+        .metrics
+        .set_state(state.writer.queued_rows(), &state.store.pool_stats());
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, CONTENT_TYPE))
         .body(state.metrics.render().map_err(anyhow::Error::from)?))

@@ -8,6 +8,9 @@ pub mod openapi;
 mod report;
 mod rows;
 
+/// The collection as a streamed CSV file (its page-at-a-time stream is tested on its own).
+pub use rows::csv as rows_csv;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::ApiError;

@@ -21,6 +21,8 @@ use crate::state::AppState;
 use crate::storage::{InsertOutcome, UpdateOutcome};
 use crate::telemetry::metrics::RowOutcome;
 
+pub mod csv;
+
 pub const COLLECTION: &str = "/reports/teamsDeviceUsageDistributionUserCounts";
 
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -257,7 +259,10 @@ async fn delete_row(
     summary = "Query the rows",
     params(schemas::CollectionQuery),
     responses(
-        (status = 200, description = "A page of rows", body = schemas::RowCollection),
+        (status = 200, description = "A page of rows; with $format=text/csv (or Accept: text/csv first) every matching row as Graph's CSV, streamed", content(
+            (schemas::RowCollection = "application/json"),
+            (String = "text/csv"),
+        )),
         (status = 400, description = "An unsupported or malformed query option (badRequest)", body = schemas::GraphError),
         (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = schemas::GraphError),
     ),
@@ -270,7 +275,17 @@ async fn list_rows(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsRead)?;
-    let options = parse_collection_options(request.query_string())?;
+    let query_string = match csv::csv_request(&request)? {
+        csv::CollectionForm::Csv(file) => {
+            return Ok(csv::csv_response(
+                state.store.clone(),
+                caller.tenant_id,
+                file,
+            ))
+        }
+        csv::CollectionForm::Json { query } => query,
+    };
+    let options = parse_collection_options(&query_string)?;
     let query = &options.query;
     // One row past the page tells whether another page follows, so the last
     // page carries no link to an empty one.

@@ -306,6 +306,22 @@ impl<B: Backend> Store for B {
     async fn close(&self) {
         Backend::close(self).await;
     }
+
+    fn pool_stats(&self) -> Vec<super::PoolStats> {
+        let pools = self.pools();
+        [
+            ("readers", &pools.readers),
+            ("writer", &pools.writer),
+            ("batch_writer", &pools.batch_writer),
+        ]
+        .into_iter()
+        .map(|(pool, p)| super::PoolStats {
+            pool,
+            open: p.size(),
+            idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+        })
+        .collect()
+    }
 }
 
 /// Ready only when the newest migration this binary knows is applied.

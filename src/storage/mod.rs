@@ -266,6 +266,20 @@ pub trait Store: RowStore + TokenStore + CollectionStore {
 
     /// Closes every connection, letting in-flight work finish.
     async fn close(&self);
+
+    /// Each connection pool's open and idle connections, for `/metrics`.
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        Vec::new()
+    }
+}
+
+/// One connection pool's state at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// `readers`, `writer` or `batch_writer`.
+    pub pool: &'static str,
+    pub open: u32,
+    pub idle: u32,
 }
 
 /// Connects to the database `url` names, for `writers` group-commit writers

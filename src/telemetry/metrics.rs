@@ -13,8 +13,12 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::HttpRequest;
 use prometheus::{
-    GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
+
+use crate::group_commit::BatchObserver;
+use crate::storage::PoolStats;
 use sha2::{Digest, Sha256};
 
 const NAMESPACE: &str = "teams_usage_store";
@@ -40,6 +44,13 @@ pub struct Metrics {
     /// The Graph collector, per source: when it last succeeded, how often it failed.
     collection_last_success: GaugeVec,
     collection_failures: IntCounterVec,
+    build_info: IntGaugeVec,
+    pool_connections: IntGaugeVec,
+    queued_rows: IntGauge,
+    batch_rows: Histogram,
+    commit_seconds: Histogram,
+    rate_limited: IntCounter,
+    authentication_failures: IntCounter,
     /// SHA-256 of the scrape token; `None` leaves `/metrics` open.
     scrape_token_hash: Option<[u8; 32]>,
 }
@@ -84,15 +95,82 @@ impl Metrics {
             .namespace(NAMESPACE),
             &["source"],
         )?;
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "build_info",
+                "1, labelled with the running build and its backend",
+            )
+            .namespace(NAMESPACE),
+            &["version", "commit", "backend"],
+        )?;
+        let pool_connections = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_connections",
+                "Database connections by pool and state (in_use, idle)",
+            )
+            .namespace(NAMESPACE),
+            &["pool", "state"],
+        )?;
+        let queued_rows = IntGauge::with_opts(
+            Opts::new(
+                "group_commit_queued_rows",
+                "Rows waiting for a group-commit transaction",
+            )
+            .namespace(NAMESPACE),
+        )?;
+        let batch_rows = Histogram::with_opts(
+            HistogramOpts::new(
+                "group_commit_batch_rows",
+                "Rows per group-commit transaction",
+            )
+            .namespace(NAMESPACE)
+            .buckets(vec![
+                1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+            ]),
+        )?;
+        let commit_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "group_commit_duration_seconds",
+                "Time to store one group-commit batch, fsync included",
+            )
+            .namespace(NAMESPACE)
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )?;
+        let rate_limited = IntCounter::with_opts(
+            Opts::new(
+                "rate_limited_total",
+                "Requests refused with 429 (per-token rate limit)",
+            )
+            .namespace(NAMESPACE),
+        )?;
+        let authentication_failures = IntCounter::with_opts(
+            Opts::new(
+                "authentication_failures_total",
+                "Requests refused with 401 (missing, unknown, expired or revoked token)",
+            )
+            .namespace(NAMESPACE),
+        )?;
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(rows.clone()),
             Box::new(collection_last_success.clone()),
             Box::new(collection_failures.clone()),
+            Box::new(build_info.clone()),
+            Box::new(pool_connections.clone()),
+            Box::new(queued_rows.clone()),
+            Box::new(batch_rows.clone()),
+            Box::new(commit_seconds.clone()),
+            Box::new(rate_limited.clone()),
+            Box::new(authentication_failures.clone()),
         ] {
             registry.register(collector)?;
         }
+        // CPU, memory, open file descriptors (Linux); named process_* as Prometheus expects.
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         // Every outcome is reported from the start, so rates work before the first row.
         for outcome in RowOutcome::ALL {
             rows.with_label_values(&[outcome.label()]);
@@ -104,6 +182,13 @@ impl Metrics {
             rows,
             collection_last_success,
             collection_failures,
+            build_info,
+            pool_connections,
+            queued_rows,
+            batch_rows,
+            commit_seconds,
+            rate_limited,
+            authentication_failures,
             scrape_token_hash: scrape_token.map(|t| Sha256::digest(t.as_bytes()).into()),
         })
     }
@@ -117,11 +202,38 @@ impl Metrics {
         elapsed: Duration,
     ) {
         let route = route.unwrap_or(UNMATCHED_ROUTE);
+        match status {
+            StatusCode::TOO_MANY_REQUESTS => self.rate_limited.inc(),
+            StatusCode::UNAUTHORIZED => self.authentication_failures.inc(),
+            _ => {}
+        }
         let labels = [route, method_label(method), status.as_str()];
         self.requests.with_label_values(&labels).inc();
         self.latency
             .with_label_values(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Labels `build_info` with this build and the backend it runs on.
+    pub fn set_build(&self, backend: &str) {
+        self.build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION"), BUILD_COMMIT, backend])
+            .set(1);
+    }
+
+    /// The state read at scrape time: queued rows and each pool's connections.
+    pub fn set_state(&self, queued_rows: usize, pools: &[PoolStats]) {
+        self.queued_rows
+            .set(i64::try_from(queued_rows).unwrap_or(i64::MAX));
+        for pool in pools {
+            let idle = i64::from(pool.idle.min(pool.open));
+            self.pool_connections
+                .with_label_values(&[pool.pool, "idle"])
+                .set(idle);
+            self.pool_connections
+                .with_label_values(&[pool.pool, "in_use"])
+                .set(i64::from(pool.open) - idle);
+        }
     }
 
     /// Counts one row offered by a create request, as the writer answered it.
@@ -160,6 +272,17 @@ impl Metrics {
             .map(|(_, token)| token.trim());
         // Comparing digests, not secrets: timing reveals nothing about the token.
         presented.is_some_and(|t| Sha256::digest(t.as_bytes()).as_slice() == expected)
+    }
+}
+
+/// The commit the binary was built from (build.rs): `GIT_COMMIT` at build
+/// time, else git's, else `unknown`.
+const BUILD_COMMIT: &str = env!("TUS_BUILD_COMMIT");
+
+impl BatchObserver for Metrics {
+    fn batch(&self, rows: usize, elapsed: Duration, _ok: bool) {
+        self.batch_rows.observe(rows as f64);
+        self.commit_seconds.observe(elapsed.as_secs_f64());
     }
 }
 
@@ -207,7 +330,13 @@ pub async fn record_requests(
     let started = Instant::now();
     let result = next.call(request).await;
     let (status, route) = match &result {
-        Ok(response) => (response.status(), response.request().match_pattern()),
+        Ok(response) => (
+            response.status(),
+            response
+                .request()
+                .match_pattern()
+                .map(|p| super::route_template(&p)),
+        ),
         Err(error) => (error.as_response_error().status_code(), None),
     };
     metrics.observe_request(route.as_deref(), &method, status, started.elapsed());
@@ -268,6 +397,38 @@ mod tests {
             text.contains(r#"teams_usage_store_rows_total{outcome="conflict"} 1"#),
             "{text}"
         );
+    }
+
+    #[test]
+    fn operators_get_build_pool_queue_and_refusal_series() {
+        let metrics = Metrics::new(None).unwrap();
+        metrics.set_build("sqlite");
+        metrics.set_state(
+            3,
+            &[PoolStats {
+                pool: "readers",
+                open: 5,
+                idle: 2,
+            }],
+        );
+        metrics.batch(4, Duration::from_millis(2), true);
+        let ms = Duration::from_millis(1);
+        metrics.observe_request(Some("/x"), &Method::GET, StatusCode::TOO_MANY_REQUESTS, ms);
+        metrics.observe_request(Some("/x"), &Method::GET, StatusCode::UNAUTHORIZED, ms);
+        let text = metrics.render().unwrap();
+        for line in [
+            "teams_usage_store_group_commit_queued_rows 3",
+            r#"teams_usage_store_db_pool_connections{pool="readers",state="in_use"} 3"#,
+            r#"teams_usage_store_db_pool_connections{pool="readers",state="idle"} 2"#,
+            "teams_usage_store_group_commit_batch_rows_count 1",
+            "teams_usage_store_group_commit_duration_seconds_count 1",
+            "teams_usage_store_rate_limited_total 1",
+            "teams_usage_store_authentication_failures_total 1",
+            "process_open_fds",
+            r#"backend="sqlite""#,
+        ] {
+            assert!(text.contains(line), "{line}: {text}");
+        }
     }
 
     #[test]

@@ -5,16 +5,22 @@
 pub mod metrics;
 
 use std::io::IsTerminal;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
 use actix_web::HttpMessage;
-use tracing::{field, Span};
-use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 use uuid::Uuid;
+
+use crate::domain::TenantId;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
@@ -70,46 +76,226 @@ pub async fn request_ids(
     Ok(response)
 }
 
-/// Request spans carry Graph's request id, so a client's report finds the log line.
-/// Only the fields a request is looked up by: each costs time on every request (docs/benchmarks.md).
-pub struct GraphRootSpan;
+/// Middleware, outermost: one access line per request when its response
+/// body has been sent (or dropped): time, request-id, client-request-id,
+/// tenant, method, route template, status, latency and bytes. Handler and
+/// storage logs inside the request carry its request id through a span.
+pub async fn access_log(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<AccessBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let ids = request.extensions().get::<RequestIds>().cloned();
+    let request_id = ids.as_ref().map(|ids| ids.request_id).unwrap_or_default();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let response = next.call(request).instrument(span).await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .map_or_else(|| "unmatched".into(), |p| route_template(&p));
+    let tenant = response
+        .request()
+        .extensions()
+        .get::<TenantId>()
+        .map(ToString::to_string);
+    let status = response.status();
+    let line = AccessLine {
+        started,
+        request_id,
+        client_request_id: ids.and_then(|ids| ids.client_request_id),
+        tenant,
+        method,
+        route,
+        status,
+    };
+    Ok(response.map_body(|_, body| AccessBody {
+        inner: body.boxed(),
+        bytes: 0,
+        line: Some(line),
+    }))
+}
 
-impl RootSpanBuilder for GraphRootSpan {
-    fn on_request_start(request: &ServiceRequest) -> Span {
-        let request_id = request
-            .extensions()
-            .get::<RequestIds>()
-            .map(|ids| ids.request_id)
-            .unwrap_or_default();
-        let route = request.match_pattern();
-        tracing::info_span!(
-            "HTTP request",
-            http.method = %request.method(),
-            http.route = %route.as_deref().unwrap_or("default"),
-            http.target = %request.uri(),
-            request_id = %request_id,
-            http.status_code = field::Empty,
-            otel.status_code = field::Empty,
-            exception.message = field::Empty,
-            exception.details = field::Empty,
-        )
-    }
+/// What the access line says besides the bytes sent.
+struct AccessLine {
+    started: Instant,
+    request_id: Uuid,
+    client_request_id: Option<String>,
+    tenant: Option<String>,
+    method: Method,
+    route: String,
+    status: StatusCode,
+}
 
-    fn on_request_end<B: MessageBody>(
-        span: Span,
-        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
-    ) {
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
+impl AccessLine {
+    fn write(self, bytes: u64, complete: bool) {
+        tracing::info!(
+            target: ACCESS_TARGET,
+            request_id = %self.request_id,
+            client_request_id = self.client_request_id.as_deref().unwrap_or("-"),
+            tenant = self.tenant.as_deref().unwrap_or("-"),
+            method = %self.method,
+            route = %self.route,
+            status = self.status.as_u16(),
+            latency_ms = (self.started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            bytes,
+            complete,
+            "request"
+        );
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`); in colour only
-/// when stderr is a terminal, so a log file holds plain text.
-pub fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+/// The target access lines are logged under: `RUST_LOG=access=off` silences them alone.
+pub const ACCESS_TARGET: &str = "access";
+
+/// A response body that counts what it sends and writes the access line
+/// once it is done; `complete=false` when the client left before its end.
+pub struct AccessBody {
+    inner: BoxBody,
+    bytes: u64,
+    line: Option<AccessLine>,
+}
+
+impl MessageBody for AccessBody {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.inner.size()
+    }
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        let this = &mut *self;
+        let next = Pin::new(&mut this.inner).poll_next(cx);
+        match &next {
+            Poll::Ready(Some(Ok(chunk))) => this.bytes += chunk.len() as u64,
+            Poll::Ready(None) => {
+                if let Some(line) = this.line.take() {
+                    line.write(this.bytes, true);
+                }
+            }
+            _ => {}
+        }
+        next
+    }
+}
+
+impl Drop for AccessBody {
+    fn drop(&mut self) {
+        if let Some(line) = self.line.take() {
+            // An empty body is never polled; anything else ended early.
+            let complete = matches!(self.inner.size(), BodySize::None | BodySize::Sized(0));
+            line.write(self.bytes, complete);
+        }
+    }
+}
+
+/// A route pattern without the regexes of its segments (`{call:(?:...)}`
+/// becomes `{call}`), as logs and metric labels name it.
+pub fn route_template(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut depth = 0usize;
+    let mut skipping = false;
+    for c in pattern.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                if depth == 1 {
+                    out.push(c);
+                }
+                continue;
+            }
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    skipping = false;
+                    out.push(c);
+                }
+                continue;
+            }
+            ':' if depth == 1 => skipping = true,
+            _ => {}
+        }
+        if depth == 0 || (depth == 1 && !skipping) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How log lines are written: `LOG_FORMAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(Self::Text),
+            Some(v) if v.eq_ignore_ascii_case("text") => Ok(Self::Text),
+            Some(v) if v.eq_ignore_ascii_case("json") => Ok(Self::Json),
+            Some(v) => Err(format!("LOG_FORMAT must be text or json, got {v:?}")),
+        }
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`) and written as
+/// `LOG_FORMAT` says; text in colour only when stderr is a terminal, so a log
+/// file holds plain text. A filter that does not parse is an error, not a
+/// silent fallback that would hide the lines someone asked for.
+pub fn init_logging() -> Result<(), String> {
+    let format = LogFormat::parse(std::env::var("LOG_FORMAT").ok().as_deref())?;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(value) if !value.trim().is_empty() => EnvFilter::builder()
+            .parse(value.trim())
+            .map_err(|e| format!("RUST_LOG: {e} in {value:?}"))?,
+        _ => EnvFilter::new("info"),
+    };
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_writer(std::io::stderr);
+    // Another subscriber already installed (tests) keeps its place.
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_templates_drop_segment_regexes() {
+        assert_eq!(
+            route_template(r"/v1.0/reports/{call:(?:microsoft\.graph\.)?get(?:\([^/]*)?}"),
+            "/v1.0/reports/{call}"
+        );
+        assert_eq!(
+            route_template("/beta/x/{id}/{n:\\d{2}}"),
+            "/beta/x/{id}/{n}"
+        );
+        assert_eq!(route_template("/health"), "/health");
+    }
+
+    #[test]
+    fn log_formats_are_text_or_json() {
+        assert_eq!(LogFormat::parse(None), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::parse(Some("JSON")), Ok(LogFormat::Json));
+        assert!(LogFormat::parse(Some("xml"))
+            .unwrap_err()
+            .contains("LOG_FORMAT"));
+    }
 }

@@ -10,7 +10,98 @@ backend_tests!(
     requests_are_counted_by_route_pattern_method_and_status,
     row_outcomes_are_counted,
     a_metrics_token_closes_the_endpoint,
+    alerts_and_dashboard_name_only_exported_metrics,
 );
+
+/// The metric names `text` mentions (`teams_usage_store_*`, `process_*`).
+fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    for (start, _) in text.match_indices(['t', 'p']) {
+        let rest = &text[start..];
+        if !(rest.starts_with("teams_usage_store_") || rest.starts_with("process_")) {
+            continue;
+        }
+        if start > 0 && text[..start].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        names.insert(rest[..end].to_owned());
+    }
+    names
+}
+
+/// Every metric deploy/ alerts on or charts is one `/metrics` exports.
+async fn alerts_and_dashboard_name_only_exported_metrics(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    assert_eq!(app.post_row(&valid_row()).await.status(), 201);
+    let unauthenticated = app.client.get(app.url(COLLECTION)).send().await.unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    let text = scrape(&app.client, app.url("/metrics")).await;
+    let exported: std::collections::BTreeSet<String> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .map(str::to_owned)
+        .collect();
+    for required in [
+        "teams_usage_store_build_info",
+        "teams_usage_store_db_pool_connections",
+        "teams_usage_store_group_commit_queued_rows",
+        "teams_usage_store_group_commit_batch_rows_bucket",
+        "teams_usage_store_group_commit_duration_seconds_bucket",
+        "teams_usage_store_rate_limited_total",
+        "teams_usage_store_authentication_failures_total",
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+    ] {
+        assert!(exported.contains(required), "{required}: {text}");
+    }
+    assert_eq!(
+        series(&text, "teams_usage_store_authentication_failures_total"),
+        Some(1.0)
+    );
+    assert!(
+        text.contains(&format!(
+            r#"backend="{}""#,
+            match backend {
+                Backend::Sqlite => "sqlite",
+                Backend::Postgres => "postgres",
+            }
+        )),
+        "{text}"
+    );
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let alerts = std::fs::read_to_string(root.join("prometheus/alerts.yaml")).unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("grafana/dashboard.json")).unwrap(),
+    )
+    .expect("the dashboard is JSON");
+    let queries: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|panel| panel["targets"].as_array().unwrap().clone())
+        .map(|target| target["expr"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(queries.len() >= 8);
+    for (file, names) in [
+        ("alerts.yaml", metric_names(&alerts)),
+        ("dashboard.json", metric_names(&queries.join("\n"))),
+    ] {
+        assert!(!names.is_empty());
+        for name in names {
+            assert!(
+                exported.contains(&name),
+                "{file} names {name}, which /metrics does not export"
+            );
+        }
+    }
+}
 
 /// The value of one series, e.g. `name{a="b"}`, in the exposition `text`.
 fn series(text: &str, name_and_labels: &str) -> Option<f64> {

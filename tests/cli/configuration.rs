@@ -66,3 +66,47 @@ fn the_default_database_is_a_sqlite_file_under_data() {
     assert!(output.status.success(), "{}", text(&output).1);
     assert!(dir.path().join("data/teams-usage-store.db").exists());
 }
+
+#[test]
+fn a_malformed_dot_env_stops_start_up_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".env"), "HOST=127.0.0.1\nPORT 28488\n").unwrap();
+    for args in [&[][..], &["serve"], &["token", "list"]] {
+        let (output, took) = run_configured(dir.path(), args, &[]);
+        let (stdout, stderr) = text(&output);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(took < Duration::from_secs(15));
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains(".env:2:"), "{stderr}");
+        assert!(stderr.contains("PORT 28488"), "{stderr}");
+        assert!(stdout.is_empty());
+    }
+}
+
+#[test]
+fn serve_help_lists_every_environment_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (output, _) = run_configured(dir.path(), &["serve", "--help"], &[]);
+    let (stdout, _) = text(&output);
+    assert!(output.status.success());
+    for setting in teams_usage_store::config::settings_table::SETTINGS {
+        assert!(stdout.contains(setting.name), "{}: {stdout}", setting.name);
+    }
+}
+
+#[test]
+fn a_database_error_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder where the database file should be: SQLite cannot open it.
+    let url = format!("sqlite://{}", dir.path().display());
+    let (output, _) = run_configured(dir.path(), &["migrate"], &[("DATABASE_URL", &url)]);
+    let (_, stderr) = text(&output);
+    assert!(!output.status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("unable to open database file").count(),
+        1,
+        "{stderr}"
+    );
+}

@@ -21,7 +21,10 @@ use common::{Backend, TestDatabase};
 const BIN: &str = env!("CARGO_BIN_EXE_teams-usage-store");
 const COLLECTION: &str = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts";
 
+mod backup;
 mod configuration;
+mod logs;
+mod readme;
 mod serve;
 mod tokens;
 
@@ -76,6 +79,7 @@ fn command_in(dir: &Path, args: &[&str], database_url: &str) -> Command {
         "RATE_LIMIT_PER_SECOND",
         "RATE_LIMIT_BURST",
         "METRICS_TOKEN",
+        "LOG_FORMAT",
     ] {
         command.env_remove(name);
     }

@@ -146,6 +146,18 @@ impl TestDatabase {
         }
     }
 
+    /// True when the rows table cannot be read (a wiped database).
+    pub async fn row_count_fails(&self) -> bool {
+        let sql = format!("SELECT COUNT(*) FROM {ROWS_TABLE}");
+        let pool = sqlx::PgPool::connect(self.url.expose()).await.unwrap();
+        let failed = sqlx::query_scalar::<_, i64>(&sql)
+            .fetch_one(&pool)
+            .await
+            .is_err();
+        pool.close().await;
+        failed
+    }
+
     /// Rows in the table, all tenants, read straight from SQL.
     pub async fn row_count(&self) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {ROWS_TABLE}");

@@ -56,11 +56,14 @@ async fn run(connection: SqlitePool, committed: Arc<Notify>) {
         committed.notified().await;
         // The pages stay in the WAL, readable and durable, when this fails; the
         // next commit tries again and the writer's own checkpoint bounds the WAL.
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&connection)
             .await
         {
-            tracing::warn!(%error, "background WAL checkpoint failed");
+            Ok(_) => {}
+            // Closing raced the abort: SQLite checkpoints when the last connection closes.
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(error) => tracing::warn!(%error, "background WAL checkpoint failed"),
         }
     }
 }

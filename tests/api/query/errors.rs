@@ -34,12 +34,6 @@ async fn each_error_class_is_a_located_bad_request(backend: Backend) {
         ("$apply", "x", "$apply", &["not supported"]),
         ("$compute", "x", "$compute", &["not supported"]),
         ("$levels", "2", "$levels", &["not supported"]),
-        (
-            "$format",
-            "json",
-            "$format",
-            &["'$format' is not supported"],
-        ),
         ("$Expand", "x", "$Expand", &["'$Expand' is not supported"]),
         (
             "$bogus",

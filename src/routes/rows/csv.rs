@@ -1,0 +1,237 @@
+//! The collection as a Graph CSV file: `$format=text/csv`, or an `Accept`
+//! whose first choice is `text/csv`. Every matching row, not a page: storage
+//! is read a page at a time along the keyset cursor and each page is sent as
+//! one chunk, so memory stays bounded whatever the table's size.
+//!
+//! Options: `$filter`, `$orderby`, `$skip` and `$top` (the most rows in the
+//! file, any number) apply; `$select` and `$count` are refused, since Graph's
+//! CSV has fixed columns and no place for a count; there is no nextLink.
+
+use std::sync::Arc;
+
+use actix_web::http::header::{self, Accept, Header};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse};
+use futures_util::stream::{self, Stream};
+
+use crate::domain::{csv_record, CsvLayout, TenantId};
+use crate::error::ApiError;
+use crate::odata::{decode_skiptoken, encode_skiptoken, parse_collection_options, RowQuery};
+use crate::storage::Store;
+
+/// Rows read from storage, and sent, at a time.
+pub const CSV_PAGE_ROWS: u32 = 1000;
+
+const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
+const CSV_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A collection request that asked for CSV, its options read.
+pub struct CsvRequest {
+    pub query: RowQuery,
+    /// `$top`: the most rows in the file; `None` is all of them.
+    pub top: Option<u64>,
+    pub layout: CsvLayout,
+}
+
+/// What a collection request asks for.
+pub enum CollectionForm {
+    Csv(CsvRequest),
+    /// JSON pages, with the query string to read them by (`$format=application/json` taken out).
+    Json {
+        query: String,
+    },
+}
+
+/// CSV when asked for: `$format` decides when given, else `Accept`'s first choice.
+pub fn csv_request(request: &HttpRequest) -> Result<CollectionForm, ApiError> {
+    let mut format = None;
+    let mut top = None;
+    let mut rest = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
+        match name.to_ascii_lowercase().as_str() {
+            "$format" => format = Some(value.into_owned()),
+            "$top" => top = Some(value.into_owned()),
+            _ => {
+                rest.append_pair(&name, &value);
+            }
+        }
+    }
+    let wants_csv = match format.as_deref() {
+        Some(f) => {
+            let essence = f
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            match essence.as_str() {
+                "text/csv" => true,
+                "application/json" => false,
+                _ => {
+                    return Err(ApiError::NotAcceptable(format!(
+                        "$format={f} cannot be produced by the collection; use text/csv (JSON is the default)"
+                    )))
+                }
+            }
+        }
+        None => Accept::parse(request)
+            .ok()
+            .and_then(|accept| accept.ranked().into_iter().next())
+            .is_some_and(|first| first.essence_str() == "text/csv"),
+    };
+    if !wants_csv {
+        // JSON takes the options as they came, $format=application/json aside.
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
+            if !name.eq_ignore_ascii_case("$format") {
+                query.append_pair(&name, &value);
+            }
+        }
+        return Ok(CollectionForm::Json {
+            query: query.finish(),
+        });
+    }
+    let top = match top {
+        None => None,
+        Some(v) => Some(
+            v.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("$top must be a whole number from 1, got '{v}'"))
+                })?,
+        ),
+    };
+    let options = parse_collection_options(&rest.finish())?;
+    if options.select.is_some() {
+        return Err(ApiError::bad_request(
+            "$select does not apply to text/csv: the file has Graph's columns; use application/json to choose properties",
+        ));
+    }
+    if options.count {
+        return Err(ApiError::bad_request(
+            "$count does not apply to text/csv; use .../$count or application/json",
+        ));
+    }
+    let layout = if request.path().starts_with("/beta/") {
+        CsvLayout::Beta
+    } else {
+        CsvLayout::V1
+    };
+    Ok(CollectionForm::Csv(CsvRequest {
+        query: options.query,
+        top,
+        layout,
+    }))
+}
+
+/// The file as a stream of chunks: BOM and header, then one chunk per page.
+pub fn csv_chunks(
+    store: Arc<dyn Store>,
+    tenant: TenantId,
+    request: CsvRequest,
+    page_rows: u32,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+    struct State {
+        store: Arc<dyn Store>,
+        tenant: TenantId,
+        query: RowQuery,
+        remaining: Option<u64>,
+        layout: CsvLayout,
+        header_sent: bool,
+        done: bool,
+    }
+    let state = State {
+        store,
+        tenant,
+        query: request.query,
+        remaining: request.top,
+        layout: request.layout,
+        header_sent: false,
+        done: false,
+    };
+    stream::unfold(state, move |mut state| async move {
+        if !state.header_sent {
+            state.header_sent = true;
+            let mut chunk = CSV_BOM.to_vec();
+            let header = records(std::iter::once(
+                state
+                    .layout
+                    .header()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            ));
+            return Some((
+                header.map(|h| {
+                    chunk.extend_from_slice(&h);
+                    Bytes::from(chunk)
+                }),
+                state,
+            ));
+        }
+        if state.done || state.remaining == Some(0) {
+            return None;
+        }
+        let limit = state
+            .remaining
+            .map_or(page_rows, |r| r.min(u64::from(page_rows)) as u32);
+        let page = RowQuery {
+            limit,
+            ..state.query.clone()
+        };
+        let rows = match state.store.list_rows(&state.tenant, &page).await {
+            Ok(rows) => rows,
+            Err(error) => {
+                // The status is sent; all that is left is to cut the body short.
+                tracing::warn!(%error, "the CSV download stopped: reading a page failed");
+                state.done = true;
+                return Some((Err(std::io::Error::other(error.to_string())), state));
+            }
+        };
+        let last = rows.last()?;
+        if rows.len() < limit as usize {
+            state.done = true;
+        }
+        if let Some(remaining) = &mut state.remaining {
+            *remaining -= rows.len() as u64;
+        }
+        // The next page starts after this one's last row, like @odata.nextLink.
+        let token = encode_skiptoken(state.query.filter.as_ref(), &state.query.order_by, last);
+        match decode_skiptoken(&token, state.query.filter.as_ref(), &state.query.order_by) {
+            Ok(cursor) => {
+                state.query.after = Some(cursor);
+                state.query.skip = 0;
+            }
+            Err(error) => {
+                state.done = true;
+                return Some((Err(std::io::Error::other(error)), state));
+            }
+        }
+        let layout = state.layout;
+        let chunk = records(rows.iter().map(|row| csv_record(row, layout)));
+        Some((chunk, state))
+    })
+}
+
+/// Records as CSV text, CRLF line ends (RFC 4180).
+fn records(rows: impl Iterator<Item = Vec<String>>) -> Result<Bytes, std::io::Error> {
+    let mut writer = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for row in rows {
+        writer.write_record(row).map_err(std::io::Error::other)?;
+    }
+    writer
+        .into_inner()
+        .map(Bytes::from)
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+/// The streamed response.
+pub fn csv_response(store: Arc<dyn Store>, tenant: TenantId, request: CsvRequest) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, CSV_CONTENT_TYPE))
+        .streaming(csv_chunks(store, tenant, request, CSV_PAGE_ROWS))
+}
