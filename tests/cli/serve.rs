@@ -10,6 +10,7 @@ use crate::{
 backend_tests!(
     the_first_serve_prints_a_bootstrap_token_and_no_later_one,
     migrate_applies_the_schema,
+    no_bootstrap_token_when_a_token_exists_before_the_first_serve,
     a_201_survives_the_process_being_killed
 );
 
@@ -44,6 +45,20 @@ async fn migrate_applies_the_schema(backend: Backend) {
     // Migrating issues no token.
     let (stdout, _) = sandbox.run(&["token", "list"]);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
+}
+
+/// `token create` before the first start: that token is the way in, none is printed.
+async fn no_bootstrap_token_when_a_token_exists_before_the_first_serve(backend: Backend) {
+    let Some(sandbox) = Sandbox::new(backend).await else {
+        return;
+    };
+    let token = sandbox.create_token("contoso", "collector", "Reports.ReadWrite.All");
+    let server = sandbox.serve();
+    assert_eq!(server.bootstrap_token(), None, "{}", server.stderr());
+    assert_eq!(post_row(&server, &token).await.status().as_u16(), 201);
+    server.kill();
+    let (stdout, _) = sandbox.run(&["token", "list"]);
+    assert_eq!(stdout.lines().count(), 2, "header and one token: {stdout}");
 }
 
 /// A 201 means durable: SIGKILL right after it loses nothing.
