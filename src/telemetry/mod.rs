@@ -3,6 +3,9 @@
 //! registry and its middleware are in `metrics`.
 
 pub mod metrics;
+mod redact;
+
+pub use redact::{redacted_authorization, redacted_target};
 
 use std::io::IsTerminal;
 
@@ -86,7 +89,7 @@ impl RootSpanBuilder for GraphRootSpan {
             "HTTP request",
             http.method = %request.method(),
             http.route = %route.as_deref().unwrap_or("default"),
-            http.target = %request.uri(),
+            http.target = %redacted_target(request.uri()),
             request_id = %request_id,
             http.status_code = field::Empty,
             otel.status_code = field::Empty,

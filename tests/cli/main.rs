@@ -22,6 +22,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_teams-usage-store");
 const COLLECTION: &str = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts";
 
 mod configuration;
+mod logs;
 mod serve;
 mod tokens;
 
