@@ -5,6 +5,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use crate::group_commit::GroupCommitLimits;
+pub use crate::http::Forwarding;
 pub use crate::storage::DatabaseUrl;
 
 /// Everything the service is configured with.
@@ -28,6 +29,9 @@ pub struct Settings {
     /// again: the longest a revoked token keeps working (`TOKEN_CACHE_SECONDS`,
     /// 0 reads the database on every request).
     pub token_cache_ttl: Duration,
+    /// `PUBLIC_BASE_URL` and `TRUSTED_PROXIES`: where links point, whose
+    /// forwarding headers are believed.
+    pub forwarding: Forwarding,
 }
 
 /// A per-token request rate: a bucket of `burst` requests refilled at `per_second`.
@@ -123,6 +127,10 @@ impl Settings {
                 var("RATE_LIMIT_BURST"),
             )?,
             metrics_token: var("METRICS_TOKEN").map(|v| Secret::new(v.trim())),
+            forwarding: Forwarding::parse(
+                var("PUBLIC_BASE_URL").as_deref(),
+                var("TRUSTED_PROXIES").as_deref(),
+            )?,
         })
     }
 }
@@ -231,6 +239,26 @@ mod tests {
                 "{name}={bad}"
             );
         }
+    }
+
+    #[test]
+    fn forwarding_is_off_unless_configured_and_checked() {
+        assert_eq!(settings(&[]).unwrap().forwarding, Forwarding::default());
+        let s = settings(&[
+            ("PUBLIC_BASE_URL", "https://reports.example.com/"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.forwarding.public_base_url.as_deref(),
+            Some("https://reports.example.com")
+        );
+        assert!(settings(&[("PUBLIC_BASE_URL", "reports")])
+            .unwrap_err()
+            .contains("PUBLIC_BASE_URL"));
+        assert!(settings(&[("TRUSTED_PROXIES", "everyone")])
+            .unwrap_err()
+            .contains("TRUSTED_PROXIES"));
     }
 
     #[test]

@@ -71,6 +71,7 @@ impl Application {
         });
         let body_limit = BodyLimit(settings.body_limit);
         let batch_body_limit = BodyLimit(settings.batch_body_limit);
+        let forwarding = settings.forwarding.clone();
         let app = move || {
             App::new()
                 .wrap(TracingLogger::<GraphRootSpan>::new())
@@ -82,6 +83,7 @@ impl Application {
                 }))
                 .app_data(state.clone())
                 .app_data(body_limit)
+                .app_data(forwarding.clone())
                 .configure(|config| routes::configure(config, batch_body_limit))
         };
         let server = HttpServer::new(move || {

@@ -78,7 +78,10 @@ mod tests {
             target("/x?$top=1&access_token=s3cret&Code=abc&$filter=web%20eq%201"),
             "/x?$top=1&access_token=REDACTED&Code=REDACTED&$filter=web%20eq%201"
         );
-        assert_eq!(target("/x?access%5Ftoken=s3cret"), "/x?access%5Ftoken=REDACTED");
+        assert_eq!(
+            target("/x?access%5Ftoken=s3cret"),
+            "/x?access%5Ftoken=REDACTED"
+        );
         assert_eq!(target("/x?token"), "/x?token=REDACTED");
     }
 

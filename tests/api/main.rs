@@ -16,6 +16,7 @@ mod auth;
 mod batch;
 mod create;
 mod errors;
+mod forwarding;
 mod group_commit;
 mod lifecycle;
 mod metrics;
