@@ -32,6 +32,16 @@ pub struct Settings {
     /// `PUBLIC_BASE_URL` and `TRUSTED_PROXIES`: where links point, whose
     /// forwarding headers are believed.
     pub forwarding: Forwarding,
+    /// Failed authentications per client address and window
+    /// (`AUTH_FAILURE_LIMIT`, 0 turns it off; `AUTH_FAILURE_WINDOW_SECONDS`).
+    pub auth_failures: AuthFailureLimit,
+}
+
+/// At most `max_failures` failed authentications from one address per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthFailureLimit {
+    pub max_failures: u32,
+    pub window: Duration,
 }
 
 /// A per-token request rate: a bucket of `burst` requests refilled at `per_second`.
@@ -127,6 +137,16 @@ impl Settings {
                 var("RATE_LIMIT_BURST"),
             )?,
             metrics_token: var("METRICS_TOKEN").map(|v| Secret::new(v.trim())),
+            auth_failures: AuthFailureLimit {
+                max_failures: u32::try_from(whole_number(&var, "AUTH_FAILURE_LIMIT", 20, 0)?)
+                    .map_err(|_| "AUTH_FAILURE_LIMIT is too large".to_owned())?,
+                window: Duration::from_secs(whole_number(
+                    &var,
+                    "AUTH_FAILURE_WINDOW_SECONDS",
+                    10,
+                    1,
+                )?),
+            },
             forwarding: Forwarding::parse(
                 var("PUBLIC_BASE_URL").as_deref(),
                 var("TRUSTED_PROXIES").as_deref(),

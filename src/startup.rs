@@ -12,7 +12,7 @@ use anyhow::Context;
 use chrono::Utc;
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::{issue_token, Scope, Scopes, TokenCache, TokenRateLimiter};
+use crate::auth::{issue_token, FailureLimiter, Scope, Scopes, TokenCache, TokenRateLimiter};
 use crate::config::{Secret, Settings};
 use crate::domain::TenantId;
 use crate::group_commit::RowWriter;
@@ -67,6 +67,10 @@ impl Application {
             writer: RowWriter::start(store.clone(), settings.group_commit),
             token_cache: TokenCache::new(settings.token_cache_ttl, TOKEN_CACHE_CAPACITY),
             rate_limiter,
+            failure_limiter: FailureLimiter::new(
+                settings.auth_failures.max_failures,
+                settings.auth_failures.window,
+            ),
             metrics: metrics.clone(),
         });
         let body_limit = BodyLimit(settings.body_limit);

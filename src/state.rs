@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::auth::{TokenCache, TokenRateLimiter};
+use crate::auth::{FailureLimiter, TokenCache, TokenRateLimiter};
 use crate::group_commit::RowWriter;
 use crate::storage::Store;
 use crate::telemetry::metrics::Metrics;
@@ -14,5 +14,7 @@ pub struct AppState {
     /// Tokens verified a moment ago, so most requests read no token from the store.
     pub token_cache: TokenCache,
     pub rate_limiter: TokenRateLimiter,
+    /// Failed authentication per client address.
+    pub failure_limiter: FailureLimiter,
     pub metrics: Arc<Metrics>,
 }

@@ -9,7 +9,8 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use chrono::Utc;
 
 use super::gate::AuthenticationGate;
-use crate::auth::{authenticate, Caller};
+use super::origin::client_address;
+use crate::auth::{authenticate, Caller, Verifier};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -42,18 +43,18 @@ impl FromRequest for Caller {
         let gate = AuthenticationGate::close(request);
         let secret = bearer_secret(request);
         let state = request.app_data::<web::Data<AppState>>().cloned();
+        let client = client_address(request);
         let authenticate = async move {
             let secret = secret?;
             let state = state
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-            let caller = authenticate(
-                &secret,
-                &state.token_cache,
-                state.store.as_ref(),
-                &state.rate_limiter,
-                Utc::now(),
-            )
-            .await?;
+            let verifier = Verifier {
+                cache: &state.token_cache,
+                store: state.store.as_ref(),
+                rate_limiter: &state.rate_limiter,
+                failures: &state.failure_limiter,
+            };
+            let caller = authenticate(&secret, client, verifier, Utc::now()).await?;
             Ok(caller)
         };
         Box::pin(async move {

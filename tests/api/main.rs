@@ -13,6 +13,7 @@ mod common;
 mod helpers;
 
 mod auth;
+mod auth_failures;
 mod batch;
 mod create;
 mod errors;
