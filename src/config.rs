@@ -19,6 +19,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// Largest accepted `$batch` body, bytes.
     pub batch_body_limit: usize,
+    /// Longest a request body may take to arrive (`BODY_READ_TIMEOUT_SECONDS`).
+    pub body_read_timeout: Duration,
     /// Requests each token may make; `None` turns the limit off.
     pub rate_limit: Option<RateLimit>,
     /// When set, `GET /metrics` requires `Authorization: Bearer <this>`.
@@ -132,6 +134,12 @@ impl Settings {
             },
             body_limit: number("BODY_LIMIT_BYTES", 64 * 1024)?,
             batch_body_limit: number("BATCH_BODY_LIMIT_BYTES", 1024 * 1024)?,
+            body_read_timeout: Duration::from_secs(whole_number(
+                &var,
+                "BODY_READ_TIMEOUT_SECONDS",
+                10,
+                1,
+            )?),
             rate_limit: RateLimit::from_vars(
                 var("RATE_LIMIT_PER_SECOND"),
                 var("RATE_LIMIT_BURST"),

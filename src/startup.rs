@@ -16,7 +16,7 @@ use crate::auth::{issue_token, FailureLimiter, Scope, Scopes, TokenCache, TokenR
 use crate::config::{Secret, Settings};
 use crate::domain::TenantId;
 use crate::group_commit::RowWriter;
-use crate::http::BodyLimit;
+use crate::http::{BodyDeadline, BodyLimit};
 use crate::routes;
 use crate::routes::batch::BatchDispatcher;
 use crate::state::AppState;
@@ -76,6 +76,7 @@ impl Application {
         let body_limit = BodyLimit(settings.body_limit);
         let batch_body_limit = BodyLimit(settings.batch_body_limit);
         let forwarding = settings.forwarding.clone();
+        let body_deadline = BodyDeadline(settings.body_read_timeout);
         let app = move || {
             App::new()
                 .wrap(TracingLogger::<GraphRootSpan>::new())
@@ -88,6 +89,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(body_limit)
                 .app_data(forwarding.clone())
+                .app_data(body_deadline)
                 .configure(|config| routes::configure(config, batch_body_limit))
         };
         let server = HttpServer::new(move || {

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::header;
-use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use chrono::Utc;
 
 use super::gate::AuthenticationGate;
@@ -57,8 +57,13 @@ impl FromRequest for Caller {
             let caller = authenticate(&secret, client, verifier, Utc::now()).await?;
             Ok(caller)
         };
+        let request = request.clone();
         Box::pin(async move {
             let caller = authenticate.await;
+            if let Ok(caller) = &caller {
+                // For the body extractor: whether this caller's body is worth reading.
+                request.extensions_mut().insert(caller.clone());
+            }
             gate.open();
             caller
         })

@@ -11,7 +11,7 @@ mod origin;
 mod prefer;
 mod response;
 
-pub use body::{BodyLimit, JsonBody};
+pub use body::{BodyDeadline, BodyLimit, BodyScope, JsonBody};
 pub use links::{next_link, service_root};
 pub use negotiation::{choose_report_form, ReportForm};
 pub use origin::{client_address, Forwarding, IpNetwork};

@@ -219,6 +219,7 @@ fn error_code() -> impl Into<RefOr<Schema>> {
         ApiError::Conflict(String::new()),
         ApiError::PayloadTooLarge { limit: 0 },
         ApiError::UnsupportedMediaType(String::new()),
+        ApiError::RequestTimeout(String::new()),
         ApiError::TooManyRequests {
             retry_after_secs: 0,
         },
@@ -240,6 +241,7 @@ fn error_code() -> impl Into<RefOr<Schema>> {
         | ApiError::Conflict(_)
         | ApiError::PayloadTooLarge { .. }
         | ApiError::UnsupportedMediaType(_)
+        | ApiError::RequestTimeout(_)
         | ApiError::TooManyRequests { .. }
         | ApiError::FailedDependency(_)
         | ApiError::Unavailable { .. }

@@ -25,5 +25,6 @@ mod openapi;
 mod query;
 mod rate_limit;
 mod report;
+mod slow_clients;
 mod update;
 mod validation;
