@@ -2,6 +2,7 @@
 
 pub mod batch;
 mod health;
+mod metadata;
 mod metrics;
 pub mod openapi;
 mod report;
@@ -23,6 +24,7 @@ pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
     for version in API_VERSIONS {
         config.service(
             web::scope(version)
+                .configure(metadata::configure)
                 .configure(rows::configure)
                 .configure(report::configure)
                 .configure(|config| batch::configure(config, batch_body_limit)),

@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 
-use super::{batch, health, metrics, report, resource, rows, API_VERSIONS};
+use super::{batch, health, metadata, metrics, report, resource, rows, API_VERSIONS};
 use crate::error::ApiError;
 use crate::openapi::{self, schemas::PeriodArgument};
 
@@ -29,6 +29,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         rows::delete_row,
         report::get_report,
         batch::run_batch,
+        metadata::service_metadata,
     ),
     // Parameter types are not collected from the paths.
     components(schemas(PeriodArgument))

@@ -20,6 +20,7 @@ mod errors;
 mod forwarding;
 mod group_commit;
 mod lifecycle;
+mod metadata;
 mod metrics;
 mod openapi;
 mod query;
