@@ -24,6 +24,7 @@ mod metadata;
 mod metrics;
 mod openapi;
 mod query;
+mod races;
 mod rate_limit;
 mod report;
 mod slow_clients;
