@@ -5,6 +5,7 @@
 //! a connected store (its pools, what follows a commit, closing).
 
 use std::future::Future;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -281,8 +282,22 @@ pub(super) trait Backend: Send + Sync + 'static {
 #[async_trait]
 impl<B: Backend> Store for B {
     async fn migrate(&self) -> anyhow::Result<()> {
-        DbOf::<B>::migrate(B::MIGRATOR, &self.pools().writer).await?;
-        Ok(())
+        // Processes starting together on a fresh database race to apply the
+        // same migration (SQLite has no migration lock): the loser's transaction
+        // rolls back whole, and its next attempt finds the migration applied.
+        let mut attempt = 1;
+        loop {
+            match DbOf::<B>::migrate(B::MIGRATOR, &self.pools().writer).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt >= MIGRATION_ATTEMPTS => return Err(e.into()),
+                Err(e) => {
+                    tracing::debug!(error = %e, attempt, "migrations raced another process; retrying");
+                    let jitter = u64::from(rand::random::<u8>());
+                    tokio::time::sleep(Duration::from_millis(50 * attempt + jitter)).await;
+                    attempt += 1;
+                }
+            }
+        }
     }
 
     async fn check_ready(&self) -> anyhow::Result<()> {
@@ -296,6 +311,10 @@ impl<B: Backend> Store for B {
         Backend::close(self).await;
     }
 }
+
+/// Tries at applying migrations before a start gives up: enough for any
+/// number of processes racing, each losing round being one migration applied.
+const MIGRATION_ATTEMPTS: u64 = 20;
 
 /// Ready only when the newest migration this binary knows is applied.
 fn require_migrated(migrator: &Migrator, applied: Option<i64>) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@ use crate::{
 backend_tests!(
     the_first_serve_prints_a_bootstrap_token_and_no_later_one,
     migrate_applies_the_schema,
+    processes_starting_together_all_migrate,
     no_bootstrap_token_when_a_token_exists_before_the_first_serve,
     a_201_survives_the_process_being_killed
 );
@@ -101,4 +102,33 @@ fn a_port_in_use_fails_the_start_without_using_up_the_bootstrap_token() {
     let url = format!("sqlite://{}", dir.path().join("ok.db").display());
     let server = Server::start(command_in(dir.path(), &["serve"], &url));
     assert!(server.bootstrap_token().is_some(), "{}", server.stderr());
+}
+
+/// Processes starting together on one fresh database all get it migrated.
+async fn processes_starting_together_all_migrate(backend: Backend) {
+    for round in 0..6 {
+        let Some(sandbox) = Sandbox::new(backend).await else {
+            return;
+        };
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                sandbox
+                    .command(&["migrate"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let (stdout, _) = sandbox.run(&["token", "list"]);
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    }
 }
