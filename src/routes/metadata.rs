@@ -8,7 +8,7 @@ use super::resource;
 use crate::metadata::{csdl, ApiVersion};
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource("/$metadata").route(web::get().to(service_metadata)));
+    config.service(resource("/$metadata", "GET").route(web::get().to(service_metadata)));
 }
 
 #[utoipa::path(

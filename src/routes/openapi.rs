@@ -14,7 +14,7 @@ use crate::openapi::{self, schemas::PeriodArgument};
 pub const OPENAPI_PATH: &str = "/openapi.json";
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource(OPENAPI_PATH).route(web::get().to(openapi_document)));
+    config.service(resource(OPENAPI_PATH, "GET").route(web::get().to(openapi_document)));
 }
 
 /// The Graph surface, relative to a version root; served under each of them.

@@ -27,15 +27,15 @@ pub const COLLECTION: &str = "/reports/teamsDeviceUsageDistributionUserCounts";
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
-            resource(COLLECTION)
+            resource(COLLECTION, "GET, POST")
                 .app_data(BodyScope(Scope::ReportsReadWrite))
                 .route(web::post().to(create_row))
                 .route(web::get().to(list_rows)),
         )
         // Before `{id}`, which would otherwise take `$count` as an id.
-        .service(resource(&format!("{COLLECTION}/$count")).route(web::get().to(count_rows)))
+        .service(resource(&format!("{COLLECTION}/$count"), "GET").route(web::get().to(count_rows)))
         .service(
-            resource(&format!("{COLLECTION}/{{id}}"))
+            resource(&format!("{COLLECTION}/{{id}}"), "GET, PATCH, DELETE")
                 .app_data(BodyScope(Scope::ReportsReadWrite))
                 .route(web::get().to(get_row))
                 .route(web::patch().to(update_row))
