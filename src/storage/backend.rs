@@ -242,6 +242,30 @@ pub(super) struct Pools<DB: Database> {
     pub writer: Pool<DB>,
     /// The group-commit writers' batches.
     pub batch_writer: Pool<DB>,
+    /// Whether the last batch failed for want of disk space.
+    pub out_of_space: OutOfSpace,
+}
+
+/// Set when a batch of rows fails for want of disk space, cleared by the next
+/// batch that commits: not ready in between, since no write can succeed.
+#[derive(Debug, Default)]
+pub(super) struct OutOfSpace(std::sync::atomic::AtomicBool);
+
+impl OutOfSpace {
+    pub fn record<T>(&self, result: &StoreResult<T>) {
+        use std::sync::atomic::Ordering;
+        match result {
+            Ok(_) => self.0.store(false, Ordering::Relaxed),
+            Err(StoreError::Unavailable(e)) if super::is_disk_full(e) => {
+                self.0.store(true, Ordering::Relaxed)
+            }
+            Err(_) => {}
+        }
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// A connected store: its dialect, its pools, and what it does after a commit.
@@ -304,6 +328,9 @@ impl<B: Backend> Store for B {
         let query =
             sqlx::query("SELECT MAX(version) AS version FROM _sqlx_migrations WHERE success");
         let row = DbOf::<B>::fetch_one(&mut *self.pools().readers.acquire().await?, query).await?;
+        if self.pools().out_of_space.is_set() {
+            anyhow::bail!("the database has no space left: writes fail until space returns");
+        }
         require_migrated(B::MIGRATOR, DbOf::<B>::get_optional_int(&row, "version")?)
     }
 

@@ -18,6 +18,7 @@ mod batch;
 mod create;
 mod errors;
 mod forwarding;
+mod full_disk;
 mod group_commit;
 mod lifecycle;
 mod metadata;
