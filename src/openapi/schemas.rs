@@ -338,9 +338,10 @@ mod tests {
             "badRequest",
             "InvalidAuthenticationToken",
             "failedDependency",
+            "requestTimeout",
         ] {
             assert!(codes.contains(&json!(code)), "{code}");
         }
-        assert_eq!(codes.len(), 13);
+        assert_eq!(codes.len(), 14);
     }
 }
