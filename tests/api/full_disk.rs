@@ -151,6 +151,15 @@ async fn sqlite_on_a_full_disk_answers_503_and_recovers() {
             .as_u16();
         assert_eq!(status, 200, "acknowledged row {id} kept");
     }
-    let count = app.get(&format!("{COLLECTION}/$count")).await.text().await.unwrap();
-    assert_eq!(count, acknowledged.len().to_string(), "nothing unacknowledged stored");
+    let count = app
+        .get(&format!("{COLLECTION}/$count"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        count,
+        acknowledged.len().to_string(),
+        "nothing unacknowledged stored"
+    );
 }
