@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::collect::CollectSettings;
 pub use crate::domain::Secret;
 use crate::group_commit::GroupCommitLimits;
+pub use crate::http::Forwarding;
 pub use crate::storage::DatabaseUrl;
 
 /// Everything the service is configured with.
@@ -22,6 +23,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// Largest accepted `$batch` body, bytes.
     pub batch_body_limit: usize,
+    /// Longest a request body may take to arrive (`BODY_READ_TIMEOUT_SECONDS`).
+    pub body_read_timeout: Duration,
     /// Requests each token may make; `None` turns the limit off.
     pub rate_limit: Option<RateLimit>,
     /// When set, `GET /metrics` requires `Authorization: Bearer <this>`.
@@ -35,6 +38,19 @@ pub struct Settings {
     /// The Graph collector (`GRAPH_*`, `COLLECT_*`, docs/collect.md); `None`
     /// when no source is configured.
     pub collect: Option<CollectSettings>,
+    /// `PUBLIC_BASE_URL` and `TRUSTED_PROXIES`: where links point, whose
+    /// forwarding headers are believed.
+    pub forwarding: Forwarding,
+    /// Failed authentications per client address and window
+    /// (`AUTH_FAILURE_LIMIT`, 0 turns it off; `AUTH_FAILURE_WINDOW_SECONDS`).
+    pub auth_failures: AuthFailureLimit,
+}
+
+/// At most `max_failures` failed authentications from one address per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthFailureLimit {
+    pub max_failures: u32,
+    pub window: Duration,
 }
 
 /// Loads `.env` from the working directory or the nearest folder above it
@@ -144,12 +160,32 @@ impl Settings {
             },
             body_limit: number("BODY_LIMIT_BYTES", 64 * 1024)?,
             batch_body_limit: number("BATCH_BODY_LIMIT_BYTES", 1024 * 1024)?,
+            body_read_timeout: Duration::from_secs(whole_number(
+                &var,
+                "BODY_READ_TIMEOUT_SECONDS",
+                10,
+                1,
+            )?),
             rate_limit: RateLimit::from_vars(
                 var("RATE_LIMIT_PER_SECOND"),
                 var("RATE_LIMIT_BURST"),
             )?,
             metrics_token: var("METRICS_TOKEN").map(|v| Secret::new(v.trim())),
             collect: CollectSettings::from_lookup(&var)?,
+            auth_failures: AuthFailureLimit {
+                max_failures: u32::try_from(whole_number(&var, "AUTH_FAILURE_LIMIT", 20, 0)?)
+                    .map_err(|_| "AUTH_FAILURE_LIMIT is too large".to_owned())?,
+                window: Duration::from_secs(whole_number(
+                    &var,
+                    "AUTH_FAILURE_WINDOW_SECONDS",
+                    10,
+                    1,
+                )?),
+            },
+            forwarding: Forwarding::parse(
+                var("PUBLIC_BASE_URL").as_deref(),
+                var("TRUSTED_PROXIES").as_deref(),
+            )?,
         })
     }
 }
@@ -258,6 +294,26 @@ mod tests {
                 "{name}={bad}"
             );
         }
+    }
+
+    #[test]
+    fn forwarding_is_off_unless_configured_and_checked() {
+        assert_eq!(settings(&[]).unwrap().forwarding, Forwarding::default());
+        let s = settings(&[
+            ("PUBLIC_BASE_URL", "https://reports.example.com/"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.forwarding.public_base_url.as_deref(),
+            Some("https://reports.example.com")
+        );
+        assert!(settings(&[("PUBLIC_BASE_URL", "reports")])
+            .unwrap_err()
+            .contains("PUBLIC_BASE_URL"));
+        assert!(settings(&[("TRUSTED_PROXIES", "everyone")])
+            .unwrap_err()
+            .contains("TRUSTED_PROXIES"));
     }
 
     #[test]

@@ -35,6 +35,8 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("too many requests: retry after {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
@@ -76,6 +78,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge { .. } => "requestEntityTooLarge",
             Self::UnsupportedMediaType(_) => "unsupportedMediaType",
+            Self::RequestTimeout(_) => "requestTimeout",
             Self::TooManyRequests { .. } => "TooManyRequests",
             Self::FailedDependency(_) => "failedDependency",
             Self::Unavailable { .. } => "serviceNotAvailable",
@@ -192,6 +195,7 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::FailedDependency(_) => StatusCode::FAILED_DEPENDENCY,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -212,6 +216,10 @@ impl ResponseError for ApiError {
         match self {
             Self::InvalidToken(_) => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            // The rest of a body that came too slowly is not waited for.
+            Self::RequestTimeout(_) => {
+                response.force_close();
             }
             Self::TooManyRequests { retry_after_secs }
             | Self::Unavailable {

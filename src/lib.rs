@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod group_commit;
 pub mod http;
+pub mod metadata;
 pub mod odata;
 pub mod openapi;
 pub mod routes;

@@ -11,12 +11,12 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use chrono::Utc;
 
-use crate::auth::{issue_token, Scope, Scopes, TokenCache, TokenRateLimiter};
+use crate::auth::{issue_token, FailureLimiter, Scope, Scopes, TokenCache, TokenRateLimiter};
 use crate::collect::{Collector, Scheduler};
 use crate::config::{Secret, Settings};
 use crate::domain::TenantId;
 use crate::group_commit::RowWriter;
-use crate::http::BodyLimit;
+use crate::http::{BodyDeadline, BodyLimit};
 use crate::routes;
 use crate::routes::batch::BatchDispatcher;
 use crate::state::AppState;
@@ -74,12 +74,18 @@ impl Application {
             ),
             token_cache: TokenCache::new(settings.token_cache_ttl, TOKEN_CACHE_CAPACITY),
             rate_limiter,
+            failure_limiter: FailureLimiter::new(
+                settings.auth_failures.max_failures,
+                settings.auth_failures.window,
+            ),
             metrics: metrics.clone(),
             collect_every: settings.collect.as_ref().and_then(|c| c.every),
         });
         let collector_metrics = metrics.clone();
         let body_limit = BodyLimit(settings.body_limit);
         let batch_body_limit = BodyLimit(settings.batch_body_limit);
+        let forwarding = settings.forwarding.clone();
+        let body_deadline = BodyDeadline(settings.body_read_timeout);
         let app = move || {
             App::new()
                 .wrap(from_fn(telemetry::access_log))
@@ -91,6 +97,8 @@ impl Application {
                 }))
                 .app_data(state.clone())
                 .app_data(body_limit)
+                .app_data(forwarding.clone())
+                .app_data(body_deadline)
                 .configure(|config| routes::configure(config, batch_body_limit))
         };
         let server = HttpServer::new(move || {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::{TokenCache, TokenRateLimiter};
+use crate::auth::{FailureLimiter, TokenCache, TokenRateLimiter};
 use crate::group_commit::RowWriter;
 use crate::storage::Store;
 use crate::telemetry::metrics::Metrics;
@@ -15,6 +15,8 @@ pub struct AppState {
     /// Tokens verified a moment ago, so most requests read no token from the store.
     pub token_cache: TokenCache,
     pub rate_limiter: TokenRateLimiter,
+    /// Failed authentication per client address.
+    pub failure_limiter: FailureLimiter,
     pub metrics: Arc<Metrics>,
     /// `COLLECT_EVERY` when this service collects from Graph by itself.
     pub collect_every: Option<Duration>,

@@ -22,9 +22,13 @@ pub async fn find_token(
     if let Some(token) = cache.get(token_hash) {
         return Ok(Some(token));
     }
+    if cache.known_unknown(token_hash) {
+        return Ok(None);
+    }
     let token = store.find_token(token_hash).await?.map(Arc::new);
-    if let Some(token) = &token {
-        cache.insert(token.clone());
+    match &token {
+        Some(token) => cache.insert(token.clone()),
+        None => cache.insert_unknown(token_hash),
     }
     Ok(token)
 }
@@ -34,7 +38,13 @@ pub struct TokenCache {
     ttl: Duration,
     capacity: usize,
     entries: Mutex<HashMap<String, (Instant, Arc<StoredToken>)>>,
+    /// Hashes no token has, read a moment ago: a repeated bad token costs no
+    /// query. Safe to remember: a secret cannot be presented before it exists.
+    unknown: Mutex<HashMap<String, Instant>>,
 }
+
+/// How long an unknown hash is remembered: brief, it only absorbs repeats.
+const UNKNOWN_TTL: Duration = Duration::from_secs(2);
 
 impl TokenCache {
     /// A zero `ttl` caches nothing: every request reads the database.
@@ -43,7 +53,28 @@ impl TokenCache {
             ttl,
             capacity,
             entries: Mutex::new(HashMap::new()),
+            unknown: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// True when `token_hash` was looked up and found absent less than a moment ago.
+    pub fn known_unknown(&self, token_hash: &str) -> bool {
+        let unknown = self.unknown.lock().unwrap_or_else(|e| e.into_inner());
+        unknown
+            .get(token_hash)
+            .is_some_and(|read_at| read_at.elapsed() < UNKNOWN_TTL)
+    }
+
+    /// Remembers that no token has `token_hash`, within the same capacity bound.
+    pub fn insert_unknown(&self, token_hash: &str) {
+        let mut unknown = self.unknown.lock().unwrap_or_else(|e| e.into_inner());
+        if unknown.len() >= self.capacity {
+            unknown.retain(|_, read_at| read_at.elapsed() < UNKNOWN_TTL);
+            if unknown.len() >= self.capacity {
+                return;
+            }
+        }
+        unknown.insert(token_hash.to_owned(), Instant::now());
     }
 
     /// The token stored under `token_hash`, if it was read less than `ttl` ago.

@@ -1,13 +1,17 @@
 //! Who is calling: bearer tokens resolved to a tenant and its scopes.
 
 mod cache;
+mod failures;
 mod rate_limit;
 pub mod token;
+
+use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
 pub use crate::domain::{Scope, Scopes, StoredToken, TokenRejection};
 pub use cache::TokenCache;
+pub use failures::FailureLimiter;
 pub use rate_limit::{RateLimited, TokenRateLimiter};
 pub use token::{hash_secret, issue_token, IssuedToken};
 
@@ -48,23 +52,41 @@ impl Caller {
     }
 }
 
-/// The caller presenting `secret` at `now`: a known token, usable, within its rate.
+/// What authenticating a request checks against.
+pub struct Verifier<'a> {
+    pub cache: &'a TokenCache,
+    pub store: &'a dyn Store,
+    pub rate_limiter: &'a TokenRateLimiter,
+    pub failures: &'a FailureLimiter,
+}
+
+/// The caller presenting `secret` from `client` at `now`: a known token,
+/// usable, within its rate. An address that failed too often recently waits
+/// (unless its token is one verified a moment ago, which costs nothing).
 pub async fn authenticate(
     secret: &str,
-    cache: &TokenCache,
-    store: &dyn Store,
-    rate_limiter: &TokenRateLimiter,
+    client: Option<IpAddr>,
+    verifier: Verifier<'_>,
     now: DateTime<Utc>,
 ) -> Result<Caller, AuthError> {
-    let token = cache::find_token(cache, store, &hash_secret(secret))
-        .await?
-        .ok_or_else(|| AuthError::InvalidToken("Access token is invalid.".into()))?;
-    token.check_usable(now).map_err(|why| {
-        AuthError::InvalidToken(match why {
-            TokenRejection::Expired => "Access token has expired.".into(),
-            TokenRejection::Revoked => "Access token has been revoked.".into(),
-        })
+    let hash = hash_secret(secret);
+    let token = match verifier.cache.get(&hash) {
+        Some(token) => Some(token),
+        None => {
+            verifier.failures.check(client)?;
+            cache::find_token(verifier.cache, verifier.store, &hash).await?
+        }
+    };
+    let refuse = |message: &str| {
+        verifier.failures.record_failure(client);
+        AuthError::InvalidToken(message.into())
+    };
+    let token = token.ok_or_else(|| refuse("Access token is invalid."))?;
+    token.check_usable(now).map_err(|why| match why {
+        TokenRejection::Expired => refuse("Access token has expired."),
+        TokenRejection::Revoked => refuse("Access token has been revoked."),
     })?;
+    let rate_limiter = verifier.rate_limiter;
     rate_limiter.check(token.id)?;
     Ok(Caller {
         tenant_id: token.tenant_id.clone(),

@@ -1,7 +1,7 @@
 //! Request bodies -> validated rows: every problem of a body is collected, each
 //! naming its property, so a client fixes them all in one round trip.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use serde_json::{Map, Value};
 
 use super::{
@@ -224,12 +224,21 @@ fn parse_refresh_date(value: &Value, today: NaiveDate) -> Result<NaiveDate, Stri
     parse_refresh_date_text(text, today)
 }
 
+/// The earliest refresh date accepted: year 0 would be `0001-01-01 BC` on Postgres
+/// but `0000-01-01` on SQLite, so both backends store only dates from here on.
+pub const EARLIEST_REFRESH_DATE: &str = "0001-01-01";
+
 /// A Graph `Date` as text (a JSON string's content, a CSV field): `YYYY-MM-DD`,
-/// a real calendar day, not after tomorrow.
+/// a real calendar day from `EARLIEST_REFRESH_DATE`, not after tomorrow.
 pub fn parse_refresh_date_text(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let date = parse_date_literal(text).ok_or_else(|| {
         format!("'reportRefreshDate' must be a real calendar date YYYY-MM-DD, got \"{text}\"")
     })?;
+    if date.year() < 1 {
+        return Err(format!(
+            "'reportRefreshDate' {text} is before the earliest accepted date {EARLIEST_REFRESH_DATE}"
+        ));
+    }
     let tomorrow = today + Duration::days(1);
     if date > tomorrow {
         return Err(format!(

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
@@ -11,12 +12,23 @@ use serde_json::Value;
 
 use super::gate::AuthenticationGate;
 use super::media::{ieee754_requested, json_media_type, JsonMediaType};
+use crate::auth::{Caller, Scope};
 use crate::domain::Int64Format;
 use crate::error::ApiError;
 
 /// The largest body a route accepts; set per scope as app data.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
+
+/// The longest a whole body may take to arrive (`BODY_READ_TIMEOUT_SECONDS`):
+/// past it the request gets 408 and its connection is closed.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDeadline(pub Duration);
+
+/// The scope without which a route's body is not even read (set on the resource):
+/// a caller who may not write hears 403 at once, whatever it sends or withholds.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyScope(pub Scope);
 
 /// A request body that is JSON: `Content-Type: application/json`, UTF-8,
 /// within the size limit, well-formed. Each failure is a Graph error.
@@ -173,24 +185,46 @@ impl FromRequest for JsonBody {
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         let gate = request.extensions().get::<AuthenticationGate>().cloned();
+        let deadline = request
+            .app_data::<BodyDeadline>()
+            .map_or(Duration::from_secs(10), |d| d.0);
+        let scope = request.app_data::<BodyScope>().map(|s| s.0);
+        let request = request.clone();
         Box::pin(async move {
             if let Some(gate) = gate {
                 gate.opened().await;
+                // The caller's answer (401, 403) does not depend on the body: leave it unread.
+                let allowed = request
+                    .extensions()
+                    .get::<Caller>()
+                    .is_some_and(|caller| scope.is_none_or(|s| caller.scopes.allows(s)));
+                if !allowed {
+                    return Err(ApiError::AccessDenied("the body was not read".into()));
+                }
             }
             let format = format?;
             if declared.is_some_and(|n| n > limit) {
                 return Err(ApiError::PayloadTooLarge { limit });
             }
-            let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request(format!("The request body could not be read: {e}"))
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
+            let read = async {
+                let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| {
+                        ApiError::bad_request(format!("The request body could not be read: {e}"))
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::PayloadTooLarge { limit });
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
+                Ok(body)
+            };
+            let body = tokio::time::timeout(deadline, read).await.map_err(|_| {
+                ApiError::RequestTimeout(format!(
+                    "The request body did not arrive within {} seconds",
+                    deadline.as_secs_f64()
+                ))
+            })??;
             Self::parse(&body, format)
         })
     }

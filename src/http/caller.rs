@@ -9,7 +9,8 @@ use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use chrono::Utc;
 
 use super::gate::AuthenticationGate;
-use crate::auth::{authenticate, Caller};
+use super::origin::client_address;
+use crate::auth::{authenticate, Caller, Verifier};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -42,26 +43,28 @@ impl FromRequest for Caller {
         let gate = AuthenticationGate::close(request);
         let secret = bearer_secret(request);
         let state = request.app_data::<web::Data<AppState>>().cloned();
-        // The access line names the tenant of an authenticated request.
-        let request = request.clone();
+        let client = client_address(request);
         let authenticate = async move {
             let secret = secret?;
             let state = state
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
-            let caller = authenticate(
-                &secret,
-                &state.token_cache,
-                state.store.as_ref(),
-                &state.rate_limiter,
-                Utc::now(),
-            )
-            .await?;
+            let verifier = Verifier {
+                cache: &state.token_cache,
+                store: state.store.as_ref(),
+                rate_limiter: &state.rate_limiter,
+                failures: &state.failure_limiter,
+            };
+            let caller = authenticate(&secret, client, verifier, Utc::now()).await?;
             Ok(caller)
         };
+        let request = request.clone();
         Box::pin(async move {
             let caller = authenticate.await;
             if let Ok(caller) = &caller {
+                // For the access line: the tenant of an authenticated request.
                 request.extensions_mut().insert(caller.tenant_id.clone());
+                // For the body extractor: whether this caller's body is worth reading.
+                request.extensions_mut().insert(caller.clone());
             }
             gate.open();
             caller

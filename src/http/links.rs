@@ -1,17 +1,18 @@
-//! URLs written into answers: they use the scheme, host and version prefix the
-//! request came in with.
+//! URLs written into answers: they use the configured public base URL, else the
+//! scheme and host the request came in with (`origin`), and the version prefix it used.
 
 use actix_web::HttpRequest;
 
+use super::origin::origin;
+
 /// `https://host/v1.0` for the request: links use the prefix the request used.
 pub fn service_root(request: &HttpRequest) -> String {
-    let info = request.connection_info();
     let version = request
         .path()
         .split('/')
         .nth(1)
         .map_or(String::new(), |v| format!("/{v}"));
-    format!("{}://{}{version}", info.scheme(), info.host())
+    format!("{}{version}", origin(request))
 }
 
 /// The request's own URL with every option kept as the client spelled it, except
@@ -31,12 +32,5 @@ pub fn next_link(request: &HttpRequest, skiptoken: &str) -> String {
         .map(|(name, value)| format!("{name}={}", encode(&value)))
         .collect();
     pairs.push(format!("$skiptoken={}", encode(skiptoken)));
-    let info = request.connection_info();
-    format!(
-        "{}://{}{}?{}",
-        info.scheme(),
-        info.host(),
-        request.path(),
-        pairs.join("&")
-    )
+    format!("{}{}?{}", origin(request), request.path(), pairs.join("&"))
 }

@@ -7,11 +7,13 @@ mod gate;
 mod links;
 pub mod media;
 mod negotiation;
+mod origin;
 mod prefer;
 mod response;
 
-pub use body::{BodyLimit, JsonBody};
+pub use body::{BodyDeadline, BodyLimit, BodyScope, JsonBody};
 pub use links::{next_link, service_root};
 pub use negotiation::{choose_report_form, ReportForm};
+pub use origin::{client_address, Forwarding, IpNetwork};
 pub use prefer::prefers_representation;
 pub use response::{json_response, response_style};

@@ -219,6 +219,7 @@ fn error_code() -> impl Into<RefOr<Schema>> {
         ApiError::Conflict(String::new()),
         ApiError::PayloadTooLarge { limit: 0 },
         ApiError::UnsupportedMediaType(String::new()),
+        ApiError::RequestTimeout(String::new()),
         ApiError::TooManyRequests {
             retry_after_secs: 0,
         },
@@ -240,6 +241,7 @@ fn error_code() -> impl Into<RefOr<Schema>> {
         | ApiError::Conflict(_)
         | ApiError::PayloadTooLarge { .. }
         | ApiError::UnsupportedMediaType(_)
+        | ApiError::RequestTimeout(_)
         | ApiError::TooManyRequests { .. }
         | ApiError::FailedDependency(_)
         | ApiError::Unavailable { .. }
@@ -336,9 +338,10 @@ mod tests {
             "badRequest",
             "InvalidAuthenticationToken",
             "failedDependency",
+            "requestTimeout",
         ] {
             assert!(codes.contains(&json!(code)), "{code}");
         }
-        assert_eq!(codes.len(), 13);
+        assert_eq!(codes.len(), 14);
     }
 }

@@ -28,7 +28,7 @@ pub const BATCH: &str = "/$batch";
 /// carries up to 20 bodies.
 pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
     config.service(
-        resource(BATCH)
+        resource(BATCH, "POST")
             .app_data(batch_body_limit)
             .route(web::post().to(run_batch)),
     );

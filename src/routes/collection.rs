@@ -12,7 +12,7 @@ use crate::openapi::schemas;
 use crate::state::AppState;
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource("/collection/status").route(web::get().to(collection_status)));
+    config.service(resource("/collection/status", "GET").route(web::get().to(collection_status)));
 }
 
 #[derive(Serialize)]

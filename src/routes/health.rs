@@ -9,8 +9,8 @@ use crate::state::AppState;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(resource("/health").route(web::get().to(health)))
-        .service(resource("/ready").route(web::get().to(ready)));
+        .service(resource("/health", "GET").route(web::get().to(health)))
+        .service(resource("/ready", "GET").route(web::get().to(ready)));
 }
 
 /// The process is up and serving HTTP.

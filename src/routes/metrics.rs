@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::telemetry::metrics::CONTENT_TYPE;
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource("/metrics").route(web::get().to(scrape)));
+    config.service(resource("/metrics", "GET").route(web::get().to(scrape)));
 }
 
 #[utoipa::path(

@@ -3,6 +3,7 @@
 pub mod batch;
 mod collection;
 mod health;
+mod metadata;
 mod metrics;
 pub mod openapi;
 mod report;
@@ -27,6 +28,7 @@ pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
     for version in API_VERSIONS {
         config.service(
             web::scope(version)
+                .configure(metadata::configure)
                 .configure(rows::configure)
                 .configure(report::configure)
                 .configure(collection::configure)
@@ -36,13 +38,26 @@ pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
     config.default_service(web::to(unknown_route));
 }
 
-/// A resource's answer to a method it does not serve.
-async fn method_not_allowed(request: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed(format!(
+/// The methods a resource serves, for the `Allow` header of its 405.
+#[derive(Debug, Clone, Copy)]
+struct Allow(&'static str);
+
+/// A resource's answer to a method it does not serve: 405 naming the ones it does.
+async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
+    let error = ApiError::MethodNotAllowed(format!(
         "{} is not allowed on {}",
         request.method(),
         request.path()
-    )))
+    ));
+    let mut response = actix_web::ResponseError::error_response(&error);
+    if let Some(Allow(methods)) = request.app_data::<Allow>() {
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(methods) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::ALLOW, value);
+        }
+    }
+    response
 }
 
 async fn unknown_route(request: HttpRequest) -> Result<HttpResponse, ApiError> {
@@ -52,7 +67,10 @@ async fn unknown_route(request: HttpRequest) -> Result<HttpResponse, ApiError> {
     )))
 }
 
-/// A resource whose other methods answer 405 in Graph's shape.
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A resource serving `allow` (as the `Allow` header spells them, `GET, POST`)
+/// whose other methods answer 405 in Graph's shape with that header.
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path)
+        .app_data(Allow(allow))
+        .default_service(web::to(method_not_allowed))
 }

@@ -7,14 +7,14 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 
-use super::{batch, collection, health, metrics, report, resource, rows, API_VERSIONS};
+use super::{batch, collection, health, metadata, metrics, report, resource, rows, API_VERSIONS};
 use crate::error::ApiError;
 use crate::openapi::{self, schemas::PeriodArgument};
 
 pub const OPENAPI_PATH: &str = "/openapi.json";
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource(OPENAPI_PATH).route(web::get().to(openapi_document)));
+    config.service(resource(OPENAPI_PATH, "GET").route(web::get().to(openapi_document)));
 }
 
 /// The Graph surface, relative to a version root; served under each of them.
@@ -30,6 +30,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         report::get_report,
         batch::run_batch,
         collection::collection_status,
+        metadata::service_metadata,
     ),
     // Parameter types are not collected from the paths.
     components(schemas(PeriodArgument))

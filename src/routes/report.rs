@@ -20,7 +20,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     // the handler reads the parameters from it, so a malformed call is a 400 that
     // says why rather than a 404.
     config.service(
-        resource(r"/reports/{call:(?:microsoft\.graph\.)?getTeamsDeviceUsageDistributionUserCounts(?:\([^/]*)?}")
+        resource(r"/reports/{call:(?:microsoft\.graph\.)?getTeamsDeviceUsageDistributionUserCounts(?:\([^/]*)?}", "GET")
             .route(web::get().to(get_report)),
     );
 }

@@ -13,7 +13,8 @@ use crate::domain::{
 };
 use crate::error::ApiError;
 use crate::http::{
-    json_response, next_link, prefers_representation, response_style, service_root, JsonBody,
+    json_response, next_link, prefers_representation, response_style, service_root, BodyScope,
+    JsonBody,
 };
 use crate::odata::{encode_skiptoken, parse_collection_options, parse_count_options, RowQuery};
 use crate::openapi::schemas;
@@ -28,14 +29,16 @@ pub const COLLECTION: &str = "/reports/teamsDeviceUsageDistributionUserCounts";
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(
-            resource(COLLECTION)
+            resource(COLLECTION, "GET, POST")
+                .app_data(BodyScope(Scope::ReportsReadWrite))
                 .route(web::post().to(create_row))
                 .route(web::get().to(list_rows)),
         )
         // Before `{id}`, which would otherwise take `$count` as an id.
-        .service(resource(&format!("{COLLECTION}/$count")).route(web::get().to(count_rows)))
+        .service(resource(&format!("{COLLECTION}/$count"), "GET").route(web::get().to(count_rows)))
         .service(
-            resource(&format!("{COLLECTION}/{{id}}"))
+            resource(&format!("{COLLECTION}/{{id}}"), "GET, PATCH, DELETE")
+                .app_data(BodyScope(Scope::ReportsReadWrite))
                 .route(web::get().to(get_row))
                 .route(web::patch().to(update_row))
                 .route(web::delete().to(delete_row)),

@@ -5,6 +5,7 @@
 //! a connected store (its pools, what follows a commit, closing).
 
 use std::future::Future;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -252,6 +253,30 @@ pub(super) struct Pools<DB: Database> {
     pub writer: Pool<DB>,
     /// The group-commit writers' batches.
     pub batch_writer: Pool<DB>,
+    /// Whether the last batch failed for want of disk space.
+    pub out_of_space: OutOfSpace,
+}
+
+/// Set when a batch of rows fails for want of disk space, cleared by the next
+/// batch that commits: not ready in between, since no write can succeed.
+#[derive(Debug, Default)]
+pub(super) struct OutOfSpace(std::sync::atomic::AtomicBool);
+
+impl OutOfSpace {
+    pub fn record<T>(&self, result: &StoreResult<T>) {
+        use std::sync::atomic::Ordering;
+        match result {
+            Ok(_) => self.0.store(false, Ordering::Relaxed),
+            Err(StoreError::Unavailable(e)) if super::is_disk_full(e) => {
+                self.0.store(true, Ordering::Relaxed)
+            }
+            Err(_) => {}
+        }
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// A connected store: its dialect, its pools, and what it does after a commit.
@@ -292,14 +317,31 @@ pub(super) trait Backend: Send + Sync + 'static {
 #[async_trait]
 impl<B: Backend> Store for B {
     async fn migrate(&self) -> anyhow::Result<()> {
-        DbOf::<B>::migrate(B::MIGRATOR, &self.pools().writer).await?;
-        Ok(())
+        // Processes starting together on a fresh database race to apply the
+        // same migration (SQLite has no migration lock): the loser's transaction
+        // rolls back whole, and its next attempt finds the migration applied.
+        let mut attempt = 1;
+        loop {
+            match DbOf::<B>::migrate(B::MIGRATOR, &self.pools().writer).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt >= MIGRATION_ATTEMPTS => return Err(e.into()),
+                Err(e) => {
+                    tracing::debug!(error = %e, attempt, "migrations raced another process; retrying");
+                    let jitter = u64::from(rand::random::<u8>());
+                    tokio::time::sleep(Duration::from_millis(50 * attempt + jitter)).await;
+                    attempt += 1;
+                }
+            }
+        }
     }
 
     async fn check_ready(&self) -> anyhow::Result<()> {
         let query =
             sqlx::query("SELECT MAX(version) AS version FROM _sqlx_migrations WHERE success");
         let row = DbOf::<B>::fetch_one(&mut *self.pools().readers.acquire().await?, query).await?;
+        if self.pools().out_of_space.is_set() {
+            anyhow::bail!("the database has no space left: writes fail until space returns");
+        }
         require_migrated(B::MIGRATOR, DbOf::<B>::get_optional_int(&row, "version")?)
     }
 
@@ -323,6 +365,10 @@ impl<B: Backend> Store for B {
         .collect()
     }
 }
+
+/// Tries at applying migrations before a start gives up: enough for any
+/// number of processes racing, each losing round being one migration applied.
+const MIGRATION_ATTEMPTS: u64 = 20;
 
 /// Ready only when the newest migration this binary knows is applied.
 fn require_migrated(migrator: &Migrator, applied: Option<i64>) -> anyhow::Result<()> {

@@ -27,24 +27,41 @@ pub(super) async fn insert_batch<D: Dialect>(
 ) -> StoreResult<Vec<InsertOutcome>> {
     let plan = BatchPlan::new(rows);
     let mut holders = HashMap::with_capacity(rows.len());
-    // Rows of statements that inserted fewer rows than offered: some of their
-    // keys were stored before, so who holds them is read back.
-    let mut unsure = Vec::new();
-    for chunk in plan.firsts().chunks(D::ROWS_PER_STATEMENT) {
-        if D::insert_batch(&mut *conn, chunk).await? == chunk.len() as u64 {
-            holders.extend(chunk.iter().map(|row| (row.natural_key(), (*row).clone())));
-        } else {
-            unsure.extend_from_slice(chunk);
+    let mut pending: Vec<&DistributionRow> = plan.firsts().to_vec();
+    for _ in 0..MAX_ATTEMPTS {
+        // Rows of statements that inserted fewer rows than offered: some of their
+        // keys were stored before, so who holds them is read back.
+        let mut unsure = Vec::new();
+        for chunk in pending.chunks(D::ROWS_PER_STATEMENT) {
+            if D::insert_batch(&mut *conn, chunk).await? == chunk.len() as u64 {
+                holders.extend(chunk.iter().map(|row| (row.natural_key(), (*row).clone())));
+            } else {
+                unsure.extend_from_slice(chunk);
+            }
         }
-    }
-    for chunk in unsure.chunks(D::ROWS_PER_STATEMENT) {
-        for stored in D::select_key_holders(&mut *conn, chunk).await? {
-            let stored = decode_row::<D>(&stored)?;
-            holders.insert(stored.natural_key(), stored);
+        for chunk in unsure.chunks(D::ROWS_PER_STATEMENT) {
+            for stored in D::select_key_holders(&mut *conn, chunk).await? {
+                let stored = decode_row::<D>(&stored)?;
+                holders.insert(stored.natural_key(), stored);
+            }
+        }
+        // A key whose holder was deleted (or moved by a PATCH) between our
+        // insert and our read-back (Postgres reads each statement at its own
+        // snapshot) is free now: offering it again answers as that later moment would.
+        pending = unsure
+            .into_iter()
+            .filter(|row| !holders.contains_key(&row.natural_key()))
+            .collect();
+        if pending.is_empty() {
+            break;
         }
     }
     plan.outcomes(&holders)
 }
+
+/// Rounds of insert-and-read-back a batch may take; each further round needs
+/// another writer to free a key in the instant between two statements.
+const MAX_ATTEMPTS: usize = 8;
 
 pub(super) struct BatchPlan<'a> {
     rows: &'a [DistributionRow],

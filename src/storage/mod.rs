@@ -51,7 +51,16 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// No space left for the database to write: SQLITE_FULL, or Postgres's
+/// `disk_full`. Transient: writes work again once space returns.
+fn is_disk_full(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("13" | "53100")))
+}
+
 fn is_transient(error: &sqlx::Error) -> bool {
+    if is_disk_full(error) {
+        return true;
+    }
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::PoolTimedOut

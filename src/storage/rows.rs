@@ -77,22 +77,32 @@ async fn write_patched<D: Dialect>(
     D::DB::fetch_optional(conn, update).await
 }
 
+/// `RowStore::insert_rows`, before its outcome is noted for readiness.
+async fn insert_rows<B: Backend>(
+    store: &B,
+    rows: &[DistributionRow],
+) -> StoreResult<Vec<InsertOutcome>> {
+    if rows.len() <= B::Dialect::ROWS_PER_STATEMENT {
+        // One INSERT, atomic and durable on its own: BEGIN and COMMIT would
+        // only add two round trips (docs/benchmarks.md).
+        let mut conn = store.pools().batch_writer.acquire().await?;
+        let outcomes = batch_insert::insert_batch::<B::Dialect>(&mut conn, rows).await?;
+        store.committed();
+        return Ok(outcomes);
+    }
+    let mut tx = store.begin_write().await?;
+    let outcomes = batch_insert::insert_batch::<B::Dialect>(&mut tx, rows).await?;
+    store.commit(tx).await?;
+    Ok(outcomes)
+}
+
 #[async_trait]
 impl<B: Backend> RowStore for B {
     #[tracing::instrument(level = "debug", skip_all, fields(rows = rows.len()))]
     async fn insert_rows(&self, rows: &[DistributionRow]) -> StoreResult<Vec<InsertOutcome>> {
-        if rows.len() <= B::Dialect::ROWS_PER_STATEMENT {
-            // One INSERT, atomic and durable on its own: BEGIN and COMMIT would
-            // only add two round trips (docs/benchmarks.md).
-            let mut conn = self.pools().batch_writer.acquire().await?;
-            let outcomes = batch_insert::insert_batch::<B::Dialect>(&mut conn, rows).await?;
-            self.committed();
-            return Ok(outcomes);
-        }
-        let mut tx = self.begin_write().await?;
-        let outcomes = batch_insert::insert_batch::<B::Dialect>(&mut tx, rows).await?;
-        self.commit(tx).await?;
-        Ok(outcomes)
+        let result = insert_rows(self, rows).await;
+        self.pools().out_of_space.record(&result);
+        result
     }
 
     #[tracing::instrument(level = "debug", skip(self))]

@@ -34,6 +34,8 @@ const REVOKE_TOKEN: &str =
 const RECORD_BOOTSTRAP: &str =
     "INSERT INTO service_events (name, happened_at) VALUES ('bootstrap_token_issued', $1) \
      ON CONFLICT (name) DO NOTHING";
+/// A token made before the first start (`token create`) is the way in: no bootstrap then.
+const ANY_TOKEN: &str = "SELECT COUNT(*) AS n FROM (SELECT 1 FROM api_tokens LIMIT 1) AS any_token";
 
 fn decode_token<D: Dialect>(row: &<D::DB as Database>::Row) -> StoreResult<StoredToken> {
     let scopes = D::DB::get_string(row, "scopes")?;
@@ -100,7 +102,11 @@ impl<B: Backend> TokenStore for B {
     async fn insert_bootstrap_token(&self, token: &StoredToken) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let record = B::Dialect::bind_timestamp(sqlx::query(RECORD_BOOTSTRAP), token.created_at);
-        let first = DbOf::<B>::execute(&mut tx, record).await? == 1;
+        let recorded = DbOf::<B>::execute(&mut tx, record).await? == 1;
+        let first = recorded && {
+            let row = DbOf::<B>::fetch_one(&mut tx, sqlx::query(ANY_TOKEN)).await?;
+            DbOf::<B>::get_optional_int(&row, "n")? == Some(0)
+        };
         if first {
             insert_token_row::<B::Dialect>(&mut tx, token).await?;
         }

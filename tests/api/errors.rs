@@ -230,14 +230,16 @@ async fn a_wrong_method_is_not_allowed(backend: Backend) {
     };
     let created: Value = app.post_row(&valid_row()).await.json().await.unwrap();
     let item = format!("{COLLECTION}/{}", created["id"].as_str().unwrap());
-    for (method, path) in [
-        (Method::PUT, COLLECTION.to_owned()),
-        (Method::DELETE, COLLECTION.to_owned()),
-        (Method::PATCH, COLLECTION.to_owned()),
-        (Method::PUT, item.clone()),
-        (Method::POST, item.clone()),
-        (Method::POST, "/health".to_owned()),
-        (Method::DELETE, "/ready".to_owned()),
+    for (method, path, allow) in [
+        (Method::PUT, COLLECTION.to_owned(), "GET, POST"),
+        (Method::DELETE, COLLECTION.to_owned(), "GET, POST"),
+        (Method::PATCH, COLLECTION.to_owned(), "GET, POST"),
+        (Method::PUT, item.clone(), "GET, PATCH, DELETE"),
+        (Method::POST, item.clone(), "GET, PATCH, DELETE"),
+        (Method::POST, "/health".to_owned(), "GET"),
+        (Method::DELETE, "/ready".to_owned(), "GET"),
+        (Method::GET, "/v1.0/$batch".to_owned(), "POST"),
+        (Method::POST, "/v1.0/$metadata".to_owned(), "GET"),
     ] {
         let response = app
             .request(method.clone(), &path)
@@ -245,6 +247,8 @@ async fn a_wrong_method_is_not_allowed(backend: Backend) {
             .send()
             .await
             .unwrap();
+        // 405 says which methods the resource does serve.
+        assert_eq!(response.headers()["allow"], allow, "{method} {path}");
         assert_graph_error(response, 405, "methodNotAllowed").await;
     }
     assert_eq!(app.row_count().await, 1);

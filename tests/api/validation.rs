@@ -15,6 +15,7 @@ backend_tests!(
     string_counts_need_ieee754_compatible,
     malformed_ieee754_strings_are_refused,
     dates_must_be_real_and_not_after_tomorrow,
+    dates_before_year_one_are_refused_and_year_one_is_kept_alike,
     periods_must_be_one_of_the_four_day_counts,
     id_is_read_only,
     odata_type_must_name_this_type,
@@ -254,6 +255,41 @@ async fn dates_must_be_real_and_not_after_tomorrow(backend: Backend) {
         assert_eq!(row["reportRefreshDate"], good);
     }
     assert_eq!(app.row_count().await, 2);
+}
+
+/// Year 0 is `0001-01-01 BC` on Postgres but `0000-...` on SQLite: refused; the
+/// earliest accepted day reads back, filters and sorts the same on both.
+async fn dates_before_year_one_are_refused_and_year_one_is_kept_alike(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    for bad in ["0000-01-01", "0000-12-31", "0000-02-29"] {
+        assert_refused(
+            &app,
+            &with(valid_row(), "reportRefreshDate", json!(bad)),
+            "reportRefreshDate",
+        )
+        .await;
+    }
+    for good in ["2026-01-01", "0001-01-01"] {
+        let response = app
+            .post_row(&with(valid_row(), "reportRefreshDate", json!(good)))
+            .await;
+        assert_eq!(response.status().as_u16(), 201, "{good}");
+    }
+    let page: Value = app
+        .get(&format!("{COLLECTION}?$orderby=reportRefreshDate&$filter=reportRefreshDate le 0001-01-01 or reportRefreshDate ge 2026-01-01"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let dates: Vec<&str> = page["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["reportRefreshDate"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates, ["0001-01-01", "2026-01-01"]);
 }
 
 async fn periods_must_be_one_of_the_four_day_counts(backend: Backend) {

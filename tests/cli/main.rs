@@ -23,6 +23,7 @@ const COLLECTION: &str = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts";
 
 mod backup;
 mod configuration;
+mod log_secrets;
 mod logs;
 mod readme;
 mod serve;

@@ -10,6 +10,8 @@ use crate::{
 backend_tests!(
     the_first_serve_prints_a_bootstrap_token_and_no_later_one,
     migrate_applies_the_schema,
+    processes_starting_together_all_migrate,
+    no_bootstrap_token_when_a_token_exists_before_the_first_serve,
     a_201_survives_the_process_being_killed
 );
 
@@ -44,6 +46,20 @@ async fn migrate_applies_the_schema(backend: Backend) {
     // Migrating issues no token.
     let (stdout, _) = sandbox.run(&["token", "list"]);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
+}
+
+/// `token create` before the first start: that token is the way in, none is printed.
+async fn no_bootstrap_token_when_a_token_exists_before_the_first_serve(backend: Backend) {
+    let Some(sandbox) = Sandbox::new(backend).await else {
+        return;
+    };
+    let token = sandbox.create_token("contoso", "collector", "Reports.ReadWrite.All");
+    let server = sandbox.serve();
+    assert_eq!(server.bootstrap_token(), None, "{}", server.stderr());
+    assert_eq!(post_row(&server, &token).await.status().as_u16(), 201);
+    server.kill();
+    let (stdout, _) = sandbox.run(&["token", "list"]);
+    assert_eq!(stdout.lines().count(), 2, "header and one token: {stdout}");
 }
 
 /// A 201 means durable: SIGKILL right after it loses nothing.
@@ -86,4 +102,33 @@ fn a_port_in_use_fails_the_start_without_using_up_the_bootstrap_token() {
     let url = format!("sqlite://{}", dir.path().join("ok.db").display());
     let server = Server::start(command_in(dir.path(), &["serve"], &url));
     assert!(server.bootstrap_token().is_some(), "{}", server.stderr());
+}
+
+/// Processes starting together on one fresh database all get it migrated.
+async fn processes_starting_together_all_migrate(backend: Backend) {
+    for round in 0..6 {
+        let Some(sandbox) = Sandbox::new(backend).await else {
+            return;
+        };
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                sandbox
+                    .command(&["migrate"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let (stdout, _) = sandbox.run(&["token", "list"]);
+        assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    }
 }

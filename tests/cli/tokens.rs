@@ -44,14 +44,16 @@ async fn token_create_prints_the_token_alone(backend: Backend) {
     let server = sandbox.serve();
     let created = post_row(&server, secret).await;
     assert_eq!(created.status().as_u16(), 201);
-    // The row is the token's tenant's, not the bootstrap token's.
+    // A token existed before the first start: no bootstrap token is printed.
+    assert_eq!(server.bootstrap_token(), None, "{}", server.stderr());
+    // The row is the token's tenant's, not another tenant's.
     let id = created.json::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let bootstrap = server.bootstrap_token().expect("a bootstrap token");
+    let other = sandbox.create_token("default", "other", "Reports.ReadWrite.All");
     let path = format!("{COLLECTION}/{id}");
-    assert_eq!(get(&server, &bootstrap, &path).await.status().as_u16(), 404);
+    assert_eq!(get(&server, &other, &path).await.status().as_u16(), 404);
     assert_eq!(get(&server, secret, &path).await.status().as_u16(), 200);
 
     // Bad arguments: non-zero, nothing on stdout.

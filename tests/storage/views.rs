@@ -279,3 +279,69 @@ async fn every_documented_query_answers_the_same_on_both_backends() {
         assert_eq!(sqlite_rows, postgres_rows, "\n{query}");
     }
 }
+
+/// Counts at Int64's extremes: totals past Int64 are NULL (no Int64 holds
+/// them), every share is exact, both backends alike. The last row rounds
+/// within 1e-19 of a half, where floating point alone would answer 5000.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_views_are_exact_at_int64_extremes() {
+    const MAX: i64 = i64::MAX;
+    const N: i64 = 1 << 48;
+    #[rustfmt::skip]
+    let extremes = vec![
+        row_with_counts("x", "2026-11-01", ReportPeriod::D7, [MAX, 0, 0, 0, 0, 0], None, None),
+        row_with_counts("x", "2026-11-02", ReportPeriod::D7, [MAX; 6], Some(MAX), Some(MAX)),
+        row_with_counts("x", "2026-11-03", ReportPeriod::D7, [MAX, 1, 0, 0, 0, 0], None, None),
+        row_with_counts("x", "2026-11-04", ReportPeriod::D7, [MAX, MAX, 0, 0, 0, 0], Some(1), None),
+        row_with_counts("x", "2026-11-05", ReportPeriod::D7, [9999 * N - 1, 0, 0, 0, 0, 10001 * N + 1], None, None),
+    ];
+    let expected: Vec<Vec<String>> = [
+        [
+            "2026-11-01",
+            "9223372036854775807",
+            "10000",
+            "0",
+            "0",
+            "NULL",
+            "NULL",
+        ],
+        ["2026-11-02", "NULL", "1250", "1250", "1250", "1250", "1250"],
+        ["2026-11-03", "NULL", "10000", "0", "0", "NULL", "NULL"],
+        ["2026-11-04", "NULL", "5000", "5000", "0", "0", "NULL"],
+        [
+            "2026-11-05",
+            "5629499534213120000",
+            "4999",
+            "0",
+            "5001",
+            "NULL",
+            "NULL",
+        ],
+    ]
+    .iter()
+    .map(|r| r.iter().map(|c| c.to_string()).collect())
+    .collect();
+    let mut answers = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(t) = TestStore::open(backend).await else {
+            continue;
+        };
+        t.store.insert_rows(&extremes).await.unwrap();
+        let (_, rows) = run(
+            &t.database,
+            "SELECT report_refresh_date, total, web_share_bp, windows_phone_share_bp, \
+             windows_share_bp, chrome_os_share_bp, linux_share_bp \
+             FROM teams_device_usage_shares ORDER BY report_refresh_date",
+        )
+        .await;
+        assert_eq!(rows, expected, "{backend:?}");
+        let (_, latest) = run(
+            &t.database,
+            "SELECT total, web_share_bp FROM teams_device_usage_latest",
+        )
+        .await;
+        answers.push(latest);
+    }
+    answers.dedup();
+    assert!(answers.len() <= 1, "{answers:?}");
+}

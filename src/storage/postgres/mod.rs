@@ -42,6 +42,7 @@ impl PostgresStore {
                 readers: pool.clone(),
                 writer: pool,
                 batch_writer: writers,
+                out_of_space: Default::default(),
             },
         })
     }

@@ -84,6 +84,7 @@ impl SqliteStore {
                 readers,
                 writer: writer.clone(),
                 batch_writer: writer,
+                out_of_space: Default::default(),
             },
             checkpointer: Checkpointer::start(checkpoints),
         })
