@@ -3,9 +3,6 @@
 //! registry and its middleware are in `metrics`.
 
 pub mod metrics;
-mod redact;
-
-pub use redact::{redacted_authorization, redacted_target};
 
 use std::io::IsTerminal;
 use std::pin::Pin;
