@@ -1,6 +1,7 @@
 //! The HTTP surface, one file per part of it.
 
 pub mod batch;
+mod dashboard;
 mod health;
 mod metrics;
 pub mod openapi;
@@ -20,11 +21,13 @@ pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
     health::configure(config);
     metrics::configure(config);
     openapi::configure(config);
+    dashboard::configure(config);
     for version in API_VERSIONS {
         config.service(
             web::scope(version)
                 .configure(rows::configure)
                 .configure(report::configure)
+                .configure(dashboard::configure_chart)
                 .configure(|config| batch::configure(config, batch_body_limit)),
         );
     }

@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 
-use super::{batch, health, metrics, report, resource, rows, API_VERSIONS};
+use super::{batch, dashboard, health, metrics, report, resource, rows, API_VERSIONS};
 use crate::error::ApiError;
 use crate::openapi::{self, schemas::PeriodArgument};
 
@@ -29,6 +29,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         rows::delete_row,
         report::get_report,
         batch::run_batch,
+        dashboard::chart,
     ),
     // Parameter types are not collected from the paths.
     components(schemas(PeriodArgument))
@@ -39,12 +40,21 @@ struct GraphApi;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "teams-usage-store"),
-    paths(health::health, health::ready, metrics::scrape, openapi_document),
+    paths(
+        health::health,
+        health::ready,
+        metrics::scrape,
+        openapi_document,
+        dashboard::page,
+        dashboard::script,
+        dashboard::style,
+    ),
     tags(
         (name = "rows", description = "The stored rows of microsoft.graph.teamsDeviceUsageDistributionUserCounts"),
         (name = "report", description = "The report function, as Graph serves it"),
         (name = "batch", description = "Graph JSON batching"),
         (name = "service", description = "Health, readiness, metrics and this document"),
+        (name = "dashboard", description = "The dashboard page, its files and its chart"),
     )
 )]
 struct ServiceApi;

@@ -15,6 +15,7 @@ mod helpers;
 mod auth;
 mod batch;
 mod create;
+mod dashboard;
 mod errors;
 mod group_commit;
 mod lifecycle;
