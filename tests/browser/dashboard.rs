@@ -17,6 +17,7 @@ backend_tests!(
     signed_in_the_page_shows_the_stored_rows,
     a_wrong_token_is_refused,
     an_empty_tenant_is_told_so,
+    the_collector_status_is_shown_as_text,
     three_years_render_in_under_a_second
 );
 
@@ -496,6 +497,78 @@ async fn three_years_render_in_under_a_second(backend: Backend) {
     }
     browser
         .screenshot(&format!("{backend:?}-three-years").to_lowercase())
+        .await;
+    browser.driver.clone().quit().await.unwrap();
+}
+
+/// The status panel reads `{base}/collection/status` (answered here by the page's
+/// own fetch, replaced before sign-in): each source as text, markup shown as
+/// written, never parsed.
+async fn the_collector_status_is_shown_as_text(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    store_rows(
+        &app,
+        NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        3,
+        ReportPeriod::D7,
+    )
+    .await;
+    open(&app, &browser).await;
+    browser
+        .eval(
+            r#"const real = window.fetch;
+               window.fetch = (url, init) => String(url).endsWith('/collection/status')
+                 ? Promise.resolve(new Response(JSON.stringify({ value: [{
+                     source: '<img src=x id=injected>contoso', period: 'D7',
+                     lastSuccessAt: '2026-11-29T06:00:00Z', lastRunAt: '2026-11-29T07:00:00Z',
+                     lastError: '<b id=bold>Graph answered 503</b>' }] }),
+                   { status: 200, headers: { 'Content-Type': 'application/json' } }))
+                 : real(url, init);
+               return null;"#,
+        )
+        .await;
+    sign_in(&browser, &app.token).await;
+    wait_loaded(&browser).await;
+    browser
+        .wait_for(
+            "document.querySelector('#collector dl')",
+            "the collector status",
+        )
+        .await;
+    let text = browser
+        .driver
+        .find(By::Id("collector"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("<img src=x id=injected>contoso · D7"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Last success: 2026-11-29 06:00 UTC"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Last error: <b id=bold>Graph answered 503</b>"),
+        "{text}"
+    );
+    let injected = browser
+        .eval("return [document.getElementById('injected'), document.getElementById('bold')]")
+        .await;
+    assert_eq!(injected, serde_json::json!([null, null]));
+    browser
+        .eval("document.getElementById('collector').scrollIntoView(); return null")
+        .await;
+    browser
+        .screenshot(&format!("{backend:?}-collector").to_lowercase())
         .await;
     browser.driver.clone().quit().await.unwrap();
 }

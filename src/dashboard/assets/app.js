@@ -304,7 +304,8 @@ async function showCollector(mine) {
 function when(timestamp) {
   if (!timestamp) return 'never';
   const date = new Date(timestamp);
-  return isNaN(date) ? String(timestamp) : date.toLocaleString('en-GB', { timeZone: 'UTC' }) + ' UTC';
+  // The dates the rest of the page shows, in UTC as the report dates are.
+  return isNaN(date) ? String(timestamp) : date.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 }
 
 // --- CSV of the same selection, built here and saved as a Blob ---------------------
