@@ -1,5 +1,6 @@
 //! One headless chromium per test, through its own chromedriver on a free port.
 
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -31,7 +32,7 @@ fn required() -> bool {
 /// A program from `PATH` (or the variable naming it).
 fn find_program(variable: &str, names: &[&str]) -> Option<PathBuf> {
     if let Ok(path) = std::env::var(variable) {
-        return Some(PathBuf::from(path));
+        return Some(PathBuf::from(path)).filter(|p| p.is_file());
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -51,7 +52,9 @@ impl Browser {
                 "CI or TEST_REQUIRE_BROWSER is set but chromium or chromedriver is missing: \
                  apt-get install chromium chromium-driver"
             );
-            eprintln!(
+            // Straight to stderr, past libtest's capture, so a passing run still says it.
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED a browser test: chromium and chromedriver are not installed \
                  (apt-get install chromium chromium-driver; set TEST_REQUIRE_BROWSER=1 to make this an error)"
             );
