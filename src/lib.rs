@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod dashboard;
 pub mod domain;
 pub mod error;
 pub mod group_commit;

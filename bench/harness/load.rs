@@ -18,6 +18,8 @@ pub enum Scenario {
     FilteredPage,
     /// `getTeamsDeviceUsageDistributionUserCounts(period='D7')`.
     ReportFunction,
+    /// The dashboard's chart: one tenant's whole seeded history for one period.
+    DashboardChart,
 }
 
 impl Scenario {
@@ -27,6 +29,7 @@ impl Scenario {
             Self::NewRows => "post",
             Self::FilteredPage => "page",
             Self::ReportFunction => "report",
+            Self::DashboardChart => "chart",
         }
     }
 

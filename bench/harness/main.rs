@@ -329,6 +329,7 @@ impl Bench {
         for (measure, scenario) in [
             (Measure::FilteredPage, Scenario::FilteredPage),
             (Measure::ReportFunction, Scenario::ReportFunction),
+            (Measure::DashboardChart, Scenario::DashboardChart),
         ] {
             for concurrency in READ_CONCURRENCY {
                 for _ in 0..runs {

@@ -14,6 +14,7 @@ pub enum Measure {
     PostOneRow,
     FilteredPage,
     ReportFunction,
+    DashboardChart,
     StartupToReady,
 }
 
@@ -26,6 +27,7 @@ impl Measure {
             Self::PostOneRow => "POST one row",
             Self::FilteredPage => "filtered page, $top=100",
             Self::ReportFunction => "report function (D7)",
+            Self::DashboardChart => "dashboard chart (250 dates)",
             Self::StartupToReady => "start-up to /ready",
         }
     }
@@ -244,6 +246,14 @@ impl Report {
                 "< 2",
             );
         }
+        check(
+            format!("{} p50 ms at c1", Measure::DashboardChart.label()),
+            self.find(backend, Measure::DashboardChart, 1)
+                .and_then(Figure::p50_ms),
+            under,
+            20.0,
+            "< 20",
+        );
         check(
             "start-up to /ready ms".into(),
             self.find(backend, Measure::StartupToReady, 1)

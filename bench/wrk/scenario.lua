@@ -3,7 +3,7 @@
 --
 --   wrk -t T -c C -d D -s scenario.lua URL -- MODE SECONDS THREADS TOKENS OFFSET EPOCH
 --
---   MODE     health | post | page | report
+--   MODE     health | post | page | report | chart
 --   SECONDS  how long each thread sends (post: wrk's -d is longer, see below)
 --   THREADS  wrk's -t, so keys can be split between threads
 --   TOKENS   file of bearer tokens, line i for tenant i ("-" for none)
@@ -34,6 +34,7 @@ end
 
 local COLLECTION = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts"
 local REPORT = "/v1.0/reports/getTeamsDeviceUsageDistributionUserCounts(period='D7')"
+local CHART = "/v1.0/dashboard/chart.svg"
 local PERIODS = { "7", "30", "90", "180" }
 local DAY = 86400
 
@@ -82,7 +83,15 @@ local function report_request()
   return wrk.format("GET", REPORT, bearer(math.random(0, #tokens - 1)))
 end
 
-local builders = { post = new_row_request, page = filtered_page_request, report = report_request }
+-- The dashboard's chart of one tenant's whole seeded history for one period.
+local function chart_request()
+  local period = PERIODS[math.random(1, 4)]
+  return wrk.format("GET", CHART .. "?period=" .. period, bearer(math.random(0, #tokens - 1)))
+end
+
+local builders = {
+  post = new_row_request, page = filtered_page_request, report = report_request, chart = chart_request,
+}
 
 function init(args)
   mode = args[1]

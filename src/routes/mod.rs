@@ -2,6 +2,7 @@
 
 pub mod batch;
 mod collection;
+mod dashboard;
 mod health;
 mod metadata;
 mod metrics;
@@ -25,6 +26,7 @@ pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
     health::configure(config);
     metrics::configure(config);
     openapi::configure(config);
+    dashboard::configure(config);
     for version in API_VERSIONS {
         config.service(
             web::scope(version)
@@ -32,6 +34,7 @@ pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
                 .configure(rows::configure)
                 .configure(report::configure)
                 .configure(collection::configure)
+                .configure(dashboard::configure_chart)
                 .configure(|config| batch::configure(config, batch_body_limit)),
         );
     }

@@ -7,7 +7,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 
-use super::{batch, collection, health, metadata, metrics, report, resource, rows, API_VERSIONS};
+use super::{
+    batch, collection, dashboard, health, metadata, metrics, report, resource, rows, API_VERSIONS,
+};
 use crate::error::ApiError;
 use crate::openapi::{self, schemas::PeriodArgument};
 
@@ -31,6 +33,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         batch::run_batch,
         collection::collection_status,
         metadata::service_metadata,
+        dashboard::chart,
     ),
     // Parameter types are not collected from the paths.
     components(schemas(PeriodArgument))
@@ -41,13 +44,22 @@ struct GraphApi;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "teams-usage-store"),
-    paths(health::health, health::ready, metrics::scrape, openapi_document),
+    paths(
+        health::health,
+        health::ready,
+        metrics::scrape,
+        openapi_document,
+        dashboard::page,
+        dashboard::script,
+        dashboard::style,
+    ),
     tags(
         (name = "rows", description = "The stored rows of microsoft.graph.teamsDeviceUsageDistributionUserCounts"),
         (name = "report", description = "The report function, as Graph serves it"),
         (name = "batch", description = "Graph JSON batching"),
         (name = "collection", description = "The Graph collector's recorded runs (docs/collect.md)"),
         (name = "service", description = "Health, readiness, metrics and this document"),
+        (name = "dashboard", description = "The dashboard page, its files and its chart"),
     )
 )]
 struct ServiceApi;

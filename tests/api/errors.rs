@@ -199,7 +199,8 @@ async fn an_unknown_route_is_not_found(backend: Backend) {
         return;
     };
     for (method, path) in [
-        (Method::GET, "/"),
+        // `/` is the dashboard page; other files beside its own are not.
+        (Method::GET, "/dashboard/nothing.js"),
         (Method::GET, "/nothing"),
         (Method::GET, "/v1.0"),
         (Method::GET, "/v1.0/reports"),

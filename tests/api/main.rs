@@ -17,6 +17,7 @@ mod auth_failures;
 mod batch;
 mod create;
 mod csv;
+mod dashboard;
 mod errors;
 mod forwarding;
 mod full_disk;

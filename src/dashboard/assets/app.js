@@ -1,0 +1,412 @@
+// The dashboard's script: sign-in, then the chart, figures, rows and collector
+// status of the signed-in tenant, all read through the API with the token.
+// Row values reach the page only through textContent or a parsed SVG document.
+'use strict';
+
+const BASE = '/beta';
+const COLLECTION = BASE + '/reports/teamsDeviceUsageDistributionUserCounts';
+const TOKEN_KEY = 'teamsUsageStore.token';
+const PAGE_SIZE = 25;
+const DEVICES = [
+  ['web', 'Web'], ['windowsPhone', 'Windows Phone'], ['androidPhone', 'Android Phone'],
+  ['ios', 'iOS'], ['mac', 'Mac'], ['windows', 'Windows'], ['chromeOS', 'Chrome OS'],
+  ['linux', 'Linux'],
+];
+// Graph's CSV column names (beta, with Chrome OS and Linux), in the JSON order.
+const CSV_HEADER = ['Report Refresh Date', 'Web', 'Windows Phone', 'Android Phone', 'iOS',
+  'Mac', 'Windows', 'Chrome OS', 'Linux', 'Report Period'];
+const CSV_FIELDS = ['reportRefreshDate', 'web', 'windowsPhone', 'androidPhone', 'ios', 'mac',
+  'windows', 'chromeOS', 'linux', 'reportPeriod'];
+
+const $ = (id) => document.getElementById(id);
+
+class ApiFailure extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+
+function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+// Every data request: the token as a bearer header, never in the URL.
+async function api(url, accept) {
+  let response;
+  try {
+    response = await fetch(url, {
+      headers: { Authorization: 'Bearer ' + token(), Accept: accept || 'application/json' },
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+  } catch (cause) {
+    throw new ApiFailure(0, 'The server cannot be reached. Check that the service is running, then press Show.');
+  }
+  if (!response.ok) {
+    let message = response.statusText;
+    try {
+      message = (await response.json()).error.message || message;
+    } catch (ignored) { /* not Graph's error shape */ }
+    throw new ApiFailure(response.status, message);
+  }
+  return response;
+}
+
+// --- The selection ------------------------------------------------------------------
+
+function selection() {
+  return { period: $('period').value, from: $('from').value, to: $('to').value };
+}
+
+function filterOf(sel) {
+  let filter = "reportPeriod eq '" + sel.period + "'";
+  if (sel.from) filter += ' and reportRefreshDate ge ' + sel.from;
+  if (sel.to) filter += ' and reportRefreshDate le ' + sel.to;
+  return filter;
+}
+
+function collectionUrl(sel, order, top, count) {
+  let url = COLLECTION + '?$filter=' + encodeURIComponent(filterOf(sel)) +
+    '&$orderby=' + encodeURIComponent('reportRefreshDate ' + order) + '&$top=' + top;
+  if (count) url += '&$count=true';
+  return url;
+}
+
+function rangeText(sel) {
+  if (sel.from && sel.to) return 'from ' + sel.from + ' to ' + sel.to;
+  if (sel.from) return 'from ' + sel.from;
+  if (sel.to) return 'up to ' + sel.to;
+  return 'over the whole history';
+}
+
+// --- Loading ------------------------------------------------------------------------
+
+let pages = [];      // URLs of the pages shown so far, the current one last
+let loadNumber = 0;  // a newer load makes an older one's answers stale
+
+async function load() {
+  const sel = selection();
+  if (sel.from && sel.to && sel.from > sel.to) {
+    setStatus('"From" is after "To": choose a range that runs forward.', 'error');
+    return;
+  }
+  const mine = ++loadNumber;
+  setStatus('Loading the ' + sel.period + '-day reports ' + rangeText(sel) + '…', 'loading');
+  $('chart').setAttribute('aria-busy', 'true');
+  try {
+    pages = [collectionUrl(sel, 'desc', PAGE_SIZE, true)];
+    const [count] = await Promise.all([
+      showPage(mine), showChart(sel, mine), showFigures(sel, mine), showCollector(mine),
+    ]);
+    if (mine !== loadNumber) return;
+    if (count === 0) {
+      setStatus('No rows yet for the ' + sel.period + '-day period ' + rangeText(sel) +
+        '. Rows appear here once a collector stores them (POST, import or collect).', 'empty');
+    } else {
+      setStatus(count + ' ' + sel.period + '-day report' + (count === 1 ? '' : 's') + ' ' +
+        rangeText(sel) + '.', 'ok');
+    }
+  } catch (failure) {
+    if (mine === loadNumber) fail(failure);
+  } finally {
+    $('chart').setAttribute('aria-busy', 'false');
+  }
+}
+
+function fail(failure) {
+  if (failure.status === 401) {
+    signOut('The token was refused: it is unknown, expired or revoked. Paste another one.');
+  } else if (failure.status === 403) {
+    setStatus('This token may not read reports (it needs Reports.Read.All).', 'error');
+  } else {
+    setStatus(failure.status ? 'The server answered ' + failure.status + ': ' + failure.message
+      : failure.message, 'error');
+  }
+}
+
+function setStatus(text, kind) {
+  const status = $('status');
+  status.textContent = text;
+  status.className = 'status status-' + kind;
+}
+
+// --- The chart: an SVG document parsed as SVG, never as HTML ---------------------
+
+async function showChart(sel, mine) {
+  let url = BASE + '/dashboard/chart.svg?period=' + encodeURIComponent(sel.period);
+  if (sel.from) url += '&from=' + encodeURIComponent(sel.from);
+  if (sel.to) url += '&to=' + encodeURIComponent(sel.to);
+  const text = await (await api(url, 'image/svg+xml')).text();
+  const parsed = new DOMParser().parseFromString(text, 'image/svg+xml');
+  const root = parsed.documentElement;
+  if (root.localName !== 'svg' || parsed.getElementsByTagName('parsererror').length) {
+    throw new ApiFailure(500, 'the chart could not be read');
+  }
+  if (mine !== loadNumber) return;
+  const svg = document.importNode(root, true);
+  const desc = svg.querySelector('desc');
+  const caption = element('figcaption', desc ? desc.textContent : '');
+  $('chart').replaceChildren(svg, caption);
+}
+
+// --- Share at the latest date, change against the first date of the range ----------
+
+async function showFigures(sel, mine) {
+  const [latest, first] = await Promise.all([
+    api(collectionUrl(sel, 'desc', 1, false)).then((r) => r.json()),
+    api(collectionUrl(sel, 'asc', 1, false)).then((r) => r.json()),
+  ]);
+  if (mine !== loadNumber) return;
+  const body = $('shares').querySelector('tbody');
+  const last = latest.value[0];
+  const start = first.value[0];
+  if (!last) {
+    body.replaceChildren(emptyRow(4, 'No rows to compare.'));
+    $('shares-title').textContent = 'Share at the latest date';
+    return;
+  }
+  $('shares-title').textContent = 'Share on ' + last.reportRefreshDate +
+    ', change since ' + start.reportRefreshDate;
+  const lastShares = shares(last);
+  const startShares = shares(start);
+  body.replaceChildren(...DEVICES.map(([key, label]) => {
+    const row = document.createElement('tr');
+    const name = element('th', null);
+    name.scope = 'row';
+    name.append(element('span', null, 'swatch swatch-' + key), label);
+    row.append(name, element('td', number(last[key]), 'num'));
+    row.append(element('td', percent(lastShares[key]), 'num'));
+    const change = (lastShares[key] === null || startShares[key] === null) ? null
+      : lastShares[key] - startShares[key];
+    const cell = element('td', change === null ? '–' : points(change), 'num');
+    if (change !== null) cell.classList.add(change > 0.0005 ? 'up' : change < -0.0005 ? 'down' : 'flat');
+    row.append(cell);
+    return row;
+  }));
+}
+
+function shares(row) {
+  const total = DEVICES.reduce((sum, [key]) => sum + (Number(row[key]) || 0), 0);
+  const result = {};
+  for (const [key] of DEVICES) {
+    result[key] = (row[key] === null || row[key] === undefined || total === 0) ? null
+      : Number(row[key]) / total;
+  }
+  return result;
+}
+
+function number(value) {
+  return value === null || value === undefined ? '–' : Number(value).toLocaleString('en-US');
+}
+
+function percent(share) {
+  return share === null ? '–' : (share * 100).toFixed(1) + ' %';
+}
+
+// Percentage points, signed; a change that rounds to nothing is written 0.0.
+function points(change) {
+  if (Math.abs(change) < 0.0005) return '0.0 pt';
+  return (change > 0 ? '+' : '') + (change * 100).toFixed(1) + ' pt';
+}
+
+// --- The rows, newest first, a page at a time ----------------------------------------
+
+async function showPage(mine) {
+  const page = await (await api(pages[pages.length - 1])).json();
+  if (mine !== loadNumber) return 0;
+  const body = $('rows').querySelector('tbody');
+  if (page.value.length === 0) {
+    body.replaceChildren(emptyRow(10, 'No rows in this selection.'));
+  } else {
+    body.replaceChildren(...page.value.map((row) => {
+      const tr = document.createElement('tr');
+      tr.append(element('td', row.reportRefreshDate));
+      for (const [key] of DEVICES) tr.append(element('td', number(row[key]), 'num'));
+      tr.append(element('td', row.reportPeriod, 'num'));
+      return tr;
+    }));
+  }
+  const next = page['@odata.nextLink'];
+  $('older').disabled = !next;
+  $('older').dataset.next = next || '';
+  $('newer').disabled = pages.length < 2;
+  if (typeof page['@odata.count'] === 'number') $('rows').dataset.count = page['@odata.count'];
+  const total = Number($('rows').dataset.count || 0);
+  const first = (pages.length - 1) * PAGE_SIZE + 1;
+  $('page-info').textContent = page.value.length
+    ? first + '–' + (first + page.value.length - 1) + ' of ' + total : '';
+  return total;
+}
+
+function emptyRow(columns, text) {
+  const row = document.createElement('tr');
+  const cell = element('td', text, 'empty');
+  cell.colSpan = columns;
+  row.append(cell);
+  return row;
+}
+
+async function turnPage(forward) {
+  if (forward) {
+    const next = $('older').dataset.next;
+    if (!next) return;
+    pages.push(next);
+  } else if (pages.length > 1) {
+    pages.pop();
+  }
+  try {
+    await showPage(loadNumber);
+  } catch (failure) {
+    fail(failure);
+  }
+}
+
+// --- The collector: when it runs, when it last succeeded ---------------------------
+
+async function showCollector(mine) {
+  const box = $('collector');
+  let status;
+  try {
+    status = await (await api(BASE + '/collection/status')).json();
+  } catch (failure) {
+    if (failure.status === 401) throw failure;
+    if (mine === loadNumber) box.replaceChildren(element('p', 'The collector status is unavailable right now.', 'muted'));
+    return;
+  }
+  if (mine !== loadNumber) return;
+  const sources = status.value || [];
+  if (sources.length === 0) {
+    box.replaceChildren(element('p', status.collectEverySeconds
+      ? 'The collector runs every ' + every(status.collectEverySeconds) + ' but has stored nothing for this tenant yet.'
+      : 'Collector not configured: rows arrive only when something pushes them.', 'muted'));
+    return;
+  }
+  const parts = [];
+  if (status.collectEverySeconds) parts.push(element('p', 'Runs every ' + every(status.collectEverySeconds) + '.', 'muted'));
+  const list = element('dl', null, 'collector');
+  for (const source of sources) {
+    list.append(element('dt', source.source + ' · ' + source.reportPeriod + ' days'));
+    list.append(element('dd', 'Last success: ' + when(source.lastSuccessAt)));
+    list.append(element('dd', 'Last run: ' + when(source.lastRunFinishedAt)));
+    if (source.error) {
+      list.append(element('dd', 'Last error: ' + source.error, 'error'));
+      list.append(element('dd', 'Failed runs since the last success: ' + source.failuresSinceSuccess, 'error'));
+    }
+  }
+  parts.push(list);
+  box.replaceChildren(...parts);
+}
+
+function every(seconds) {
+  if (seconds % 86400 === 0) return seconds / 86400 + ' d';
+  if (seconds % 3600 === 0) return seconds / 3600 + ' h';
+  if (seconds % 60 === 0) return seconds / 60 + ' min';
+  return seconds + ' s';
+}
+
+function when(timestamp) {
+  if (!timestamp) return 'never';
+  const date = new Date(timestamp);
+  // The dates the rest of the page shows, in UTC as the report dates are.
+  return isNaN(date) ? String(timestamp) : date.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+}
+
+// --- CSV of the same selection, built here and saved as a Blob ---------------------
+
+async function downloadCsv() {
+  const sel = selection();
+  const button = $('download');
+  button.disabled = true;
+  setStatus('Preparing the CSV…', 'loading');
+  try {
+    const lines = [CSV_HEADER.join(',')];
+    let url = collectionUrl(sel, 'desc', 1000, false);
+    while (url) {
+      const page = await (await api(url)).json();
+      for (const row of page.value) lines.push(CSV_FIELDS.map((f) => csvField(row[f])).join(','));
+      url = page['@odata.nextLink'];
+    }
+    // A byte-order mark, as Graph's own report CSV begins with.
+    const blob = new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = 'teams-device-usage-' + sel.period + 'd' + (sel.from ? '-from-' + sel.from : '') +
+      (sel.to ? '-to-' + sel.to : '') + '.csv';
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    setStatus('Saved ' + (lines.length - 1) + ' rows as ' + link.download + '.', 'ok');
+  } catch (failure) {
+    fail(failure);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function csvField(value) {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+}
+
+// --- Signing in and out --------------------------------------------------------------
+
+function showSignedIn(signedIn) {
+  $('sign-in').hidden = signedIn;
+  $('dashboard').hidden = !signedIn;
+  $('sign-out').hidden = !signedIn;
+}
+
+function signOut(reason) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  loadNumber++;
+  $('chart').replaceChildren();
+  for (const id of ['rows', 'shares']) $(id).querySelector('tbody').replaceChildren();
+  $('collector').replaceChildren();
+  setStatus('', 'ok');
+  showSignedIn(false);
+  const error = $('sign-in-error');
+  error.textContent = reason || '';
+  error.hidden = !reason;
+  $('token').value = '';
+  $('token').focus();
+}
+
+function start() {
+  $('sign-in-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const value = $('token').value.trim();
+    if (!value) return;
+    sessionStorage.setItem(TOKEN_KEY, value);
+    $('token').value = '';
+    $('sign-in-error').hidden = true;
+    showSignedIn(true);
+    load();
+  });
+  $('sign-out').addEventListener('click', () => signOut());
+  $('controls').addEventListener('submit', (event) => {
+    event.preventDefault();
+    load();
+  });
+  $('period').addEventListener('change', load);
+  $('older').addEventListener('click', () => turnPage(true));
+  $('newer').addEventListener('click', () => turnPage(false));
+  $('download').addEventListener('click', downloadCsv);
+  if (token()) {
+    showSignedIn(true);
+    load();
+  } else {
+    showSignedIn(false);
+    $('token').focus();
+  }
+}
+
+start();

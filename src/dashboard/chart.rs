@@ -1,0 +1,251 @@
+//! The device counts over time as one SVG: a line per device, a legend beside
+//! the plot, a `<title>` and a text alternative. Drawn by `plotters`, whose SVG
+//! backend writes text as SVG `<text>`, so no font is needed on the server.
+
+use chrono::NaiveDate;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{Device, DEVICES};
+use crate::domain::{DistributionRow, ReportPeriod};
+
+pub const CHART_WIDTH: u32 = 960;
+pub const CHART_HEIGHT: u32 = 400;
+const LEGEND_WIDTH: u32 = 150;
+/// Up to this many dates each point also gets a marker, so a lone date shows.
+const MARKED_POINTS: usize = 60;
+
+#[derive(Debug, thiserror::Error)]
+#[error("the chart could not be drawn: {0}")]
+pub struct ChartError(String);
+
+fn failed(error: impl std::fmt::Display) -> ChartError {
+    ChartError(error.to_string())
+}
+
+/// The chart of `rows` (any order, one period), as a standalone SVG document.
+pub fn render_chart(rows: &[DistributionRow], period: ReportPeriod) -> Result<String, ChartError> {
+    let mut rows: Vec<&DistributionRow> = rows.iter().collect();
+    rows.sort_by_key(|row| row.report_refresh_date);
+    let mut svg = String::with_capacity(4096 + rows.len() * DEVICES.len() * 12);
+    {
+        let root =
+            SVGBackend::with_string(&mut svg, (CHART_WIDTH, CHART_HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(failed)?;
+        let (plot, legend) = root.split_horizontally(CHART_WIDTH - LEGEND_WIDTH);
+        draw_legend(&legend)?;
+        match (rows.first(), rows.last()) {
+            (Some(first), Some(last)) => draw_lines(
+                &plot,
+                &rows,
+                first.report_refresh_date,
+                last.report_refresh_date,
+            )?,
+            _ => {
+                let style = ("sans-serif", 20).into_font().color(&RGBColor(90, 90, 90));
+                let (w, h) = plot.dim_in_pixel();
+                plot.draw_text(
+                    "No rows for this period and range",
+                    &style.pos(plotters::style::text_anchor::Pos::new(
+                        plotters::style::text_anchor::HPos::Center,
+                        plotters::style::text_anchor::VPos::Center,
+                    )),
+                    (w as i32 / 2, h as i32 / 2),
+                )
+                .map_err(failed)?;
+            }
+        }
+        root.present().map_err(failed)?;
+    }
+    Ok(with_title(svg, &describe(&rows, period)))
+}
+
+fn draw_lines(
+    plot: &DrawingArea<SVGBackend<'_>, Shift>,
+    rows: &[&DistributionRow],
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<(), ChartError> {
+    let day = |date: NaiveDate| (date - first).num_days() as i32;
+    // A single date still gets a visible x range around it.
+    let x_range = if first == last { -1..1 } else { 0..day(last) };
+    let highest = rows
+        .iter()
+        .flat_map(|row| DEVICES.iter().filter_map(|d| row.counts.get(d.property)))
+        .map(|count| count.get())
+        .max()
+        .unwrap_or(0);
+    let y_top = (highest + highest / 10).max(1);
+    let mut chart = ChartBuilder::on(plot)
+        .margin(14)
+        .x_label_area_size(34)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x_range, 0i64..y_top)
+        .map_err(failed)?;
+    let date_label = |x: &i32| (first + chrono::Duration::days(i64::from(*x))).to_string();
+    chart
+        .configure_mesh()
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&date_label)
+        .light_line_style(RGBColor(236, 236, 236))
+        .bold_line_style(RGBColor(214, 214, 214))
+        .axis_style(RGBColor(140, 140, 140))
+        .label_style(("sans-serif", 16).into_font().color(&RGBColor(60, 60, 60)))
+        .y_desc("users")
+        .draw()
+        .map_err(failed)?;
+    for device in &DEVICES {
+        let colour = colour(device);
+        let points: Vec<(i32, i64)> = rows
+            .iter()
+            .filter_map(|row| {
+                let count = row.counts.get(device.property)?;
+                Some((day(row.report_refresh_date), count.get()))
+            })
+            .collect();
+        if points.len() <= MARKED_POINTS {
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+                .map_err(failed)?;
+        }
+        chart
+            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+            .map_err(failed)?;
+    }
+    Ok(())
+}
+
+fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), ChartError> {
+    let font = ("sans-serif", 17).into_font().color(&RGBColor(40, 40, 40));
+    for (index, device) in DEVICES.iter().enumerate() {
+        let y = 28 + index as i32 * 26;
+        area.draw(&Rectangle::new(
+            [(4, y), (22, y + 14)],
+            colour(device).filled(),
+        ))
+        .map_err(failed)?;
+        area.draw_text(device.label, &font, (30, y))
+            .map_err(failed)?;
+    }
+    Ok(())
+}
+
+fn colour(device: &Device) -> RGBColor {
+    let (r, g, b) = device.colour;
+    RGBColor(r, g, b)
+}
+
+/// The text alternative: what the chart shows, and the latest counts.
+fn describe(rows: &[&DistributionRow], period: ReportPeriod) -> (String, String) {
+    let title = format!("Teams users by device, {period}-day reports");
+    let description = match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) => {
+            let latest: Vec<String> = DEVICES
+                .iter()
+                .filter_map(|d| {
+                    let count = last.counts.get(d.property)?;
+                    Some(format!("{} {}", d.label, count.get()))
+                })
+                .collect();
+            format!(
+                "{} reports from {} to {}, one line per device. On {}: {}.",
+                rows.len(),
+                first.report_refresh_date,
+                last.report_refresh_date,
+                last.report_refresh_date,
+                latest.join(", ")
+            )
+        }
+        _ => "No rows are stored for this period and range.".to_owned(),
+    };
+    (title, description)
+}
+
+/// Adds `role`, `<title>` and `<desc>` right after the opening `<svg>` tag and
+/// lets the page size the chart.
+fn with_title(svg: String, (title, description): &(String, String)) -> String {
+    let Some(open_end) = svg.find('>') else {
+        return svg;
+    };
+    let (open, rest) = svg.split_at(open_end);
+    let open = open.replacen(
+        &format!(r#"width="{CHART_WIDTH}" height="{CHART_HEIGHT}" "#),
+        "",
+        1,
+    );
+    format!(
+        "{open} role=\"img\" aria-labelledby=\"chart-title chart-desc\" \
+         preserveAspectRatio=\"xMidYMid meet\"><title id=\"chart-title\">{}</title>\
+         <desc id=\"chart-desc\">{}</desc>{}",
+        escape(title),
+        escape(description),
+        &rest[1..]
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::domain::{DeviceCounts, NewDistributionRow, TenantId, UserCount};
+
+    fn row(day: u32, base: i64) -> DistributionRow {
+        let count = |n: i64| UserCount::new(base + n).unwrap();
+        DistributionRow::create(
+            TenantId::parse("default").unwrap(),
+            NewDistributionRow {
+                report_refresh_date: NaiveDate::from_ymd_opt(2026, 3, day).unwrap(),
+                report_period: ReportPeriod::D7,
+                counts: DeviceCounts {
+                    web: count(1),
+                    windows_phone: count(2),
+                    android_phone: count(3),
+                    ios: count(4),
+                    mac: count(5),
+                    windows: count(6),
+                    chrome_os: Some(count(7)),
+                    linux: None,
+                },
+            },
+            Utc::now(),
+        )
+    }
+
+    #[test]
+    fn draws_a_titled_line_per_device_with_values() {
+        let svg = render_chart(&[row(2, 10), row(1, 0)], ReportPeriod::D7).unwrap();
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(
+            svg.contains("<title id=\"chart-title\">Teams users by device, 7-day reports</title>")
+        );
+        assert!(
+            svg.contains("On 2026-03-02: Web 11, Windows Phone 12"),
+            "{svg}"
+        );
+        // Linux has no value in these rows: seven lines.
+        assert_eq!(
+            svg.matches(r#"stroke-width="2" points"#).count(),
+            7,
+            "{svg}"
+        );
+        for device in &DEVICES {
+            assert!(svg.contains(device.label));
+        }
+    }
+
+    #[test]
+    fn says_when_there_is_nothing_to_draw() {
+        let svg = render_chart(&[], ReportPeriod::D30).unwrap();
+        assert!(svg.contains("No rows for this period and range"));
+        assert!(svg.contains("<desc id=\"chart-desc\">No rows are stored"));
+    }
+}
