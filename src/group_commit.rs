@@ -77,13 +77,6 @@ pub trait BatchObserver: Send + Sync + 'static {
     fn batch(&self, rows: usize, elapsed: Duration, ok: bool);
 }
 
-/// The observer of a writer nobody watches.
-struct Unobserved;
-
-impl BatchObserver for Unobserved {
-    fn batch(&self, _: usize, _: Duration, _: bool) {}
-}
-
 /// The handle requests write through; cheap to clone.
 #[derive(Clone)]
 pub struct RowWriter {
@@ -91,14 +84,10 @@ pub struct RowWriter {
 }
 
 impl RowWriter {
-    /// Starts the writer tasks on the current runtime. They stop when the last
-    /// `RowWriter` is dropped, after writing what is queued.
-    pub fn start(store: Arc<dyn Store>, limits: GroupCommitLimits) -> Self {
-        Self::start_observed(store, limits, Arc::new(Unobserved))
-    }
-
-    /// `start`, telling `observer` of every batch.
-    pub fn start_observed(
+    /// Starts the writer tasks on the current runtime, telling `observer` of
+    /// every batch. They stop when the last `RowWriter` is dropped, after
+    /// writing what is queued.
+    pub fn start(
         store: Arc<dyn Store>,
         limits: GroupCommitLimits,
         observer: Arc<dyn BatchObserver>,

@@ -67,11 +67,7 @@ impl Application {
         metrics.set_build(settings.database_url.backend());
         let state = web::Data::new(AppState {
             store: store.clone(),
-            writer: RowWriter::start_observed(
-                store.clone(),
-                settings.group_commit,
-                metrics.clone(),
-            ),
+            writer: RowWriter::start(store.clone(), settings.group_commit, metrics.clone()),
             token_cache: TokenCache::new(settings.token_cache_ttl, TOKEN_CACHE_CAPACITY),
             rate_limiter,
             failure_limiter: FailureLimiter::new(
