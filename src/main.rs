@@ -27,41 +27,8 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", one_line(&error));
+            eprintln!("error: {}", cli::one_line(&error));
             ExitCode::FAILURE
         }
-    }
-}
-
-/// The reason and its causes on one line, without a backtrace; a cause whose
-/// text its wrapper already quotes (sqlx's database errors do) is left out.
-fn one_line(error: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in error.chain() {
-        let text = cause.to_string().replace('\n', " ");
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::one_line;
-
-    #[test]
-    fn causes_are_said_once() {
-        let error = anyhow::anyhow!("role \"x\" does not exist")
-            .context("error returned from database: role \"x\" does not exist")
-            .context("cannot open the database");
-        assert_eq!(
-            one_line(&error),
-            "cannot open the database: error returned from database: role \"x\" does not exist"
-        );
     }
 }
