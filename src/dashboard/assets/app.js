@@ -12,11 +12,6 @@ const DEVICES = [
   ['ios', 'iOS'], ['mac', 'Mac'], ['windows', 'Windows'], ['chromeOS', 'Chrome OS'],
   ['linux', 'Linux'],
 ];
-// Graph's CSV column names (beta, with Chrome OS and Linux), in the JSON order.
-const CSV_HEADER = ['Report Refresh Date', 'Web', 'Windows Phone', 'Android Phone', 'iOS',
-  'Mac', 'Windows', 'Chrome OS', 'Linux', 'Report Period'];
-const CSV_FIELDS = ['reportRefreshDate', 'web', 'windowsPhone', 'androidPhone', 'ios', 'mac',
-  'windows', 'chromeOS', 'linux', 'reportPeriod'];
 
 const $ = (id) => document.getElementById(id);
 
@@ -319,7 +314,7 @@ function when(timestamp) {
   return isNaN(date) ? String(timestamp) : date.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 }
 
-// --- CSV of the same selection, built here and saved as a Blob ---------------------
+// --- CSV of the same selection: the collection as Graph's CSV, saved as a Blob ---------
 
 async function downloadCsv() {
   const sel = selection();
@@ -327,15 +322,12 @@ async function downloadCsv() {
   button.disabled = true;
   setStatus('Preparing the CSV…', 'loading');
   try {
-    const lines = [CSV_HEADER.join(',')];
-    let url = collectionUrl(sel, 'desc', 1000, false);
-    while (url) {
-      const page = await (await api(url)).json();
-      for (const row of page.value) lines.push(CSV_FIELDS.map((f) => csvField(row[f])).join(','));
-      url = page['@odata.nextLink'];
-    }
-    // A byte-order mark, as Graph's own report CSV begins with.
-    const blob = new Blob(['\ufeff' + lines.join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
+    // The service streams the file (BOM, Graph's beta column names); the token
+    // travels in the header, never in a URL, so the file comes through fetch.
+    const url = COLLECTION + '?$filter=' + encodeURIComponent(filterOf(sel)) +
+      '&$orderby=' + encodeURIComponent('reportRefreshDate desc') + '&$format=text/csv';
+    const blob = await (await api(url, 'text/csv')).blob();
+    const rows = (await blob.text()).split('\r\n').filter((line) => line !== '').length - 1;
     const link = document.createElement('a');
     link.href = URL.createObjectURL(blob);
     link.download = 'teams-device-usage-' + sel.period + 'd' + (sel.from ? '-from-' + sel.from : '') +
@@ -344,17 +336,12 @@ async function downloadCsv() {
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-    setStatus('Saved ' + (lines.length - 1) + ' rows as ' + link.download + '.', 'ok');
+    setStatus('Saved ' + rows + ' rows as ' + link.download + '.', 'ok');
   } catch (failure) {
     fail(failure);
   } finally {
     button.disabled = false;
   }
-}
-
-function csvField(value) {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
 }
 
 // --- Signing in and out --------------------------------------------------------------
