@@ -263,7 +263,9 @@ pub fn parse_date_literal(text: &str) -> Option<NaiveDate> {
 
 fn parse_count(name: &str, value: &Value, format: Int64Format) -> Result<UserCount, String> {
     let number = match value {
-        Value::Number(n) => n.as_i64().ok_or_else(|| {
+        // An integral number written with a fraction or exponent (`3.0`, `3e2`)
+        // is the same number: JSON Schema's `integer` takes it, and so do we.
+        Value::Number(n) => n.as_i64().or_else(|| integral(n.as_f64()?)).ok_or_else(|| {
             format!("'{name}' must be an Int64 (a whole number from 0 to 9223372036854775807), got {n}")
         })?,
         Value::String(s) if format.ieee754_compatible => parse_int64_string(s).ok_or_else(|| {
@@ -277,6 +279,14 @@ fn parse_count(name: &str, value: &Value, format: Int64Format) -> Result<UserCou
         other => return Err(format!("'{name}' must be an Int64, got {other}")),
     };
     UserCount::new(number).ok_or_else(|| format!("'{name}' must be 0 or more, got {number}"))
+}
+
+/// `value` as an i64 when it is a whole number an i64 holds exactly.
+fn integral(value: f64) -> Option<i64> {
+    // 2^63 is the first f64 above i64::MAX; every f64 below it converts exactly.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    #[allow(clippy::cast_possible_truncation)]
+    (value.fract() == 0.0 && (-LIMIT..LIMIT).contains(&value)).then_some(value as i64)
 }
 
 fn parse_int64_string(s: &str) -> Option<i64> {
@@ -424,8 +434,8 @@ mod tests {
         for bad in [
             json!(-1),
             json!(1.5),
-            json!(3.0),
-            json!(1e3),
+            json!(-3.0),
+            json!(1e19),
             json!(9223372036854775808u64),
             json!(true),
             json!(null),
@@ -436,6 +446,15 @@ mod tests {
         }
         let max = with(valid(), "web", json!(i64::MAX));
         assert!(parse_new_row(&max, Int64Format::default(), today()).is_ok());
+        // Integral numbers written with a fraction or exponent are the same numbers.
+        for (written, count) in [(json!(3.0), 3), (json!(1e3), 1000), (json!(0.0), 0)] {
+            let row = parse_new_row(
+                &with(valid(), "web", written),
+                Int64Format::default(),
+                today(),
+            );
+            assert_eq!(row.unwrap().counts.web.get(), count);
+        }
     }
 
     #[test]

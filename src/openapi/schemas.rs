@@ -4,7 +4,9 @@
 
 use std::borrow::Cow;
 
-use utoipa::openapi::schema::{KnownFormat, SchemaFormat, SchemaType};
+use chrono::{Datelike, NaiveDate, Utc};
+use utoipa::openapi::extensions::Extensions;
+use utoipa::openapi::schema::{AdditionalProperties, KnownFormat, SchemaFormat, SchemaType};
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
@@ -22,14 +24,15 @@ enum RowShape {
     Patch,
 }
 
-fn property_schema(property: Property) -> Schema {
+fn property_schema(property: Property, shape: RowShape) -> Schema {
     let int64 = |types: SchemaType| {
         ObjectBuilder::new()
             .schema_type(types)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
             .minimum(Some(0))
+            .maximum(Some(i64::MAX as isize))
             .description(Some(
-                "A user count. A decimal string when IEEE754Compatible=true is in Content-Type (requests) or Accept (responses)",
+                "A user count, an Int64 from 0. An integral number written with a fraction or exponent (`3.0`, `3e2`) is the same number and accepted. A decimal string when IEEE754Compatible=true is in Content-Type (requests) or Accept (responses)",
             ))
     };
     let object = match property.kind() {
@@ -38,10 +41,24 @@ fn property_schema(property: Property) -> Schema {
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
             .read_only(true)
             .description(Some("Assigned by the service (a time-ordered UUID)")),
+        PropertyKind::Date if shape == RowShape::Entity => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
         PropertyKind::Date => ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
-            .description(Some("A calendar date, not after tomorrow (UTC)")),
+            .pattern(Some(dates_until(latest_refresh_date(Utc::now().date_naive()))))
+            .description(Some(
+                "A calendar date from 0001-01-01, not after tomorrow (UTC): the pattern names the last day accepted when this document was served",
+            )),
+        // The service writes decimal strings when the caller asks for IEEE754Compatible.
+        PropertyKind::Count if shape == RowShape::Entity => {
+            int64(SchemaType::from_iter([Type::Integer, Type::String])).pattern(Some("^[0-9]+$"))
+        }
+        PropertyKind::OptionalCount if shape == RowShape::Entity => int64(SchemaType::from_iter(
+            [Type::Integer, Type::String, Type::Null],
+        ))
+        .pattern(Some("^[0-9]+$")),
         PropertyKind::Count => int64(Type::Integer.into()),
         PropertyKind::OptionalCount => int64(SchemaType::from_iter([Type::Integer, Type::Null])),
         PropertyKind::Period => ObjectBuilder::new()
@@ -72,7 +89,7 @@ fn row_schema(shape: RowShape) -> RefOr<Schema> {
         if kind == PropertyKind::Id && shape != RowShape::Entity {
             continue;
         }
-        object = object.property(property.json_name(), property_schema(property));
+        object = object.property(property.json_name(), property_schema(property, shape));
         if shape == RowShape::Create && kind != PropertyKind::OptionalCount {
             object = object.required(property.json_name());
         }
@@ -84,7 +101,64 @@ fn row_schema(shape: RowShape) -> RefOr<Schema> {
         }
         RowShape::Patch => "The properties to change, each checked as on create",
     };
+    // Every property is listed; other `@odata.*` instance annotations are
+    // allowed (and ignored on requests), anything else is refused.
+    object = object
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        .extensions(Some(Extensions::from_iter([(
+            "patternProperties",
+            serde_json::json!({ ODATA_ANNOTATION_PATTERN: {} }),
+        )])));
     object.description(Some(description)).build().into()
+}
+
+/// The names of the instance annotations a row may carry besides its properties.
+pub const ODATA_ANNOTATION_PATTERN: &str = "^@odata\\.";
+
+/// A regular expression for the `YYYY-MM-DD` strings of real-looking dates up
+/// to and including `latest`: an earlier year, the same year and an earlier
+/// month, or the same month and a day up to `latest`'s (`format: date` rules
+/// out the days a month lacks, and year 0).
+fn dates_until(latest: NaiveDate) -> String {
+    const MONTH: &str = "(0[1-9]|1[0-2])";
+    const DAY: &str = "(0[1-9]|[12][0-9]|3[01])";
+    let year = format!("{:04}", latest.year());
+    // Years 0001 to 0999, then (the year has four digits from 1000) for each
+    // position: `year`'s first digits, a smaller digit, then any.
+    let mut earlier_years = vec!["0(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})".to_owned()];
+    for (position, digit) in year.char_indices() {
+        let smallest = if position == 0 { '1' } else { '0' };
+        if digit > smallest {
+            let below = char::from(digit as u8 - 1);
+            earlier_years.push(format!(
+                "{}[{smallest}-{below}]{}",
+                &year[..position],
+                "[0-9]".repeat(3 - position)
+            ));
+        }
+    }
+    let list = |to: u32| {
+        (1..to)
+            .map(|n| format!("{n:02}"))
+            .collect::<Vec<_>>()
+            .join("|")
+    };
+    let mut alternatives = Vec::new();
+    alternatives.push(format!("({})-{MONTH}-{DAY}", earlier_years.join("|")));
+    if latest.month() > 1 {
+        alternatives.push(format!("{year}-({})-{DAY}", list(latest.month())));
+    }
+    alternatives.push(format!(
+        "{year}-{:02}-({})",
+        latest.month(),
+        list(latest.day() + 1)
+    ));
+    format!("^({})$", alternatives.join("|"))
+}
+
+/// The last refresh date the service accepts today (see `parse_refresh_date_text`).
+pub fn latest_refresh_date(today: NaiveDate) -> NaiveDate {
+    today + chrono::Duration::days(1)
 }
 
 /// `microsoft.graph.teamsDeviceUsageDistributionUserCounts` as the service writes it.
@@ -259,10 +333,10 @@ fn error_code() -> impl Into<RefOr<Schema>> {
 pub struct CollectionQuery {
     /// `eq ne gt ge lt le and or not` and parentheses over every property, with
     /// Graph's literals: `reportRefreshDate ge 2026-01-01 and reportPeriod eq '7'`.
-    #[param(rename = "$filter")]
+    #[param(rename = "$filter", min_length = 1)]
     filter: Option<String>,
     /// Properties with `asc`/`desc`, comma-separated: `reportRefreshDate desc,web`.
-    #[param(rename = "$orderby")]
+    #[param(rename = "$orderby", min_length = 1)]
     orderby: Option<String>,
     /// Page size, 1 to 1000 (default 100).
     #[param(rename = "$top", minimum = 1, maximum = 1000)]
@@ -274,7 +348,7 @@ pub struct CollectionQuery {
     #[param(rename = "$count")]
     count: Option<bool>,
     /// Properties to return, comma-separated.
-    #[param(rename = "$select")]
+    #[param(rename = "$select", min_length = 1)]
     select: Option<String>,
     /// Opaque; taken from `@odata.nextLink`.
     #[param(rename = "$skiptoken")]
@@ -286,9 +360,21 @@ pub struct CollectionQuery {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// `text/csv` (default) or `application/json`.
-    #[param(rename = "$format", example = "application/json")]
+    /// `text/csv` (default) or `application/json` (`;IEEE754Compatible=true`
+    /// writes the counts as strings).
+    #[param(rename = "$format", schema_with = report_format)]
     format: Option<String>,
+}
+
+/// The `$format` values of the report function.
+fn report_format() -> impl Into<RefOr<Schema>> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([
+            "text/csv",
+            "application/json",
+            "application/json;IEEE754Compatible=true",
+        ]))
 }
 
 #[cfg(test)]
@@ -325,8 +411,43 @@ mod tests {
         );
         assert_eq!(
             schema["properties"]["linux"]["type"],
+            json!(["integer", "string", "null"])
+        );
+        let new_row = serde_json::to_value(NewRow::schema()).unwrap();
+        assert_eq!(
+            new_row["properties"]["linux"]["type"],
             json!(["integer", "null"])
         );
+        assert_eq!(new_row["additionalProperties"], json!(false));
+        assert!(new_row["patternProperties"][ODATA_ANNOTATION_PATTERN].is_object());
+    }
+
+    #[test]
+    fn the_date_pattern_takes_exactly_the_dates_up_to_the_latest() {
+        let pattern = dates_until(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+        let regex = regex::Regex::new(&pattern).unwrap();
+        for date in [
+            "0001-01-01",
+            "0999-12-31",
+            "1999-06-15",
+            "2025-12-31",
+            "2026-10-31",
+            "2026-11-30",
+        ] {
+            assert!(regex.is_match(date), "{date} in {pattern}");
+        }
+        for date in [
+            "0000-01-01",
+            "2026-12-01",
+            "2026-11-31",
+            "2027-01-01",
+            "9001-06-09",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-05",
+        ] {
+            assert!(!regex.is_match(date), "{date} in {pattern}");
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `GET /openapi.json`, and the operations the document describes: the
 //! handlers' `#[utoipa::path]` attributes, collected here where the handlers are.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{NaiveDate, Utc};
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -79,15 +81,20 @@ pub fn document() -> utoipa::openapi::OpenApi {
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json")),
 )]
 async fn openapi_document() -> Result<HttpResponse, ApiError> {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    let json = match DOCUMENT.get() {
-        Some(json) => json,
-        None => {
+    // Built once a day: the latest refresh date a row may have moves with the date.
+    static DOCUMENT: Mutex<Option<(NaiveDate, String)>> = Mutex::new(None);
+    let today = Utc::now().date_naive();
+    let mut cached = DOCUMENT.lock().unwrap_or_else(PoisonError::into_inner);
+    let json = match cached.as_ref() {
+        Some((built, json)) if *built == today => json.clone(),
+        _ => {
             let json = document().to_pretty_json().map_err(anyhow::Error::from)?;
-            DOCUMENT.get_or_init(|| json)
+            *cached = Some((today, json.clone()));
+            json
         }
     };
+    drop(cached);
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))
-        .body(json.clone()))
+        .body(json))
 }

@@ -341,7 +341,7 @@ async fn list_rows(
     operation_id = "countRows",
     summary = "Count the rows, as text/plain",
     params(
-        ("$filter" = Option<String>, Query, description = "The same filter as on the collection; the only option this route takes"),
+        ("$filter" = Option<String>, Query, min_length = 1, description = "The same filter as on the collection; the only option this route takes"),
     ),
     responses(
         (status = 200, description = "The number of rows matching $filter", body = String, content_type = "text/plain"),

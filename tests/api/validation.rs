@@ -9,7 +9,7 @@ use crate::helpers::{assert_graph_error, valid_row, with, without, Backend, Test
 backend_tests!(
     each_missing_required_property_is_named,
     negative_counts_are_refused,
-    fractional_counts_are_refused,
+    fractional_counts_are_refused_integral_ones_accepted,
     counts_beyond_int64_are_refused,
     counts_of_other_json_types_are_refused,
     string_counts_need_ieee754_compatible,
@@ -116,19 +116,32 @@ async fn negative_counts_are_refused(backend: Backend) {
     }
 }
 
-async fn fractional_counts_are_refused(backend: Backend) {
+async fn fractional_counts_are_refused_integral_ones_accepted(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
     for property in COUNTS {
         assert_refused(&app, &with(valid_row(), property, json!(1.5)), property).await;
     }
-    // Whole-valued but written as decimals: still not an Int64 literal.
-    for raw in ["3.0", "1e3", "0.1", "-0.5"] {
+    for raw in ["0.1", "-0.5", "-3.0", "1e19"] {
         let response = app
             .post_raw(COLLECTION, Some("application/json"), with_raw("web", raw))
             .await;
         assert_one_problem(&app, response, "web", "invalidValue").await;
+    }
+    // Whole-valued but written with a fraction or exponent: the same number,
+    // as JSON Schema's `integer` (and the OpenAPI document) says.
+    for (raw, period, stored) in [("3.0", "30", 3), ("1e3", "90", 1000)] {
+        let body = with(valid_row(), "reportPeriod", json!(period))
+            .to_string()
+            .replace("\"web\":3", &format!("\"web\":{raw}"));
+        assert!(body.contains(raw), "{body}");
+        let response = app
+            .post_raw(COLLECTION, Some("application/json"), body)
+            .await;
+        assert_eq!(response.status(), 201, "{raw}");
+        let row: Value = response.json().await.unwrap();
+        assert_eq!(row["web"], json!(stored), "{raw}");
     }
 }
 

@@ -36,10 +36,13 @@ pub struct BatchRequestBody {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BatchRequestItem {
     /// Unique within the batch; the response with this id answers this request.
+    #[schema(min_length = 1)]
     id: String,
     /// `GET`, `POST`, `PATCH`, `DELETE`, ...
+    #[schema(min_length = 1)]
     method: String,
     /// Relative to the version root, e.g. `/reports/teamsDeviceUsageDistributionUserCounts?$top=5`.
+    #[schema(min_length = 1)]
     url: String,
     /// Request headers. `Content-Type` is required with a body; the batch's own
     /// `Authorization` applies to every request.
