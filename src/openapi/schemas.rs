@@ -213,6 +213,36 @@ impl PartialSchema for PeriodArgument {
 
 impl ToSchema for PeriodArgument {}
 
+/// The dashboard chart's `period`: the day count, `7`, `30`, `90` or `180`.
+pub struct ChartPeriod;
+
+impl PartialSchema for ChartPeriod {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(ReportPeriod::ALL.map(|p| p.days().to_string())))
+            .build()
+            .into()
+    }
+}
+
+impl ToSchema for ChartPeriod {}
+
+/// A date query parameter, `YYYY-MM-DD`.
+pub struct DateParameter;
+
+impl PartialSchema for DateParameter {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"))
+            .build()
+            .into()
+    }
+}
+
+impl ToSchema for DateParameter {}
+
 // The types below describe JSON the handlers assemble themselves; they are
 // never built, only read by the derive.
 

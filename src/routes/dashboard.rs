@@ -54,9 +54,9 @@ async fn style() -> HttpResponse {
         `period` is required; `from` and `to` (YYYY-MM-DD, inclusive) are optional and at most \
         3660 days apart; an open range draws the newest 3661 dates.",
     params(
-        ("period" = String, Query, description = "7, 30, 90 or 180"),
-        ("from" = Option<String>, Query, description = "First date, YYYY-MM-DD"),
-        ("to" = Option<String>, Query, description = "Last date, YYYY-MM-DD"),
+        ("period" = schemas::ChartPeriod, Query, description = "7, 30, 90 or 180"),
+        ("from" = Option<schemas::DateParameter>, Query, description = "First date, YYYY-MM-DD"),
+        ("to" = Option<schemas::DateParameter>, Query, description = "Last date, YYYY-MM-DD"),
     ),
     responses(
         (status = 200, description = "The chart", content_type = "image/svg+xml"),

@@ -13,7 +13,10 @@ use super::{
     batch, collection, dashboard, health, metadata, metrics, report, resource, rows, API_VERSIONS,
 };
 use crate::error::ApiError;
-use crate::openapi::{self, schemas::PeriodArgument};
+use crate::openapi::{
+    self,
+    schemas::{ChartPeriod, DateParameter, PeriodArgument},
+};
 
 pub const OPENAPI_PATH: &str = "/openapi.json";
 
@@ -38,7 +41,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         dashboard::chart,
     ),
     // Parameter types are not collected from the paths.
-    components(schemas(PeriodArgument))
+    components(schemas(PeriodArgument, ChartPeriod, DateParameter))
 )]
 struct GraphApi;
 
