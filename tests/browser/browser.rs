@@ -113,6 +113,25 @@ impl Browser {
     }
 
     /// Runs `script` (its `return` value comes back as JSON).
+    /// Clicks the element with this id.
+    pub async fn click(&self, id: &str) {
+        self.driver
+            .find(By::Id(id))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Sets the window to `width` x `height` pixels.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.driver
+            .set_window_rect(0, 0, width, height)
+            .await
+            .unwrap();
+    }
+
     pub async fn eval(&self, script: &str) -> Value {
         self.driver
             .execute(script, Vec::new())

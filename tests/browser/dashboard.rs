@@ -236,27 +236,12 @@ async fn signed_in_the_page_shows_the_stored_rows(backend: Backend) {
     );
     browser.screenshot(&name("signed-in")).await;
     // The whole page at once, for the README (docs/images/dashboard.png is a copy).
-    browser
-        .driver
-        .set_window_rect(0, 0, 1280, 2000)
-        .await
-        .unwrap();
+    browser.resize(1280, 2000).await;
     browser.screenshot(&name("overview")).await;
-    browser
-        .driver
-        .set_window_rect(0, 0, 1280, 1000)
-        .await
-        .unwrap();
+    browser.resize(1280, 1000).await;
 
     // The older page, through @odata.nextLink.
-    browser
-        .driver
-        .find(By::Id("older"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("older").await;
     browser
         .wait_for(
             "document.getElementById('page-info').textContent.startsWith('26')",
@@ -317,14 +302,7 @@ async fn signed_in_the_page_shows_the_stored_rows(backend: Backend) {
             "the range",
         )
         .await;
-    browser
-        .driver
-        .find(By::Id("download"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("download").await;
     let (file, bytes) = browser.downloaded_file().await;
     assert_eq!(
         file,
@@ -353,11 +331,7 @@ async fn signed_in_the_page_shows_the_stored_rows(backend: Backend) {
     browser.screenshot(&name("range")).await;
 
     // Phone width: nothing wider than the screen but the scrolling tables.
-    browser
-        .driver
-        .set_window_rect(0, 0, 390, 1200)
-        .await
-        .unwrap();
+    browser.resize(390, 1200).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let overflow = browser
         .eval("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
@@ -367,21 +341,10 @@ async fn signed_in_the_page_shows_the_stored_rows(backend: Backend) {
         "the page scrolls sideways: {overflow}"
     );
     browser.screenshot(&name("phone")).await;
-    browser
-        .driver
-        .set_window_rect(0, 0, 1280, 1000)
-        .await
-        .unwrap();
+    browser.resize(1280, 1000).await;
 
     // Sign-out forgets the token.
-    browser
-        .driver
-        .find(By::Id("sign-out"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("sign-out").await;
     let left = browser
         .eval("return [sessionStorage.length, document.getElementById('sign-in').hidden]")
         .await;
