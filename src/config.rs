@@ -23,6 +23,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// Largest accepted `$batch` body, bytes.
     pub batch_body_limit: usize,
+    /// Longest a request head may take to arrive (`HEADER_READ_TIMEOUT_SECONDS`).
+    pub header_read_timeout: Duration,
     /// Longest a request body may take to arrive (`BODY_READ_TIMEOUT_SECONDS`).
     pub body_read_timeout: Duration,
     /// Requests each token may make; `None` turns the limit off.
@@ -160,6 +162,12 @@ impl Settings {
             },
             body_limit: number("BODY_LIMIT_BYTES", 64 * 1024)?,
             batch_body_limit: number("BATCH_BODY_LIMIT_BYTES", 1024 * 1024)?,
+            header_read_timeout: Duration::from_secs(whole_number(
+                &var,
+                "HEADER_READ_TIMEOUT_SECONDS",
+                5,
+                1,
+            )?),
             body_read_timeout: Duration::from_secs(whole_number(
                 &var,
                 "BODY_READ_TIMEOUT_SECONDS",

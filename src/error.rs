@@ -37,6 +37,10 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     RequestTimeout(String),
+    #[error("{0}")]
+    UriTooLong(String),
+    #[error("{0}")]
+    HeadersTooLarge(String),
     #[error("too many requests: retry after {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
@@ -79,6 +83,8 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "requestEntityTooLarge",
             Self::UnsupportedMediaType(_) => "unsupportedMediaType",
             Self::RequestTimeout(_) => "requestTimeout",
+            Self::UriTooLong(_) => "requestUriTooLong",
+            Self::HeadersTooLarge(_) => "requestHeaderFieldsTooLarge",
             Self::TooManyRequests { .. } => "TooManyRequests",
             Self::FailedDependency(_) => "failedDependency",
             Self::Unavailable { .. } => "serviceNotAvailable",
@@ -100,9 +106,13 @@ impl ApiError {
         }
     }
 
-    /// The Graph error body for this error.
+    /// The Graph error body for this error, naming the current request.
     pub fn to_json(&self) -> serde_json::Value {
-        let ids = RequestIds::current();
+        self.to_json_with(&RequestIds::current())
+    }
+
+    /// The Graph error body for this error, naming the request `ids` identify.
+    pub fn to_json_with(&self, ids: &RequestIds) -> serde_json::Value {
         let details: Vec<_> = match self {
             Self::BadRequest { details, .. } => details
                 .iter()
@@ -196,6 +206,8 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::FailedDependency(_) => StatusCode::FAILED_DEPENDENCY,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,

@@ -4,10 +4,13 @@
 use std::net::TcpListener;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_http::{HttpService, Protocol};
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::{AppConfig, Server, ServerHandle};
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use anyhow::Context;
 use chrono::Utc;
 
@@ -16,7 +19,7 @@ use crate::collect::{Collector, Scheduler};
 use crate::config::{Secret, Settings};
 use crate::domain::TenantId;
 use crate::group_commit::RowWriter;
-use crate::http::{BodyDeadline, BodyLimit};
+use crate::http::{BodyDeadline, BodyLimit, GuardedStream, HeadLimits, HeadRules};
 use crate::routes;
 use crate::routes::batch::BatchDispatcher;
 use crate::state::AppState;
@@ -51,7 +54,7 @@ impl Application {
         let store = open_store(&settings).await?;
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
-        let port = listener.local_addr()?.port();
+        let address = listener.local_addr()?;
         // Issued once the start can no longer fail: a start that fails must not
         // use up the one-time token without anyone seeing it.
         let bootstrap_token = issue_bootstrap_token(store.as_ref()).await?;
@@ -80,7 +83,7 @@ impl Application {
         let collector_metrics = metrics.clone();
         let body_limit = BodyLimit(settings.body_limit);
         let batch_body_limit = BodyLimit(settings.batch_body_limit);
-        let forwarding = settings.forwarding.clone();
+        let forwarding = settings.forwarding.clone().listening_on(address);
         let body_deadline = BodyDeadline(settings.body_read_timeout);
         let app = move || {
             App::new()
@@ -97,15 +100,46 @@ impl Application {
                 .app_data(body_deadline)
                 .configure(|config| routes::configure(config, batch_body_limit))
         };
-        let server = HttpServer::new(move || {
-            // `$batch` sends its requests through this worker's own copy of the app.
-            app().app_data(Rc::new(BatchDispatcher::new(app())))
-        })
-        .listen(listener)?
-        .run();
+        let head_rules = HeadRules {
+            limits: HeadLimits::default(),
+            read_timeout: settings.header_read_timeout,
+        };
+        // What `HttpServer::listen` builds, with each connection wrapped so
+        // that request heads are checked before actix-http reads them.
+        let builder = Server::build();
+        let draining = builder.graceful_shutdown_signal();
+        let server = builder
+            .listen("teams-usage-store", listener, move || {
+                let draining = draining.clone();
+                // `$batch` sends its requests through this worker's own copy of the app.
+                let app = app()
+                    .app_data(Rc::new(BatchDispatcher::new(app())))
+                    .into_factory()
+                    .map_err(|error| error.error_response());
+                let http = HttpService::build()
+                    // The connection's clock (`HEADER_READ_TIMEOUT_SECONDS`) replaces actix-http's.
+                    .client_request_timeout(Duration::ZERO)
+                    // Idle keep-alive connections close at once on a graceful stop, as under `HttpServer`.
+                    .graceful_shutdown_signal(move || {
+                        let draining = draining.clone();
+                        async move { draining.notified().await }
+                    })
+                    .local_addr(address)
+                    .finish(map_config(app, |_| AppConfig::default()));
+                fn_service(move |io: actix_web::rt::net::TcpStream| {
+                    let peer = io.peer_addr().ok();
+                    std::future::ready(Ok((
+                        GuardedStream::new(io, head_rules),
+                        Protocol::Http1,
+                        peer,
+                    )))
+                })
+                .and_then(http)
+            })?
+            .run();
         let collector = start_collector(&settings, store.clone(), collector_metrics)?;
         Ok(Self {
-            port,
+            port: address.port(),
             server,
             store,
             bootstrap_token,

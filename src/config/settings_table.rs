@@ -41,6 +41,7 @@ pub const SETTINGS: &[SettingSpec] = &[
     value("PORT", "8080", "port to listen on (0 picks a free one)"),
     value("RUST_LOG", "info", "log filter, e.g. `warn` or `info,sqlx=warn`; at `info` every request has one access line; an invalid filter stops start-up"),
     value("LOG_FORMAT", "text", "`text` (readable lines) or `json` (one JSON object per line, for Loki, Elasticsearch, CloudWatch)"),
+    value("HEADER_READ_TIMEOUT_SECONDS", "5", "longest a request line and headers may take to arrive (from the connection's start, or from the head's first byte); a slower head gets 408 and the connection is closed"),
     value("BODY_LIMIT_BYTES", "65536", "largest request body; larger ones get 413"),
     value("BATCH_BODY_LIMIT_BYTES", "1048576", "largest `$batch` body"),
     value("BODY_READ_TIMEOUT_SECONDS", "10", "longest a request body may take to arrive; a slower one gets 408 and the connection is closed"),

@@ -1,9 +1,12 @@
 //! Graph's wire conventions, shared by every route: the authenticated caller,
 //! the JSON body, media types and content negotiation, links and responses,
-//! and the headers of what a browser renders (`page.rs`).
+//! the headers of what a browser renders (`page.rs`), and the connection
+//! itself, whose request heads are checked before the framework reads them
+//! (`connection/`).
 
 mod body;
 mod caller;
+mod connection;
 mod gate;
 mod links;
 pub mod media;
@@ -14,6 +17,7 @@ mod prefer;
 mod response;
 
 pub use body::{BodyDeadline, BodyLimit, BodyScope, JsonBody};
+pub use connection::{GuardedStream, HeadLimits, HeadRules};
 pub use links::{next_link, service_root};
 pub use negotiation::{choose_report_form, ReportForm};
 pub use origin::{client_address, Forwarding, IpNetwork};

@@ -2,7 +2,7 @@
 //! (`Forwarded`, `X-Forwarded-*`) are believed only from configured proxies,
 //! and a configured public base URL wins over anything a request says.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
@@ -14,6 +14,9 @@ pub struct Forwarding {
     pub public_base_url: Option<String>,
     /// `TRUSTED_PROXIES`: peers whose forwarding headers are believed.
     pub trusted_proxies: Vec<IpNetwork>,
+    /// The address the server listens on: the host of links for a client
+    /// that names none (HTTP/1.0 without `Host`).
+    pub listen_address: Option<SocketAddr>,
 }
 
 /// An address or a CIDR block (`10.0.0.0/8`, `::1`).
@@ -97,7 +100,16 @@ impl Forwarding {
         Ok(Self {
             public_base_url,
             trusted_proxies,
+            listen_address: None,
         })
+    }
+
+    /// The same, with the address the server listens on.
+    pub fn listening_on(self, address: SocketAddr) -> Self {
+        Self {
+            listen_address: Some(address),
+            ..self
+        }
     }
 
     fn of(request: &HttpRequest) -> Self {
@@ -127,6 +139,7 @@ pub fn origin(request: &HttpRequest) -> String {
         .and_then(|h| h.to_str().ok())
         .filter(|h| !h.is_empty())
         .map(str::to_owned)
+        .or_else(|| forwarding.listen_address.map(|a| a.to_string()))
         .unwrap_or_else(|| request.app_config().host().to_owned());
     format!("http://{host}")
 }

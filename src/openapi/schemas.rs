@@ -324,6 +324,8 @@ fn error_code() -> impl Into<RefOr<Schema>> {
         ApiError::PayloadTooLarge { limit: 0 },
         ApiError::UnsupportedMediaType(String::new()),
         ApiError::RequestTimeout(String::new()),
+        ApiError::UriTooLong(String::new()),
+        ApiError::HeadersTooLarge(String::new()),
         ApiError::TooManyRequests {
             retry_after_secs: 0,
         },
@@ -346,6 +348,8 @@ fn error_code() -> impl Into<RefOr<Schema>> {
         | ApiError::PayloadTooLarge { .. }
         | ApiError::UnsupportedMediaType(_)
         | ApiError::RequestTimeout(_)
+        | ApiError::UriTooLong(_)
+        | ApiError::HeadersTooLarge(_)
         | ApiError::TooManyRequests { .. }
         | ApiError::FailedDependency(_)
         | ApiError::Unavailable { .. }
@@ -490,9 +494,11 @@ mod tests {
             "InvalidAuthenticationToken",
             "failedDependency",
             "requestTimeout",
+            "requestUriTooLong",
+            "requestHeaderFieldsTooLarge",
         ] {
             assert!(codes.contains(&json!(code)), "{code}");
         }
-        assert_eq!(codes.len(), 14);
+        assert_eq!(codes.len(), 16);
     }
 }

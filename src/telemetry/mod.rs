@@ -145,6 +145,23 @@ impl AccessLine {
     }
 }
 
+/// The access line of a request head refused before the framework read it
+/// (`http::connection`): no method, route or tenant is known of it.
+pub fn log_refused_head(request_id: Uuid, status: StatusCode, bytes: usize) {
+    tracing::info!(
+        target: ACCESS_TARGET,
+        request_id = %request_id,
+        client_request_id = "-",
+        tenant = "-",
+        method = "-",
+        route = "refused",
+        status = status.as_u16(),
+        bytes,
+        complete = true,
+        "request"
+    );
+}
+
 /// The target access lines are logged under: `RUST_LOG=access=off` silences them alone.
 pub const ACCESS_TARGET: &str = "access";
 

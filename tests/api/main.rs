@@ -23,6 +23,7 @@ mod forwarding;
 mod full_disk;
 mod group_commit;
 mod lifecycle;
+mod malformed_heads;
 mod metadata;
 mod metrics;
 mod openapi;
