@@ -75,12 +75,16 @@ fn draw_lines(
         .map(|count| count.get())
         .max()
         .unwrap_or(0);
+    // A tenth of headroom above the highest line. Counts go up to Int64's
+    // maximum, so the axis is i128: neither the headroom nor the axis's tick
+    // arithmetic can overflow.
+    let highest = i128::from(highest);
     let y_top = (highest + highest / 10).max(1);
     let mut chart = ChartBuilder::on(plot)
         .margin(14)
         .x_label_area_size(34)
         .y_label_area_size(64)
-        .build_cartesian_2d(x_range, 0i64..y_top)
+        .build_cartesian_2d(x_range, 0i128..y_top)
         .map_err(failed)?;
     let date_label = |x: &i32| (first + chrono::Duration::days(i64::from(*x))).to_string();
     chart
@@ -97,11 +101,11 @@ fn draw_lines(
         .map_err(failed)?;
     for device in &DEVICES {
         let colour = colour(device);
-        let points: Vec<(i32, i64)> = rows
+        let points: Vec<(i32, i128)> = rows
             .iter()
             .filter_map(|row| {
                 let count = row.counts.get(device.property)?;
-                Some((day(row.report_refresh_date), count.get()))
+                Some((day(row.report_refresh_date), i128::from(count.get())))
             })
             .collect();
         if points.len() <= MARKED_POINTS {
@@ -240,6 +244,14 @@ mod tests {
         for device in &DEVICES {
             assert!(svg.contains(device.label));
         }
+    }
+
+    #[test]
+    fn draws_counts_up_to_int64s_maximum() {
+        let highest = i64::MAX - 7;
+        let svg = render_chart(&[row(1, 0), row(2, highest)], ReportPeriod::D7).unwrap();
+        assert!(svg.contains(&format!("Web {}", highest + 1)), "{svg}");
+        assert_eq!(svg.matches(r#"stroke-width="2" points"#).count(), 7);
     }
 
     #[test]

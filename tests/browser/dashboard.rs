@@ -19,6 +19,7 @@ backend_tests!(
     signed_in_the_page_shows_the_stored_rows,
     a_wrong_token_is_refused,
     an_empty_tenant_is_told_so,
+    counts_up_to_int64s_maximum_are_shown_exactly,
     the_collector_status_is_shown_as_text,
     three_years_render_in_under_a_second
 );
@@ -412,6 +413,56 @@ async fn an_empty_tenant_is_told_so(backend: Backend) {
         .contains("Collector not configured"));
     browser
         .screenshot(&format!("{backend:?}-empty-tenant").to_lowercase())
+        .await;
+    browser.driver.clone().quit().await.unwrap();
+}
+
+/// Counts at Int64's maximum (past what a JavaScript number holds exactly):
+/// the table shows every digit, the shares and the chart are drawn.
+async fn counts_up_to_int64s_maximum_are_shown_exactly(backend: Backend) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let extreme = |day: i64, base: i64| {
+        let count = |n: i64| UserCount::new(base - n).unwrap();
+        DistributionRow::create(
+            TenantId::parse("default").unwrap(),
+            NewDistributionRow {
+                report_refresh_date: first + chrono::Duration::days(day),
+                report_period: ReportPeriod::D7,
+                counts: DeviceCounts {
+                    web: count(0),
+                    windows_phone: count(1),
+                    android_phone: count(2),
+                    ios: count(3),
+                    mac: count(4),
+                    windows: count(5),
+                    chrome_os: Some(count(6)),
+                    linux: Some(count(7)),
+                },
+            },
+            Utc::now(),
+        )
+    };
+    let rows = [extreme(0, 8), extreme(1, i64::MAX)];
+    app.store.import_rows(&rows, &|_| {}).await.unwrap();
+    open(&app, &browser).await;
+    sign_in(&browser, &app.token).await;
+    wait_loaded(&browser).await;
+    let table = table(&browser).await;
+    assert_eq!(table[0][1], i64::MAX.to_string(), "{table:?}");
+    assert_eq!(table[0][8], (i64::MAX - 7).to_string(), "{table:?}");
+    assert_eq!(table[1][1], "8", "{table:?}");
+    let shares = browser
+        .eval("return document.querySelector('#shares tbody').textContent")
+        .await;
+    assert!(shares.as_str().unwrap().contains("12.5 %"), "{shares}");
+    browser
+        .wait_for("document.querySelector('#chart svg')", "the chart")
         .await;
     browser.driver.clone().quit().await.unwrap();
 }

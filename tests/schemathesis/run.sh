@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Schemathesis over the service's own OpenAPI document: serves a throw-away
-# SQLite database on a free port, installs a pinned schemathesis into a
+# SQLite database (or the empty one SCHEMATHESIS_DATABASE_URL names; the test
+# suite runs it on a fresh SQLite and a fresh Postgres database) on a free port, installs a pinned schemathesis into a
 # virtualenv (target/schemathesis-venv, reused on later runs) and runs every
 # one of its checks over /openapi.json with a bounded number of examples per
 # operation. Any failure of any kind makes the script exit non-zero.

@@ -7,6 +7,9 @@ const BASE = '/beta';
 const COLLECTION = BASE + '/reports/teamsDeviceUsageDistributionUserCounts';
 const TOKEN_KEY = 'teamsUsageStore.token';
 const PAGE_SIZE = 25;
+// Rows ask for Int64 values as decimal strings: a JavaScript number is exact only
+// up to 2^53, and counts go up to Int64's maximum.
+const ROWS_JSON = 'application/json;IEEE754Compatible=true';
 const DEVICES = [
   ['web', 'Web'], ['windowsPhone', 'Windows Phone'], ['androidPhone', 'Android Phone'],
   ['ios', 'iOS'], ['mac', 'Mac'], ['windows', 'Windows'], ['chromeOS', 'Chrome OS'],
@@ -156,8 +159,8 @@ async function showChart(sel, mine) {
 
 async function showFigures(sel, mine) {
   const [latest, first] = await Promise.all([
-    api(collectionUrl(sel, 'desc', 1, false)).then((r) => r.json()),
-    api(collectionUrl(sel, 'asc', 1, false)).then((r) => r.json()),
+    api(collectionUrl(sel, 'desc', 1, false), ROWS_JSON).then((r) => r.json()),
+    api(collectionUrl(sel, 'asc', 1, false), ROWS_JSON).then((r) => r.json()),
   ]);
   if (mine !== loadNumber) return;
   const body = $('shares').querySelector('tbody');
@@ -199,7 +202,7 @@ function shares(row) {
 }
 
 function number(value) {
-  return value === null || value === undefined ? '–' : Number(value).toLocaleString('en-US');
+  return value === null || value === undefined ? '–' : BigInt(value).toLocaleString('en-US');
 }
 
 function percent(share) {
@@ -215,7 +218,7 @@ function points(change) {
 // --- The rows, newest first, a page at a time ----------------------------------------
 
 async function showPage(mine) {
-  const page = await (await api(pages[pages.length - 1])).json();
+  const page = await (await api(pages[pages.length - 1], ROWS_JSON)).json();
   if (mine !== loadNumber) return 0;
   const body = $('rows').querySelector('tbody');
   if (page.value.length === 0) {
@@ -233,7 +236,7 @@ async function showPage(mine) {
   $('older').disabled = !next;
   $('older').dataset.next = next || '';
   $('newer').disabled = pages.length < 2;
-  if (typeof page['@odata.count'] === 'number') $('rows').dataset.count = page['@odata.count'];
+  if (page['@odata.count'] !== undefined) $('rows').dataset.count = page['@odata.count'];
   const total = Number($('rows').dataset.count || 0);
   const first = (pages.length - 1) * PAGE_SIZE + 1;
   $('page-info').textContent = page.value.length
