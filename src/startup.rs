@@ -19,7 +19,7 @@ use crate::collect::{Collector, Scheduler};
 use crate::config::{Secret, Settings};
 use crate::domain::TenantId;
 use crate::group_commit::RowWriter;
-use crate::http::{BodyDeadline, BodyLimit, GuardedStream, HeadLimits, HeadRules};
+use crate::http::{answer_panics, BodyDeadline, BodyLimit, GuardedStream, HeadLimits, HeadRules};
 use crate::routes;
 use crate::routes::batch::BatchDispatcher;
 use crate::state::AppState;
@@ -87,6 +87,7 @@ impl Application {
         let body_deadline = BodyDeadline(settings.body_read_timeout);
         let app = move || {
             App::new()
+                .wrap(from_fn(answer_panics))
                 .wrap(from_fn(telemetry::access_log))
                 .wrap(from_fn(telemetry::request_ids))
                 // Outermost, so the latency it records is the whole request's.

@@ -13,6 +13,7 @@ pub mod media;
 mod negotiation;
 mod origin;
 mod page;
+mod panics;
 mod prefer;
 mod response;
 
@@ -22,5 +23,6 @@ pub use links::{next_link, service_root};
 pub use negotiation::{choose_report_form, ReportForm};
 pub use origin::{client_address, Forwarding, IpNetwork};
 pub use page::{page_response, CONTENT_SECURITY_POLICY};
+pub use panics::answer_panics;
 pub use prefer::prefers_representation;
 pub use response::{json_response, response_style};

@@ -22,8 +22,8 @@ use uuid::Uuid;
 
 use crate::domain::TenantId;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
-const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+pub const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
 
 /// Graph's pair of ids for one request.
 #[derive(Debug, Clone)]
@@ -89,7 +89,23 @@ pub async fn access_log(
     let ids = request.extensions().get::<RequestIds>().cloned();
     let request_id = ids.as_ref().map(|ids| ids.request_id).unwrap_or_default();
     let span = tracing::info_span!("request", request_id = %request_id);
-    let response = next.call(request).instrument(span).await?;
+    let response = match next.call(request).instrument(span).await {
+        Ok(response) => response,
+        // An answer that travels as an error (a handler that panicked) is logged too.
+        Err(error) => {
+            AccessLine {
+                started,
+                request_id,
+                client_request_id: ids.and_then(|ids| ids.client_request_id),
+                tenant: None,
+                method,
+                route: "unknown".into(),
+                status: error.as_response_error().status_code(),
+            }
+            .write(0, true);
+            return Err(error);
+        }
+    };
     let route = response
         .request()
         .match_pattern()
