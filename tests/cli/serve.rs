@@ -110,7 +110,7 @@ async fn processes_starting_together_all_migrate(backend: Backend) {
         let Some(sandbox) = Sandbox::new(backend).await else {
             return;
         };
-        let children: Vec<_> = (0..4)
+        let children: Vec<_> = (0..8)
             .map(|_| {
                 sandbox
                     .command(&["migrate"])

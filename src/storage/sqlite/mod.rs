@@ -20,6 +20,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 /// How long a connection waits on another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const READERS: u32 = 4;
+/// Opens a database that other processes are opening at the same moment may take.
+const OPEN_ATTEMPTS: u32 = 8;
 /// The writer's page cache, in KiB (SQLite's negative `cache_size`).
 const WRITER_CACHE_SIZE: &str = "-16384";
 /// Prepared statements the writer keeps: an INSERT and a read-back for each
@@ -56,6 +58,23 @@ impl SqliteStore {
                 })?;
             }
         }
+        // Processes opening a fresh file together race to switch it to WAL;
+        // SQLite answers the loser "database is locked" at once (waiting could
+        // deadlock), and it finds WAL set when it opens again.
+        let mut attempt = 1;
+        loop {
+            match Self::open(options.clone()).await {
+                Err(e) if is_busy(&e) && attempt < OPEN_ATTEMPTS => {
+                    tracing::debug!(error = %e, attempt, "opening raced another process; retrying");
+                    tokio::time::sleep(Duration::from_millis(50 * u64::from(attempt))).await;
+                    attempt += 1;
+                }
+                result => return Ok(result?),
+            }
+        }
+    }
+
+    async fn open(options: SqliteConnectOptions) -> Result<Self, sqlx::Error> {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(BUSY_TIMEOUT)
@@ -91,6 +110,17 @@ impl SqliteStore {
     }
 }
 
+/// SQLITE_BUSY, whatever its extended code: another connection holds the lock.
+fn is_busy(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(e) => e
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| code & 0xff == 5),
+        _ => false,
+    }
+}
+
 impl Backend for SqliteStore {
     type Dialect = SqliteDialect;
 
@@ -115,6 +145,34 @@ impl Backend for SqliteStore {
 #[cfg(test)]
 mod tests {
     use sqlx::SqliteConnection;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_lock_held_elsewhere_is_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("busy.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .busy_timeout(Duration::ZERO);
+        let mut holder = <SqliteConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .unwrap();
+        sqlx::raw_sql("CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1)")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        let mut other = <SqliteConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .unwrap();
+        let error = sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(&mut other)
+            .await
+            .unwrap_err();
+        assert!(is_busy(&error), "{error}");
+        assert!(!is_busy(&sqlx::Error::RowNotFound));
+    }
 
     /// `.cargo/config.toml` builds the bundled SQLite without allocation
     /// statistics, whose one mutex every SQLite thread would contend for.
