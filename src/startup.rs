@@ -81,6 +81,7 @@ impl Application {
             collect_every: settings.collect.as_ref().and_then(|c| c.every),
         });
         let collector_metrics = metrics.clone();
+        let refusals = metrics.clone();
         let body_limit = BodyLimit(settings.body_limit);
         let batch_body_limit = BodyLimit(settings.batch_body_limit);
         let forwarding = settings.forwarding.clone().listening_on(address);
@@ -104,6 +105,7 @@ impl Application {
         let head_rules = HeadRules {
             limits: HeadLimits::default(),
             read_timeout: settings.header_read_timeout,
+            observer: Arc::new(move |status| refusals.record_refused_head(status)),
         };
         // What `HttpServer::listen` builds, with each connection wrapped so
         // that request heads are checked before actix-http reads them.
@@ -112,6 +114,7 @@ impl Application {
         let server = builder
             .listen("teams-usage-store", listener, move || {
                 let draining = draining.clone();
+                let head_rules = head_rules.clone();
                 // `$batch` sends its requests through this worker's own copy of the app.
                 let app = app()
                     .app_data(Rc::new(BatchDispatcher::new(app())))
@@ -130,7 +133,7 @@ impl Application {
                 fn_service(move |io: actix_web::rt::net::TcpStream| {
                     let peer = io.peer_addr().ok();
                     std::future::ready(Ok((
-                        GuardedStream::new(io, head_rules),
+                        GuardedStream::new(io, head_rules.clone()),
                         Protocol::Http1,
                         peer,
                     )))

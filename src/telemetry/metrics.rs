@@ -51,6 +51,8 @@ pub struct Metrics {
     commit_seconds: Histogram,
     rate_limited: IntCounter,
     authentication_failures: IntCounter,
+    /// Request heads refused at the connection, before any route (`http::connection`).
+    refused_heads: IntCounterVec,
     /// SHA-256 of the scrape token; `None` leaves `/metrics` open.
     scrape_token_hash: Option<[u8; 32]>,
 }
@@ -150,6 +152,14 @@ impl Metrics {
             )
             .namespace(NAMESPACE),
         )?;
+        let refused_heads = IntCounterVec::new(
+            Opts::new(
+                "refused_heads_total",
+                "Request heads refused before any route: 400 malformed, 408 too slow, 414 target too long, 431 head too large",
+            )
+            .namespace(NAMESPACE),
+            &["status"],
+        )?;
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -163,6 +173,7 @@ impl Metrics {
             Box::new(commit_seconds.clone()),
             Box::new(rate_limited.clone()),
             Box::new(authentication_failures.clone()),
+            Box::new(refused_heads.clone()),
         ] {
             registry.register(collector)?;
         }
@@ -174,6 +185,9 @@ impl Metrics {
         // Every outcome is reported from the start, so rates work before the first row.
         for outcome in RowOutcome::ALL {
             rows.with_label_values(&[outcome.label()]);
+        }
+        for status in ["400", "408", "414", "431"] {
+            refused_heads.with_label_values(&[status]);
         }
         Ok(Self {
             registry,
@@ -189,8 +203,16 @@ impl Metrics {
             commit_seconds,
             rate_limited,
             authentication_failures,
+            refused_heads,
             scrape_token_hash: scrape_token.map(|t| Sha256::digest(t.as_bytes()).into()),
         })
+    }
+
+    /// Counts a request head refused at the connection.
+    pub fn record_refused_head(&self, status: StatusCode) {
+        self.refused_heads
+            .with_label_values(&[status.as_str()])
+            .inc();
     }
 
     /// Counts one answered request under its route pattern (never its raw path).

@@ -306,6 +306,24 @@ async fn heads_the_framework_would_refuse_get_graph_errors(backend: Backend) {
         assert_eq!(answers[0].header("connection"), Some("close"), "{what}");
     }
     assert_eq!(app.row_count().await, 0);
+    assert_refusals_counted(&app, &[("400", 9), ("414", 2), ("431", 3)]).await;
+}
+
+/// The metrics count each refused head by its status.
+async fn assert_refusals_counted(app: &TestApp, expected: &[(&str, u32)]) {
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for (status, count) in expected {
+        let line = format!("teams_usage_store_refused_heads_total{{status=\"{status}\"}} {count}");
+        assert!(metrics.lines().any(|l| l == line), "{line} in:\n{metrics}");
+    }
 }
 
 async fn a_head_too_slow_gets_408(backend: Backend) {
@@ -355,6 +373,7 @@ async fn a_head_too_slow_gets_408(backend: Backend) {
     let answers = parse_answers(&read_to_close(&mut stream).await);
     assert_eq!(answers.len(), 1);
     answers[0].assert_graph_error(408, "requestTimeout", "a second head that stops");
+    assert_refusals_counted(&app, &[("408", 4)]).await;
 }
 
 async fn a_refused_head_is_answered_after_the_requests_before_it(backend: Backend) {

@@ -13,22 +13,28 @@ mod refusal;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use actix_web::http::StatusCode;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 pub use framing::HeadLimits;
 use framing::{Refusal, RequestFraming, Stop};
 
+/// Told the status of every refused head (startup counts them in the metrics).
+pub type RefusalObserver = Arc<dyn Fn(StatusCode) + Send + Sync>;
+
 /// The rules every connection's request heads are held to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct HeadRules {
     pub limits: HeadLimits,
     /// Longest a head may take to arrive, from the connection's start or from
     /// the head's first byte.
     pub read_timeout: Duration,
+    pub observer: RefusalObserver,
 }
 
 /// A client connection whose request heads are checked before actix-http reads them.
@@ -36,6 +42,7 @@ pub struct GuardedStream<IO> {
     io: IO,
     framing: RequestFraming,
     read_timeout: Duration,
+    observer: RefusalObserver,
     /// Armed while a head is due.
     deadline: Pin<Box<Sleep>>,
     armed: bool,
@@ -59,6 +66,7 @@ impl<IO> GuardedStream<IO> {
             io,
             framing: RequestFraming::new(rules.limits),
             read_timeout: rules.read_timeout,
+            observer: rules.observer,
             deadline: Box::pin(tokio::time::sleep(rules.read_timeout)),
             // The connection's first head is due from the start.
             armed: true,
@@ -72,7 +80,9 @@ impl<IO> GuardedStream<IO> {
         self.stopped = true;
         self.armed = false;
         if let Stop::Refuse(refusal) = stop {
-            self.answer = Some((refusal::answer(&refusal), 0));
+            let (answer, status) = refusal::answer(&refusal);
+            (self.observer)(status);
+            self.answer = Some((answer, 0));
         }
     }
 

@@ -1,6 +1,7 @@
 //! A refused request head's answer, written straight to the socket: Graph's
 //! error JSON with a `request-id`, as every other answer, and the connection closed.
 
+use actix_web::http::StatusCode;
 use actix_web::ResponseError;
 use uuid::Uuid;
 
@@ -9,8 +10,8 @@ use crate::domain::Int64Format;
 use crate::error::ApiError;
 use crate::telemetry::{self, RequestIds};
 
-/// The whole HTTP/1.1 response to `refusal`; its access line is logged here.
-pub(super) fn answer(refusal: &Refusal) -> Vec<u8> {
+/// The whole HTTP/1.1 response to `refusal` and its status; its access line is logged here.
+pub(super) fn answer(refusal: &Refusal) -> (Vec<u8>, StatusCode) {
     let error = api_error(refusal);
     let status = error.status_code();
     let ids = RequestIds {
@@ -19,7 +20,7 @@ pub(super) fn answer(refusal: &Refusal) -> Vec<u8> {
     };
     let body = error.to_json_with(&ids).to_string();
     telemetry::log_refused_head(ids.request_id, status, body.len());
-    format!(
+    let bytes = format!(
         "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nrequest-id: {}\r\n\
          connection: close\r\ndate: {}\r\n\r\n{body}",
         status.as_u16(),
@@ -29,7 +30,8 @@ pub(super) fn answer(refusal: &Refusal) -> Vec<u8> {
         ids.request_id,
         chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT"),
     )
-    .into_bytes()
+    .into_bytes();
+    (bytes, status)
 }
 
 fn api_error(refusal: &Refusal) -> ApiError {
@@ -54,13 +56,13 @@ fn api_error(refusal: &Refusal) -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    use actix_web::http::StatusCode;
-
     use super::*;
 
     #[test]
     fn the_answer_is_graph_json_with_its_request_id() {
-        let answer = String::from_utf8(answer(&Refusal::TooManyHeaders)).unwrap();
+        let (answer, status) = answer(&Refusal::TooManyHeaders);
+        assert_eq!(status.as_u16(), 431);
+        let answer = String::from_utf8(answer).unwrap();
         let (head, body) = answer.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
         let json: serde_json::Value = serde_json::from_str(body).unwrap();
@@ -69,9 +71,5 @@ mod tests {
         assert!(head.contains(&format!("\r\nrequest-id: {id}\r\n")));
         assert!(head.contains(&format!("\r\ncontent-length: {}\r\n", body.len())));
         assert!(head.contains("\r\nconnection: close\r\n"));
-        assert_eq!(
-            StatusCode::from_u16(431).unwrap(),
-            api_error(&Refusal::TooManyHeaders).status_code()
-        );
     }
 }
