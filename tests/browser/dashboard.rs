@@ -39,20 +39,23 @@ fn counts(i: i64) -> DeviceCounts {
     }
 }
 
+/// A row of the tenant `default`.
+fn row_on(date: NaiveDate, period: ReportPeriod, counts: DeviceCounts) -> DistributionRow {
+    DistributionRow::create(
+        TenantId::parse("default").unwrap(),
+        NewDistributionRow {
+            report_refresh_date: date,
+            report_period: period,
+            counts,
+        },
+        Utc::now(),
+    )
+}
+
 /// `days` rows for `period`, one a day from `first` for the tenant `default`.
 async fn store_rows(app: &TestApp, first: NaiveDate, days: i64, period: ReportPeriod) {
     let rows: Vec<DistributionRow> = (0..days)
-        .map(|i| {
-            DistributionRow::create(
-                TenantId::parse("default").unwrap(),
-                NewDistributionRow {
-                    report_refresh_date: first + chrono::Duration::days(i),
-                    report_period: period,
-                    counts: counts(i),
-                },
-                Utc::now(),
-            )
-        })
+        .map(|i| row_on(first + chrono::Duration::days(i), period, counts(i)))
         .collect();
     app.store.import_rows(&rows, &|_| {}).await.unwrap();
 }
@@ -427,25 +430,23 @@ async fn counts_up_to_int64s_maximum_are_shown_exactly(backend: Backend) {
         return;
     };
     let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    // Every device a little below `base`, Linux included.
     let extreme = |day: i64, base: i64| {
         let count = |n: i64| UserCount::new(base - n).unwrap();
-        DistributionRow::create(
-            TenantId::parse("default").unwrap(),
-            NewDistributionRow {
-                report_refresh_date: first + chrono::Duration::days(day),
-                report_period: ReportPeriod::D7,
-                counts: DeviceCounts {
-                    web: count(0),
-                    windows_phone: count(1),
-                    android_phone: count(2),
-                    ios: count(3),
-                    mac: count(4),
-                    windows: count(5),
-                    chrome_os: Some(count(6)),
-                    linux: Some(count(7)),
-                },
-            },
-            Utc::now(),
+        let counts = DeviceCounts {
+            web: count(0),
+            windows_phone: count(1),
+            android_phone: count(2),
+            ios: count(3),
+            mac: count(4),
+            windows: count(5),
+            chrome_os: Some(count(6)),
+            linux: Some(count(7)),
+        };
+        row_on(
+            first + chrono::Duration::days(day),
+            ReportPeriod::D7,
+            counts,
         )
     };
     let rows = [extreme(0, 8), extreme(1, i64::MAX)];
