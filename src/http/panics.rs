@@ -6,13 +6,12 @@ use std::panic::AssertUnwindSafe;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::InternalError;
-use actix_web::http::header::HeaderValue;
 use actix_web::middleware::Next;
 use actix_web::ResponseError;
 use futures_util::FutureExt;
 
 use crate::error::ApiError;
-use crate::telemetry::{RequestIds, CLIENT_REQUEST_ID, REQUEST_ID};
+use crate::telemetry::RequestIds;
 
 /// Middleware, innermost: a panic while a request is handled is answered 500
 /// `generalException` in Graph's shape, with the request's id; the panic's own
@@ -29,16 +28,7 @@ pub async fn answer_panics(
             // an error that carries it (request ids are still current here).
             let mut answer =
                 ApiError::Internal(anyhow::anyhow!("a request handler panicked")).error_response();
-            let ids = RequestIds::current();
-            if let Ok(id) = HeaderValue::from_str(&ids.request_id.to_string()) {
-                answer.headers_mut().insert(REQUEST_ID, id);
-            }
-            if let Some(id) = ids
-                .client_request_id
-                .and_then(|id| HeaderValue::from_str(&id).ok())
-            {
-                answer.headers_mut().insert(CLIENT_REQUEST_ID, id);
-            }
+            RequestIds::current().write_to(answer.headers_mut());
             Err(InternalError::from_response("a request handler panicked", answer).into())
         }
     }

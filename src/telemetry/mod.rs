@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
@@ -22,8 +22,8 @@ use uuid::Uuid;
 
 use crate::domain::TenantId;
 
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
-pub const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
+const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
 
 /// Graph's pair of ids for one request.
 #[derive(Debug, Clone)]
@@ -44,6 +44,20 @@ impl RequestIds {
             client_request_id: None,
         })
     }
+
+    /// Writes both ids on a response's headers.
+    pub fn write_to(&self, headers: &mut HeaderMap) {
+        if let Ok(value) = HeaderValue::from_str(&self.request_id.to_string()) {
+            headers.insert(REQUEST_ID, value);
+        }
+        if let Some(value) = self
+            .client_request_id
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            headers.insert(CLIENT_REQUEST_ID, value);
+        }
+    }
 }
 
 /// Middleware: assigns the request id, makes it current while the request is
@@ -63,16 +77,7 @@ pub async fn request_ids(
     };
     request.extensions_mut().insert(ids.clone());
     let mut response = CURRENT.scope(ids.clone(), next.call(request)).await?;
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&ids.request_id.to_string()) {
-        headers.insert(REQUEST_ID, value);
-    }
-    if let Some(value) = ids
-        .client_request_id
-        .and_then(|v| HeaderValue::from_str(&v).ok())
-    {
-        headers.insert(CLIENT_REQUEST_ID, value);
-    }
+    ids.write_to(response.headers_mut());
     Ok(response)
 }
 
