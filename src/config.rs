@@ -27,6 +27,9 @@ pub struct Settings {
     pub header_read_timeout: Duration,
     /// Longest a request body may take to arrive (`BODY_READ_TIMEOUT_SECONDS`).
     pub body_read_timeout: Duration,
+    /// Longest a client may leave a response unread before the connection is
+    /// abandoned (`SEND_TIMEOUT_SECONDS`).
+    pub send_timeout: Duration,
     /// Requests each token may make; `None` turns the limit off.
     pub rate_limit: Option<RateLimit>,
     /// When set, `GET /metrics` requires `Authorization: Bearer <this>`.
@@ -174,6 +177,7 @@ impl Settings {
                 10,
                 1,
             )?),
+            send_timeout: Duration::from_secs(whole_number(&var, "SEND_TIMEOUT_SECONDS", 30, 1)?),
             rate_limit: RateLimit::from_vars(
                 var("RATE_LIMIT_PER_SECOND"),
                 var("RATE_LIMIT_BURST"),

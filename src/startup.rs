@@ -19,7 +19,9 @@ use crate::collect::{Collector, Scheduler};
 use crate::config::{Secret, Settings};
 use crate::domain::TenantId;
 use crate::group_commit::RowWriter;
-use crate::http::{answer_panics, BodyDeadline, BodyLimit, GuardedStream, HeadLimits, HeadRules};
+use crate::http::{
+    answer_panics, BodyDeadline, BodyLimit, ConnectionRules, GuardedStream, HeadLimits,
+};
 use crate::routes;
 use crate::routes::batch::BatchDispatcher;
 use crate::state::AppState;
@@ -30,6 +32,10 @@ use crate::telemetry::metrics::{self, Metrics};
 /// Verified tokens kept in memory at most; far more than the tenants of one
 /// install, and a few hundred KiB when full.
 const TOKEN_CACHE_CAPACITY: usize = 10_000;
+
+/// How long past `BODY_READ_TIMEOUT_SECONDS` the connection itself ends a
+/// body that is still coming.
+const BODY_DEADLINE_GRACE: Duration = Duration::from_secs(1);
 
 pub struct Application {
     port: u16,
@@ -102,9 +108,13 @@ impl Application {
                 .app_data(body_deadline)
                 .configure(|config| routes::configure(config, batch_body_limit))
         };
-        let head_rules = HeadRules {
+        let connection_rules = ConnectionRules {
             limits: HeadLimits::default(),
-            read_timeout: settings.header_read_timeout,
+            head_timeout: settings.header_read_timeout,
+            // A moment past the handlers' own deadline, so that a body a
+            // handler reads is answered 408 by it first.
+            body_timeout: settings.body_read_timeout + BODY_DEADLINE_GRACE,
+            send_timeout: settings.send_timeout,
             observer: Arc::new(move |status| refusals.record_refused_head(status)),
         };
         // What `HttpServer::listen` builds, with each connection wrapped so
@@ -114,7 +124,7 @@ impl Application {
         let server = builder
             .listen("teams-usage-store", listener, move || {
                 let draining = draining.clone();
-                let head_rules = head_rules.clone();
+                let connection_rules = connection_rules.clone();
                 // `$batch` sends its requests through this worker's own copy of the app.
                 let app = app()
                     .app_data(Rc::new(BatchDispatcher::new(app())))
@@ -133,7 +143,7 @@ impl Application {
                 fn_service(move |io: actix_web::rt::net::TcpStream| {
                     let peer = io.peer_addr().ok();
                     std::future::ready(Ok((
-                        GuardedStream::new(io, head_rules.clone()),
+                        GuardedStream::new(io, connection_rules.clone()),
                         Protocol::Http1,
                         peer,
                     )))

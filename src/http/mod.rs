@@ -18,7 +18,7 @@ mod prefer;
 mod response;
 
 pub use body::{BodyDeadline, BodyLimit, BodyScope, JsonBody};
-pub use connection::{GuardedStream, HeadLimits, HeadRules, RefusalObserver};
+pub use connection::{ConnectionRules, GuardedStream, HeadLimits, RefusalObserver};
 pub use links::{next_link, service_root};
 pub use negotiation::{choose_report_form, ReportForm};
 pub use origin::{client_address, Forwarding, IpNetwork};

@@ -3,7 +3,9 @@
 //! and to tighter limits, so that a head it would answer with an empty 400, 431
 //! or 408 is refused here first and answered in Graph's shape. Bodies are
 //! followed as actix-http reads them (`Content-Length`, chunked, or to the end
-//! of the connection) to find where the next head begins.
+//! of the connection) to find where the next head begins, and a request that
+//! closes the connection (`Connection: close`, HTTP/1.0 without keep-alive) is
+//! the last one the framework is given (RFC 9112 9.6).
 
 use actix_web::http::{Method, Uri};
 
@@ -53,6 +55,9 @@ pub enum Stop {
     /// A chunked body that breaks its framing: nothing more reaches the
     /// application, which answers the request it has (its body ends early).
     Cut,
+    /// The request just read closes the connection: what the client sends
+    /// after it is never executed.
+    Close,
 }
 
 /// The outcome of scanning newly read bytes.
@@ -82,6 +87,15 @@ enum State {
     UntilClose,
 }
 
+/// A complete head: its length, how its body is delimited, and whether the
+/// connection ends with this request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Head {
+    len: usize,
+    body: Body,
+    closes: bool,
+}
+
 /// Follows one connection's requests.
 #[derive(Debug)]
 pub struct RequestFraming {
@@ -89,6 +103,8 @@ pub struct RequestFraming {
     state: State,
     pending: Vec<u8>,
     heads_read: u64,
+    /// The request whose body is being read is the connection's last.
+    last: bool,
 }
 
 impl RequestFraming {
@@ -98,6 +114,7 @@ impl RequestFraming {
             state: State::Head,
             pending: Vec::new(),
             heads_read: 0,
+            last: false,
         }
     }
 
@@ -108,21 +125,42 @@ impl RequestFraming {
         matches!(self.state, State::Head) && (self.heads_read == 0 || !self.pending.is_empty())
     }
 
+    /// True while a request body is due: between a head and its body's end.
+    pub fn body_due(&self) -> bool {
+        !matches!(self.state, State::Head)
+    }
+
+    /// The request ended `at` bytes into the input: the next head is due,
+    /// unless the request closed the connection.
+    fn request_ended(&mut self, at: usize) -> Option<Scan> {
+        self.state = State::Head;
+        self.last.then_some(Scan {
+            accepted: at,
+            stop: Some(Stop::Close),
+        })
+    }
+
     /// Follows `input`, the next bytes read from the client.
     pub fn scan(&mut self, input: &[u8]) -> Scan {
         let mut at = 0;
         while at < input.len() {
             match &mut self.state {
                 State::Head => match self.read_head(&input[at..]) {
-                    Ok(Some((used, body))) => {
+                    Ok(Some((used, head))) => {
                         at += used;
                         self.heads_read += 1;
-                        self.state = match body {
+                        self.last = head.closes;
+                        self.state = match head.body {
                             Body::None => State::Head,
                             Body::Length(n) => State::Length(n),
                             Body::Chunked => State::Chunked(Chunk::SizeFirst),
                             Body::UntilClose => State::UntilClose,
                         };
+                        if head.body == Body::None {
+                            if let Some(scan) = self.request_ended(at) {
+                                return scan;
+                            }
+                        }
                     }
                     Ok(None) => at = input.len(),
                     Err(refusal) => {
@@ -138,14 +176,18 @@ impl RequestFraming {
                     at += used as usize;
                     *remaining -= used;
                     if *remaining == 0 {
-                        self.state = State::Head;
+                        if let Some(scan) = self.request_ended(at) {
+                            return scan;
+                        }
                     }
                 }
                 State::Chunked(chunk) => match chunk.advance(&input[at..]) {
                     Ok((used, done)) => {
                         at += used;
                         if done {
-                            self.state = State::Head;
+                            if let Some(scan) = self.request_ended(at) {
+                                return scan;
+                            }
                         }
                     }
                     Err(used) => {
@@ -165,13 +207,12 @@ impl RequestFraming {
     }
 
     /// Reads the next head from `input` (after what is pending): the bytes of
-    /// `input` it used and how its body is delimited, or `None` while it is
-    /// incomplete.
-    fn read_head(&mut self, input: &[u8]) -> Result<Option<(usize, Body)>, Refusal> {
+    /// `input` it used and the head, or `None` while it is incomplete.
+    fn read_head(&mut self, input: &[u8]) -> Result<Option<(usize, Head)>, Refusal> {
         if self.pending.is_empty() {
             // The common case: a whole head in one read, checked where it lies.
             return match check_head(input, &self.limits)? {
-                Some((len, body)) => Ok(Some((len, body))),
+                Some(head) => Ok(Some((head.len, head))),
                 None => {
                     self.pending.extend_from_slice(input);
                     Ok(None)
@@ -181,9 +222,9 @@ impl RequestFraming {
         let before = self.pending.len();
         self.pending.extend_from_slice(input);
         match check_head(&self.pending, &self.limits)? {
-            Some((len, body)) => {
+            Some(head) => {
                 self.pending.clear();
-                Ok(Some((len - before, body)))
+                Ok(Some((head.len - before, head)))
             }
             None => Ok(None),
         }
@@ -191,8 +232,8 @@ impl RequestFraming {
 }
 
 /// Checks the head at the start of `bytes` as actix-http's decoder would,
-/// within `limits`: its length and how its body is delimited once complete.
-fn check_head(bytes: &[u8], limits: &HeadLimits) -> Result<Option<(usize, Body)>, Refusal> {
+/// within `limits`: the head once it is complete.
+fn check_head(bytes: &[u8], limits: &HeadLimits) -> Result<Option<Head>, Refusal> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     let len = match request.parse(bytes) {
@@ -244,8 +285,32 @@ fn check_head(bytes: &[u8], limits: &HeadLimits) -> Result<Option<(usize, Body)>
         .map_err(|_| Refusal::Malformed("the method is not valid"))?;
     Uri::try_from(target)
         .map_err(|_| Refusal::Malformed("the request target is not a valid URI"))?;
-    let body = body_of(&method, version == 1, request.headers)?;
-    Ok(Some((len, body)))
+    let http11 = version == 1;
+    let body = body_of(&method, http11, request.headers)?;
+    Ok(Some(Head {
+        len,
+        body,
+        closes: closes_connection(http11, request.headers),
+    }))
+}
+
+/// Whether the connection ends after this request, as actix-http decides it:
+/// a `close` option in any `Connection` field wins, then `upgrade`, then
+/// `keep-alive`; without one, HTTP/1.0 closes and HTTP/1.1 keeps alive. Only
+/// a connection actix-http keeps alive goes on.
+fn closes_connection(http11: bool, headers: &[httparse::Header<'_>]) -> bool {
+    let options = headers
+        .iter()
+        .filter(|field| field.name.eq_ignore_ascii_case("connection"))
+        .filter_map(|field| visible_ascii(field.value))
+        .flat_map(|value| value.split(',').map(str::trim));
+    let (mut close, mut upgrade, mut keep_alive) = (false, false, false);
+    for option in options {
+        close |= option.eq_ignore_ascii_case("close");
+        upgrade |= option.eq_ignore_ascii_case("upgrade");
+        keep_alive |= option.eq_ignore_ascii_case("keep-alive");
+    }
+    close || upgrade || !(http11 || keep_alive)
 }
 
 /// How the body after a complete head is delimited, refusing what actix-http
@@ -312,26 +377,23 @@ fn body_of(
             ));
         }
     }
-    let body = if chunked {
-        Body::Chunked
-    } else if websocket {
-        Body::UntilClose
-    } else if let Some(length) = content_length {
-        Body::Length(length)
-    } else if method == Method::CONNECT {
-        Body::UntilClose
-    } else {
-        Body::None
-    };
     if !http11 && method == Method::POST && content_length.is_none() && !websocket {
         return Err(Refusal::Malformed(
             "an HTTP/1.0 POST needs a Content-Length",
         ));
     }
-    Ok(if body == Body::Length(0) {
-        Body::None
+    // A zero Content-Length is no length at all: a CONNECT with one reads to
+    // the connection's end, as without it.
+    Ok(if chunked {
+        Body::Chunked
+    } else if websocket {
+        Body::UntilClose
+    } else if let Some(length) = content_length.filter(|&n| n > 0) {
+        Body::Length(length)
+    } else if method == Method::CONNECT {
+        Body::UntilClose
     } else {
-        body
+        Body::None
     })
 }
 
@@ -616,7 +678,7 @@ mod tests {
 
     #[test]
     fn bodies_are_delimited_as_actix_delimits_them() {
-        let cases: [(&[u8], Body); 6] = [
+        let cases: [(&[u8], Body); 8] = [
             (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", Body::None),
             (
                 b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
@@ -632,18 +694,107 @@ mod tests {
             ),
             (b"CONNECT a:1 HTTP/1.1\r\nHost: a\r\n\r\n", Body::UntilClose),
             (
+                b"CONNECT a:1 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+                Body::UntilClose,
+            ),
+            (
+                b"CONNECT a:1 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n",
+                Body::Length(2),
+            ),
+            (
                 b"POST / HTTP/1.1\r\nHost: a\r\ntransfer-encoding:  Chunked \r\n\r\n",
                 Body::Chunked,
             ),
         ];
         for (head, body) in cases {
-            let checked = check_head(head, &HeadLimits::default());
+            let checked = check_head(head, &HeadLimits::default()).map(|h| h.map(|h| h.body));
+            assert_eq!(checked, Ok(Some(body)), "{}", String::from_utf8_lossy(head));
+        }
+    }
+
+    #[test]
+    fn connections_close_as_actix_closes_them() {
+        let closes = |version: &str, fields: &str| {
+            let head = format!("GET / HTTP/{version}\r\nHost: a\r\n{fields}\r\n");
+            check_head(head.as_bytes(), &HeadLimits::default())
+                .unwrap()
+                .unwrap()
+                .closes
+        };
+        for (version, fields, expected) in [
+            ("1.1", "", false),
+            ("1.1", "Connection: keep-alive\r\n", false),
+            ("1.1", "Connection: close\r\n", true),
+            ("1.1", "Connection:  Close \r\n", true),
+            ("1.1", "Connection: keep-alive, close\r\n", true),
+            (
+                "1.1",
+                "Connection: keep-alive\r\nConnection: close\r\n",
+                true,
+            ),
+            ("1.1", "Connection: Upgrade\r\n", true),
+            ("1.1", "Connection: te\r\n", false),
+            ("1.0", "", true),
+            ("1.0", "Connection: keep-alive\r\n", false),
+            ("1.0", "Connection: Keep-Alive, foo\r\n", false),
+            ("1.0", "Connection: foo\r\n", true),
+            ("1.0", "Connection: keep-alive, close\r\n", true),
+        ] {
             assert_eq!(
-                checked,
-                Ok(Some((head.len(), body))),
-                "{}",
-                String::from_utf8_lossy(head)
+                closes(version, fields),
+                expected,
+                "HTTP/{version} {fields:?}"
             );
         }
+    }
+
+    #[test]
+    fn nothing_after_a_closing_request_is_accepted() {
+        let close = b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+        let post = b"POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi";
+        let mut input = GET.to_vec();
+        input.extend_from_slice(close);
+        input.extend_from_slice(post);
+        assert_eq!(
+            scan_all(&input),
+            Scan {
+                accepted: GET.len() + close.len(),
+                stop: Some(Stop::Close)
+            }
+        );
+        // A closing request's body is its last bytes, however it is delimited.
+        let closing_post = b"POST /p HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi";
+        let mut input = closing_post.to_vec();
+        input.extend_from_slice(GET);
+        assert_eq!(
+            scan_all(&input),
+            Scan {
+                accepted: closing_post.len(),
+                stop: Some(Stop::Close)
+            }
+        );
+        let chunked = b"POST /p HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\
+                        Transfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
+        let mut input = chunked.to_vec();
+        input.extend_from_slice(GET);
+        assert_eq!(
+            scan_all(&input),
+            Scan {
+                accepted: chunked.len(),
+                stop: Some(Stop::Close)
+            }
+        );
+    }
+
+    #[test]
+    fn a_body_is_due_from_its_head_to_its_end() {
+        let mut framing = framing();
+        assert!(!framing.body_due());
+        framing.scan(b"POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n");
+        assert!(framing.body_due());
+        framing.scan(b"hello\r\n0\r\n\r\n");
+        assert!(!framing.body_due());
+        framing.scan(b"CONNECT a:1 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+        assert!(framing.body_due());
     }
 }

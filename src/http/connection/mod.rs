@@ -5,7 +5,10 @@
 //! follows each request (`framing.rs`), and a head to refuse never reaches the
 //! framework, which sees the connection end there, finishes what it was
 //! answering and closes; the refusal is then written in Graph's error shape
-//! (`refusal.rs`) before the socket is shut.
+//! (`refusal.rs`) before the socket is shut. Every byte the server waits for
+//! has a deadline: a head, a body (even one no handler reads), and the client
+//! taking the response it is sent. Nothing a client sends after a request that
+//! closes the connection reaches the framework.
 
 mod framing;
 mod refusal;
@@ -27,25 +30,45 @@ use framing::{Refusal, RequestFraming, Stop};
 /// Told the status of every refused head (startup counts them in the metrics).
 pub type RefusalObserver = Arc<dyn Fn(StatusCode) + Send + Sync>;
 
-/// The rules every connection's request heads are held to.
+/// The rules every connection is held to.
 #[derive(Clone)]
-pub struct HeadRules {
+pub struct ConnectionRules {
     pub limits: HeadLimits,
     /// Longest a head may take to arrive, from the connection's start or from
     /// the head's first byte.
-    pub read_timeout: Duration,
+    pub head_timeout: Duration,
+    /// Longest a body may take to arrive, from the end of its head. Set past
+    /// the handlers' own body deadline (which answers 408): this one ends the
+    /// bodies no handler reads, which the framework would otherwise wait for.
+    pub body_timeout: Duration,
+    /// Longest the client may leave a response unread (no byte of it taken)
+    /// before the connection is abandoned.
+    pub send_timeout: Duration,
     pub observer: RefusalObserver,
+}
+
+/// What the client owes the server next, and so which deadline runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    Nothing,
+    Head,
+    Body,
 }
 
 /// A client connection whose request heads are checked before actix-http reads them.
 pub struct GuardedStream<IO> {
     io: IO,
     framing: RequestFraming,
-    read_timeout: Duration,
+    head_timeout: Duration,
+    body_timeout: Duration,
+    send_timeout: Duration,
     observer: RefusalObserver,
-    /// Armed while a head is due.
+    /// Runs while a head or a body is due (or, after a refusal, for the linger).
     deadline: Pin<Box<Sleep>>,
-    armed: bool,
+    due: Due,
+    /// Runs while a write waits for the client to take bytes.
+    send_deadline: Pin<Box<Sleep>>,
+    sending: bool,
     /// Once set, reads end: nothing more reaches the framework.
     stopped: bool,
     /// The refusal still to write before the socket is shut, and how much of it is written.
@@ -61,15 +84,19 @@ pub struct GuardedStream<IO> {
 const LINGER: Duration = Duration::from_secs(1);
 
 impl<IO> GuardedStream<IO> {
-    pub fn new(io: IO, rules: HeadRules) -> Self {
+    pub fn new(io: IO, rules: ConnectionRules) -> Self {
         Self {
             io,
             framing: RequestFraming::new(rules.limits),
-            read_timeout: rules.read_timeout,
+            head_timeout: rules.head_timeout,
+            body_timeout: rules.body_timeout,
+            send_timeout: rules.send_timeout,
             observer: rules.observer,
-            deadline: Box::pin(tokio::time::sleep(rules.read_timeout)),
+            deadline: Box::pin(tokio::time::sleep(rules.head_timeout)),
             // The connection's first head is due from the start.
-            armed: true,
+            due: Due::Head,
+            send_deadline: Box::pin(tokio::time::sleep(rules.send_timeout)),
+            sending: false,
             stopped: false,
             answer: None,
             lingering: false,
@@ -78,7 +105,7 @@ impl<IO> GuardedStream<IO> {
 
     fn stop(&mut self, stop: Stop) {
         self.stopped = true;
-        self.armed = false;
+        self.due = Due::Nothing;
         if let Stop::Refuse(refusal) = stop {
             let (answer, status) = refusal::answer(&refusal);
             (self.observer)(status);
@@ -86,17 +113,54 @@ impl<IO> GuardedStream<IO> {
         }
     }
 
-    /// Arms the deadline when a head becomes due, disarms it when none is.
+    /// Starts the deadline of what became due, stops it when nothing is.
     fn follow_deadline(&mut self) {
-        match (self.framing.head_due(), self.armed) {
-            (true, false) => {
-                self.deadline
-                    .as_mut()
-                    .reset(Instant::now() + self.read_timeout);
-                self.armed = true;
+        let due = if self.framing.head_due() {
+            Due::Head
+        } else if self.framing.body_due() {
+            Due::Body
+        } else {
+            Due::Nothing
+        };
+        if due != self.due {
+            let timeout = match due {
+                Due::Head => self.head_timeout,
+                Due::Body => self.body_timeout,
+                Due::Nothing => Duration::ZERO,
+            };
+            self.deadline.as_mut().reset(Instant::now() + timeout);
+            self.due = due;
+        }
+    }
+
+    /// Follows a write (or a flush): the send deadline starts when the client
+    /// stops taking bytes and ends only when it takes some (a flush that
+    /// completes moves nothing); past it the write fails, and the framework
+    /// drops the connection and the response with it.
+    fn follow_send<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        write: Poll<io::Result<T>>,
+        took_bytes: impl Fn(&T) -> bool,
+    ) -> Poll<io::Result<T>> {
+        if let Poll::Ready(result) = &write {
+            if result.as_ref().map_or(true, &took_bytes) {
+                self.sending = false;
             }
-            (false, true) => self.armed = false,
-            _ => {}
+            return write;
+        }
+        if !self.sending {
+            self.send_deadline
+                .as_mut()
+                .reset(Instant::now() + self.send_timeout);
+            self.sending = true;
+        }
+        match self.send_deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client did not take the response in time",
+            ))),
+            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -111,8 +175,14 @@ impl<IO: AsyncRead + Unpin> AsyncRead for GuardedStream<IO> {
         if this.stopped {
             return Poll::Ready(Ok(()));
         }
-        if this.armed && this.deadline.as_mut().poll(cx).is_ready() {
-            this.stop(Stop::Refuse(Refusal::HeadTimeout));
+        if this.due != Due::Nothing && this.deadline.as_mut().poll(cx).is_ready() {
+            // A late head is answered 408; a late body ends where it is, and
+            // the framework answers (or has answered) the request it has.
+            let stop = match this.due {
+                Due::Head => Stop::Refuse(Refusal::HeadTimeout),
+                _ => Stop::Cut,
+            };
+            this.stop(stop);
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();
@@ -134,7 +204,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for GuardedStream<IO> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+        let this = self.get_mut();
+        let write = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.follow_send(cx, write, |&n| n > 0)
     }
 
     fn poll_write_vectored(
@@ -142,7 +214,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for GuardedStream<IO> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().io).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        let write = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.follow_send(cx, write, |&n| n > 0)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -150,7 +224,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for GuardedStream<IO> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+        let this = self.get_mut();
+        let flush = Pin::new(&mut this.io).poll_flush(cx);
+        this.follow_send(cx, flush, |()| false)
     }
 
     /// The framework has answered everything it was given: the refusal, if
