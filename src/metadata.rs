@@ -2,14 +2,7 @@
 //! type, the entity set and the report function, per API version. Built from
 //! the property list, so it names what the JSON carries.
 
-use crate::domain::{Property, PropertyKind};
-
-/// Which version's shape: beta adds `chromeOS` and `linux`, as Graph's does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiVersion {
-    V1,
-    Beta,
-}
+use crate::domain::{ApiVersion, Property, PropertyKind};
 
 const ENTITY: &str = "teamsDeviceUsageDistributionUserCounts";
 
@@ -31,9 +24,7 @@ fn property(p: Property) -> Option<String> {
 pub fn csdl(version: ApiVersion) -> String {
     let properties: Vec<String> = Property::ALL
         .into_iter()
-        .filter(|p| {
-            version == ApiVersion::Beta || !matches!(p, Property::ChromeOs | Property::Linux)
-        })
+        .filter(|&p| version.has_property(p))
         .filter_map(property)
         .collect();
     format!(

@@ -93,7 +93,7 @@ impl GraphClient {
         let url = format!(
             "{}/{}/reports/getTeamsDeviceUsageDistributionUserCounts(period='{}')",
             self.graph_url,
-            self.source.api_version.path(),
+            self.source.api_version.segment(),
             period.function_arg()
         );
         let response = self

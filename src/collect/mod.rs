@@ -17,7 +17,7 @@ use crate::storage::StoreError;
 pub use self::graph::GraphClient;
 pub use self::run::{Collector, RunObserver};
 pub use self::schedule::{Scheduler, LEASE_NAME};
-pub use self::settings::{ApiVersion, CollectSettings, ConflictPolicy, Credential, Source};
+pub use self::settings::{CollectSettings, ConflictPolicy, Credential, Source};
 
 /// Why one source's period was not collected: one line, never a secret or a URL
 /// with a signature in it.

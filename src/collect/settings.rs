@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::domain::{ReportPeriod, Secret, TenantId};
+use crate::domain::{ApiVersion, ReportPeriod, Secret, TenantId};
 
 /// Everything the collector needs; `None` in `Settings` when no source is configured.
 #[derive(Debug, Clone)]
@@ -46,31 +46,6 @@ pub enum Credential {
         private_key_pem: Secret,
         certificate_pem: String,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiVersion {
-    /// 8 columns.
-    V1,
-    /// 10 columns: Chrome OS and Linux too.
-    Beta,
-}
-
-impl ApiVersion {
-    pub fn path(self) -> &'static str {
-        match self {
-            Self::V1 => "v1.0",
-            Self::Beta => "beta",
-        }
-    }
-
-    fn parse(value: &str) -> Result<Self, String> {
-        match value.trim() {
-            "v1.0" => Ok(Self::V1),
-            "beta" => Ok(Self::Beta),
-            other => Err(format!("must be beta or v1.0, got {other:?}")),
-        }
-    }
 }
 
 /// What a run does when Graph restates a stored date with other counts.
@@ -270,7 +245,8 @@ fn source(
     };
     let api_version = match entry.api_version.as_ref().or(defaults.api_version.as_ref()) {
         None => ApiVersion::Beta,
-        Some(v) => ApiVersion::parse(v).map_err(|e| format!("API version {e}"))?,
+        Some(v) => ApiVersion::from_segment(v.trim())
+            .ok_or_else(|| format!("API version must be beta or v1.0, got {:?}", v.trim()))?,
     };
     let graph_tenant = entry.graph_tenant_id.trim().to_owned();
     // A tenant id is a GUID or a domain name: nothing that could bend the token URL.

@@ -2,7 +2,7 @@
 //! from a row to a CSV record. The report function writes it; an importer of
 //! Graph CSV exports reads the same columns by header name.
 
-use super::{DistributionRow, Property};
+use super::{ApiVersion, DistributionRow, Property};
 
 mod document;
 mod read;
@@ -28,34 +28,16 @@ pub const CSV_COLUMNS: [(&str, Property); 10] = [
     ("Report Period", Property::ReportPeriod),
 ];
 
-/// Which of Graph's two CSV shapes: `/v1.0` predates the Chrome OS and Linux
-/// columns that `/beta` added in 2021.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CsvLayout {
-    /// 8 columns, as `/v1.0` writes them.
-    V1,
-    /// 10 columns, as `/beta` writes them.
-    Beta,
+/// Graph's CSV shape under `version`: the columns in order, header name and
+/// property (`/v1.0` writes 8, `/beta` 10).
+pub fn csv_columns(version: ApiVersion) -> impl Iterator<Item = (&'static str, Property)> {
+    CSV_COLUMNS
+        .into_iter()
+        .filter(move |(_, property)| version.has_property(*property))
 }
 
-impl CsvLayout {
-    /// The layout with exactly `count` columns.
-    pub fn with_column_count(count: usize) -> Option<Self> {
-        [Self::V1, Self::Beta]
-            .into_iter()
-            .find(|layout| layout.columns().count() == count)
-    }
-
-    /// The layout's columns in order, header name and property.
-    pub fn columns(self) -> impl Iterator<Item = (&'static str, Property)> {
-        CSV_COLUMNS.into_iter().filter(move |(_, property)| {
-            self == Self::Beta || !matches!(property, Property::ChromeOs | Property::Linux)
-        })
-    }
-
-    pub fn header(self) -> Vec<&'static str> {
-        self.columns().map(|(name, _)| name).collect()
-    }
+pub fn csv_header(version: ApiVersion) -> Vec<&'static str> {
+    csv_columns(version).map(|(name, _)| name).collect()
 }
 
 /// The property a CSV header names (exact, as Graph writes it).
@@ -80,23 +62,22 @@ pub fn csv_cell(row: &DistributionRow, property: Property) -> String {
     }
 }
 
-/// A row as one record of `layout`.
-pub fn csv_record(row: &DistributionRow, layout: CsvLayout) -> Vec<String> {
-    layout
-        .columns()
+/// A row as one record of `version`'s CSV.
+pub fn csv_record(row: &DistributionRow, version: ApiVersion) -> Vec<String> {
+    csv_columns(version)
         .map(|(_, property)| csv_cell(row, property))
         .collect()
 }
 
 /// The whole CSV document: BOM, header, one record per row, CRLF line ends
 /// (RFC 4180).
-pub fn write_csv(layout: CsvLayout, rows: &[DistributionRow]) -> Result<Vec<u8>, ::csv::Error> {
+pub fn write_csv(version: ApiVersion, rows: &[DistributionRow]) -> Result<Vec<u8>, ::csv::Error> {
     let mut writer = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(CSV_BOM.to_vec());
-    writer.write_record(layout.header())?;
+    writer.write_record(csv_header(version))?;
     for row in rows {
-        writer.write_record(csv_record(row, layout))?;
+        writer.write_record(csv_record(row, version))?;
     }
     writer
         .into_inner()
@@ -122,20 +103,13 @@ mod tests {
     #[test]
     fn headers_are_graphs_exactly() {
         assert_eq!(
-            CsvLayout::V1.header().join(","),
+            csv_header(ApiVersion::V1).join(","),
             "Report Refresh Date,Web,Windows Phone,Android Phone,iOS,Mac,Windows,Report Period"
         );
         assert_eq!(
-            CsvLayout::Beta.header().join(","),
+            csv_header(ApiVersion::Beta).join(","),
             "Report Refresh Date,Web,Windows Phone,Android Phone,iOS,Mac,Windows,Chrome OS,Linux,Report Period"
         );
-    }
-
-    #[test]
-    fn layouts_are_found_by_column_count() {
-        assert_eq!(CsvLayout::with_column_count(8), Some(CsvLayout::V1));
-        assert_eq!(CsvLayout::with_column_count(10), Some(CsvLayout::Beta));
-        assert_eq!(CsvLayout::with_column_count(9), None);
     }
 
     #[test]
@@ -150,9 +124,9 @@ mod tests {
     }
 
     #[test]
-    fn records_follow_the_layout() {
+    fn records_follow_the_version() {
         assert_eq!(
-            csv_record(&row(Some(1)), CsvLayout::V1),
+            csv_record(&row(Some(1)), ApiVersion::V1),
             [
                 "2026-11-28",
                 "3",
@@ -165,7 +139,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            csv_record(&row(Some(1)), CsvLayout::Beta),
+            csv_record(&row(Some(1)), ApiVersion::Beta),
             [
                 "2026-11-28",
                 "3",
@@ -183,7 +157,7 @@ mod tests {
 
     #[test]
     fn the_document_has_a_bom_a_header_and_crlf_lines() {
-        let bytes = write_csv(CsvLayout::V1, &[row(None)]).unwrap();
+        let bytes = write_csv(ApiVersion::V1, &[row(None)]).unwrap();
         assert!(bytes.starts_with(CSV_BOM));
         let text = std::str::from_utf8(&bytes[CSV_BOM.len()..]).unwrap();
         assert_eq!(
@@ -195,7 +169,7 @@ mod tests {
 
     #[test]
     fn no_rows_is_the_header_alone() {
-        let bytes = write_csv(CsvLayout::Beta, &[]).unwrap();
+        let bytes = write_csv(ApiVersion::Beta, &[]).unwrap();
         let text = std::str::from_utf8(&bytes[CSV_BOM.len()..]).unwrap();
         assert_eq!(text.lines().count(), 1);
         assert!(text.ends_with("Linux,Report Period\r\n"));
@@ -203,7 +177,7 @@ mod tests {
 
     #[test]
     fn what_is_written_reads_back_by_header_name() {
-        let bytes = write_csv(CsvLayout::Beta, &[row(Some(7))]).unwrap();
+        let bytes = write_csv(ApiVersion::Beta, &[row(Some(7))]).unwrap();
         let mut reader = ::csv::Reader::from_reader(&bytes[CSV_BOM.len()..]);
         let headers = reader.headers().unwrap().clone();
         let record = reader.records().next().unwrap().unwrap();

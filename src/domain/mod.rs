@@ -12,10 +12,11 @@ mod row;
 mod secret;
 mod tenant;
 mod token;
+mod version;
 
 pub use self::csv::{
-    check_csv, csv_cell, csv_record, property_for_header, write_csv, CheckedCsv, CsvHeader,
-    CsvLayout, CsvProblem, LineProblem, CSV_BOM, CSV_COLUMNS,
+    check_csv, csv_cell, csv_header, csv_record, property_for_header, write_csv, CheckedCsv,
+    CsvHeader, CsvProblem, LineProblem, CSV_BOM, CSV_COLUMNS,
 };
 pub use json::{Int64, Int64Format, RowJson, RowsJson};
 pub use parse::{parse_date_literal, parse_new_row, parse_row_patch, FieldProblem, ODATA_TYPE};
@@ -30,3 +31,4 @@ pub use row::{
 pub use secret::Secret;
 pub use tenant::TenantId;
 pub use token::{Scope, Scopes, StoredToken, TokenRejection};
+pub use version::ApiVersion;

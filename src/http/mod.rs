@@ -16,6 +16,7 @@ mod page;
 mod panics;
 mod prefer;
 mod response;
+mod version;
 
 pub use body::{BodyDeadline, BodyLimit, BodyScope, JsonBody};
 pub use connection::{ConnectionRules, GuardedStream, HeadLimits, RefusalObserver};

@@ -12,6 +12,7 @@ use utoipa::openapi::{
 };
 
 use crate::auth::Scope;
+use crate::domain::ApiVersion;
 
 /// Where the document's security requirements point.
 pub const BEARER: &str = "bearer";
@@ -19,16 +20,16 @@ const METRICS_TOKEN: &str = "metricsToken";
 
 /// The whole document: the `service` operations, and the `graph` operations
 /// under each of `versions` with the conventions every Graph operation shares.
-pub fn document(service: OpenApi, graph: OpenApi, versions: &[&str]) -> OpenApi {
+pub fn document(service: OpenApi, graph: OpenApi, versions: &[ApiVersion]) -> OpenApi {
     let mut document = service;
-    for (position, &version) in versions.iter().enumerate() {
+    for (position, version) in versions.iter().enumerate() {
         let mut graph = graph.clone();
         for item in graph.paths.paths.values_mut() {
             for operation in operations(item) {
                 graph_conventions(operation, position == 0);
             }
         }
-        document = document.nest(version, graph);
+        document = document.nest(format!("/{}", version.segment()), graph);
     }
     for item in document.paths.paths.values_mut() {
         for operation in operations(item) {

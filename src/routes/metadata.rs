@@ -2,10 +2,11 @@
 //! Open like `/openapi.json`: it describes the schema, never a row.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 
 use super::resource;
-use crate::metadata::{csdl, ApiVersion};
+use crate::domain::ApiVersion;
+use crate::metadata::csdl;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config.service(resource("/$metadata", "GET").route(web::get().to(service_metadata)));
@@ -19,12 +20,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     summary = "The CSDL (XML) of the entity type, entity set and report function",
     responses((status = 200, description = "The service's CSDL", content_type = "application/xml")),
 )]
-async fn service_metadata(request: HttpRequest) -> HttpResponse {
-    let version = if request.path().starts_with("/beta/") {
-        ApiVersion::Beta
-    } else {
-        ApiVersion::V1
-    };
+async fn service_metadata(version: ApiVersion) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/xml;charset=utf-8"))
         .insert_header(("OData-Version", "4.0"))

@@ -15,11 +15,9 @@ pub use rows::csv as rows_csv;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::domain::ApiVersion;
 use crate::error::ApiError;
 use crate::http::BodyLimit;
-
-/// The prefixes the Graph API is served under.
-pub const API_VERSIONS: [&str; 2] = ["/v1.0", "/beta"];
 
 /// Every route of the service. `batch_body_limit` applies to `$batch` only.
 pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
@@ -27,9 +25,11 @@ pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
     metrics::configure(config);
     openapi::configure(config);
     dashboard::configure(config);
-    for version in API_VERSIONS {
+    for version in ApiVersion::ALL {
         config.service(
-            web::scope(version)
+            web::scope(&format!("/{}", version.segment()))
+                // What handlers take as their `ApiVersion`.
+                .app_data(version)
                 .configure(metadata::configure)
                 .configure(rows::configure)
                 .configure(report::configure)

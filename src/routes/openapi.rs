@@ -9,9 +9,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 
-use super::{
-    batch, collection, dashboard, health, metadata, metrics, report, resource, rows, API_VERSIONS,
-};
+use super::{batch, collection, dashboard, health, metadata, metrics, report, resource, rows};
+use crate::domain::ApiVersion;
 use crate::error::ApiError;
 use crate::openapi::{
     self,
@@ -72,7 +71,7 @@ struct ServiceApi;
 /// The whole document: the service routes, and the Graph surface under each
 /// version root.
 pub fn document() -> utoipa::openapi::OpenApi {
-    openapi::document(ServiceApi::openapi(), GraphApi::openapi(), &API_VERSIONS)
+    openapi::document(ServiceApi::openapi(), GraphApi::openapi(), &ApiVersion::ALL)
 }
 
 #[utoipa::path(

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::resource;
 use crate::auth::{Caller, Scope};
-use crate::domain::{write_csv, CsvLayout, ReportPeriod, RowJson, RowsJson};
+use crate::domain::{write_csv, ApiVersion, ReportPeriod, RowJson, RowsJson};
 use crate::error::ApiError;
 use crate::http::{choose_report_form, json_response, service_root, ReportForm};
 use crate::openapi::schemas;
@@ -49,6 +49,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 #[tracing::instrument(level = "debug", skip_all)]
 async fn get_report(
     request: HttpRequest,
+    version: ApiVersion,
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -61,12 +62,7 @@ async fn get_report(
     let rows: Vec<_> = latest.into_iter().collect();
     match form {
         ReportForm::Csv { content_type } => {
-            let layout = if request.path().starts_with("/beta/") {
-                CsvLayout::Beta
-            } else {
-                CsvLayout::V1
-            };
-            let csv = write_csv(layout, &rows).map_err(anyhow::Error::from)?;
+            let csv = write_csv(version, &rows).map_err(anyhow::Error::from)?;
             Ok(HttpResponse::Ok()
                 .insert_header((header::CONTENT_TYPE, content_type))
                 .body(csv))

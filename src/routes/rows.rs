@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::resource;
 use crate::auth::{Caller, Scope};
 use crate::domain::{
-    parse_new_row, parse_row_patch, DistributionRow, Int64, Int64Format, RowJson, RowsJson,
+    parse_new_row, parse_row_patch, ApiVersion, DistributionRow, Int64, Int64Format, RowJson,
+    RowsJson,
 };
 use crate::error::ApiError;
 use crate::http::{
@@ -274,11 +275,12 @@ async fn delete_row(
 #[tracing::instrument(level = "debug", skip_all)]
 async fn list_rows(
     request: HttpRequest,
+    version: ApiVersion,
     caller: Caller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsRead)?;
-    let query_string = match csv::csv_request(&request)? {
+    let query_string = match csv::csv_request(&request, version)? {
         csv::CollectionForm::Csv(file) => {
             return Ok(csv::csv_response(
                 state.store.clone(),

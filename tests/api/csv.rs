@@ -3,7 +3,7 @@
 //! a time.
 
 use futures_util::StreamExt;
-use teams_usage_store::domain::{CsvLayout, TenantId};
+use teams_usage_store::domain::{ApiVersion, TenantId};
 use teams_usage_store::odata::RowQuery;
 use teams_usage_store::routes::rows_csv::{csv_chunks, CsvRequest};
 
@@ -176,7 +176,7 @@ async fn csv_is_sent_a_page_at_a_time(backend: Backend) {
     let request = CsvRequest {
         query: RowQuery::first(0),
         top: None,
-        layout: CsvLayout::V1,
+        version: ApiVersion::V1,
     };
     let chunks: Vec<_> = csv_chunks(
         app.store.clone(),
@@ -211,7 +211,7 @@ async fn csv_is_sent_a_page_at_a_time(backend: Backend) {
     let request = CsvRequest {
         query: RowQuery::first(0),
         top: Some(3),
-        layout: CsvLayout::V1,
+        version: ApiVersion::V1,
     };
     let chunks: Vec<_> = csv_chunks(
         app.store.clone(),

@@ -3,9 +3,11 @@
 
 use chrono::NaiveDate;
 
-use super::{CsvLayout, CSV_COLUMNS};
+use super::{csv_columns, csv_header, CSV_COLUMNS};
 use crate::domain::parse::parse_refresh_date_text;
-use crate::domain::{DeviceCounts, NewDistributionRow, Property, ReportPeriod, UserCount};
+use crate::domain::{
+    ApiVersion, DeviceCounts, NewDistributionRow, Property, ReportPeriod, UserCount,
+};
 
 /// Something wrong with one line of an imported CSV file: the column it is in
 /// (`None` for the line as a whole) and what.
@@ -41,7 +43,7 @@ impl CsvHeader {
             match CSV_COLUMNS.iter().find(|(header, _)| *header == name) {
                 None => problems.push(CsvProblem::of_line(format!(
                     "unknown column {name:?}; Graph's columns are {}",
-                    CsvLayout::Beta.header().join(", ")
+                    csv_header(ApiVersion::Beta).join(", ")
                 ))),
                 Some((header, _)) if columns.iter().any(|(h, _, _)| h == header) => problems.push(
                     CsvProblem::of_line(format!("column '{header}' appears twice")),
@@ -49,12 +51,16 @@ impl CsvHeader {
                 Some(&(header, property)) => columns.push((header, property, index)),
             }
         }
-        // Either optional column makes it the 10-column beta layout.
+        // Either optional column makes it the 10-column beta version.
         let beta = columns
             .iter()
             .any(|(_, p, _)| matches!(p, Property::ChromeOs | Property::Linux));
-        let layout = if beta { CsvLayout::Beta } else { CsvLayout::V1 };
-        for (header, _) in layout.columns() {
+        let version = if beta {
+            ApiVersion::Beta
+        } else {
+            ApiVersion::V1
+        };
+        for (header, _) in csv_columns(version) {
             if !columns.iter().any(|(h, _, _)| *h == header) {
                 problems.push(CsvProblem::of_line(format!("missing column '{header}'")));
             }
@@ -138,7 +144,7 @@ impl CsvHeader {
         })
     }
 
-    /// A cell that may be empty (or absent from the layout): `Some(None)` then;
+    /// A cell that may be empty (or absent from the version): `Some(None)` then;
     /// `None` when the cell is invalid, with the problem recorded.
     fn optional<T>(
         &self,
@@ -227,7 +233,7 @@ mod tests {
 
     #[test]
     fn headers_are_read_by_name_in_any_order() {
-        let v1 = CsvLayout::V1.header().join(",");
+        let v1 = csv_header(ApiVersion::V1).join(",");
         assert_eq!(header(&v1).unwrap().len(), 8);
         let shuffled = "Report Period,Linux,Web,Chrome OS,Report Refresh Date,Windows,Mac,iOS,Android Phone,Windows Phone";
         let row = read(shuffled, "90,,1,2,2026-10-31,3,4,5,6,7").unwrap();
@@ -259,7 +265,7 @@ mod tests {
 
     #[test]
     fn cells_meet_the_rules_of_a_post_body() {
-        let v1 = CsvLayout::V1.header().join(",");
+        let v1 = csv_header(ApiVersion::V1).join(",");
         let problems = read(&v1, "2026-11-31,-1,x,,+4,99999999999999999999,6,D7").unwrap_err();
         assert_eq!(
             problems,

@@ -14,7 +14,7 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use futures_util::stream::{self, Stream};
 
-use crate::domain::{csv_record, CsvLayout, TenantId};
+use crate::domain::{csv_header, csv_record, ApiVersion, TenantId};
 use crate::error::ApiError;
 use crate::odata::{decode_skiptoken, encode_skiptoken, parse_collection_options, RowQuery};
 use crate::storage::Store;
@@ -30,7 +30,7 @@ pub struct CsvRequest {
     pub query: RowQuery,
     /// `$top`: the most rows in the file; `None` is all of them.
     pub top: Option<u64>,
-    pub layout: CsvLayout,
+    pub version: ApiVersion,
 }
 
 /// What a collection request asks for.
@@ -43,7 +43,7 @@ pub enum CollectionForm {
 }
 
 /// CSV when asked for: `$format` decides when given, else `Accept`'s first choice.
-pub fn csv_request(request: &HttpRequest) -> Result<CollectionForm, ApiError> {
+pub fn csv_request(request: &HttpRequest, version: ApiVersion) -> Result<CollectionForm, ApiError> {
     let mut format = None;
     let mut top = None;
     let mut rest = url::form_urlencoded::Serializer::new(String::new());
@@ -114,15 +114,10 @@ pub fn csv_request(request: &HttpRequest) -> Result<CollectionForm, ApiError> {
             "$count does not apply to text/csv; use .../$count or application/json",
         ));
     }
-    let layout = if request.path().starts_with("/beta/") {
-        CsvLayout::Beta
-    } else {
-        CsvLayout::V1
-    };
     Ok(CollectionForm::Csv(CsvRequest {
         query: options.query,
         top,
-        layout,
+        version,
     }))
 }
 
@@ -138,7 +133,7 @@ pub fn csv_chunks(
         tenant: TenantId,
         query: RowQuery,
         remaining: Option<u64>,
-        layout: CsvLayout,
+        version: ApiVersion,
         header_sent: bool,
         done: bool,
     }
@@ -147,7 +142,7 @@ pub fn csv_chunks(
         tenant,
         query: request.query,
         remaining: request.top,
-        layout: request.layout,
+        version: request.version,
         header_sent: false,
         done: false,
     };
@@ -156,9 +151,7 @@ pub fn csv_chunks(
             state.header_sent = true;
             let mut chunk = CSV_BOM.to_vec();
             let header = records(std::iter::once(
-                state
-                    .layout
-                    .header()
+                csv_header(state.version)
                     .into_iter()
                     .map(str::to_owned)
                     .collect(),
@@ -209,8 +202,8 @@ pub fn csv_chunks(
                 return Some((Err(std::io::Error::other(error)), state));
             }
         }
-        let layout = state.layout;
-        let chunk = records(rows.iter().map(|row| csv_record(row, layout)));
+        let version = state.version;
+        let chunk = records(rows.iter().map(|row| csv_record(row, version)));
         Some((chunk, state))
     })
 }
