@@ -25,27 +25,52 @@ fn query_fingerprint(filter: Option<&Filter>, order_by: &[OrderKey]) -> String {
     URL_SAFE_NO_PAD.encode(&digest[..9])
 }
 
+impl Cursor {
+    /// Where the page after `last` starts in `order_by` (what a token carries).
+    pub fn after(order_by: &[OrderKey], last: &DistributionRow) -> Self {
+        let keys = order_by
+            .iter()
+            .map(|key| match key.property {
+                Property::Id => Literal::Id(last.id),
+                Property::ReportRefreshDate => Literal::Date(last.report_refresh_date),
+                Property::ReportPeriod => Literal::Period(last.report_period),
+                count => last
+                    .counts
+                    .get(count)
+                    .map_or(Literal::Null, |c| Literal::Int(c.get())),
+            })
+            .collect();
+        Self {
+            keys,
+            last_id: last.id,
+        }
+    }
+}
+
 /// The token that continues after `last` under `filter` and `order_by`.
 pub fn encode_skiptoken(
     filter: Option<&Filter>,
     order_by: &[OrderKey],
     last: &DistributionRow,
 ) -> String {
-    let keys: Vec<Value> = order_by
-        .iter()
-        .map(|key| match key.property {
-            Property::Id => json!(last.id.to_string()),
-            Property::ReportRefreshDate => json!(last.report_refresh_date.to_string()),
-            Property::ReportPeriod => json!(last.report_period.days()),
-            count => json!(last.counts.get(count).map(|c| c.get())),
-        })
-        .collect();
+    let cursor = Cursor::after(order_by, last);
+    let keys: Vec<Value> = cursor.keys.iter().map(encode_key).collect();
     let payload = json!({
         "k": keys,
-        "id": last.id.to_string(),
+        "id": cursor.last_id.to_string(),
         "q": query_fingerprint(filter, order_by),
     });
     URL_SAFE_NO_PAD.encode(payload.to_string())
+}
+
+fn encode_key(key: &Literal) -> Value {
+    match key {
+        Literal::Null => Value::Null,
+        Literal::Int(n) => json!(n),
+        Literal::Date(date) => json!(date.to_string()),
+        Literal::Period(period) => json!(period.days()),
+        Literal::Id(id) => json!(id.to_string()),
+    }
 }
 
 /// Reads a token made by `encode_skiptoken` for the same filter and ordering.
@@ -133,6 +158,8 @@ mod tests {
         .collect();
         let r = row();
         let cursor = decode_skiptoken(&encode_skiptoken(None, &order, &r), None, &order).unwrap();
+        // The token carries exactly the cursor built from the row directly.
+        assert_eq!(cursor, Cursor::after(&order, &r));
         assert_eq!(cursor.last_id, r.id);
         assert_eq!(
             cursor.keys,

@@ -16,7 +16,7 @@ use futures_util::stream::{self, Stream};
 
 use crate::domain::{csv_header, csv_record, ApiVersion, TenantId};
 use crate::error::ApiError;
-use crate::odata::{decode_skiptoken, encode_skiptoken, parse_collection_options, RowQuery};
+use crate::odata::{parse_collection_options, Cursor, RowQuery};
 use crate::storage::Store;
 
 /// Rows read from storage, and sent, at a time.
@@ -191,17 +191,8 @@ pub fn csv_chunks(
             *remaining -= rows.len() as u64;
         }
         // The next page starts after this one's last row, like @odata.nextLink.
-        let token = encode_skiptoken(state.query.filter.as_ref(), &state.query.order_by, last);
-        match decode_skiptoken(&token, state.query.filter.as_ref(), &state.query.order_by) {
-            Ok(cursor) => {
-                state.query.after = Some(cursor);
-                state.query.skip = 0;
-            }
-            Err(error) => {
-                state.done = true;
-                return Some((Err(std::io::Error::other(error)), state));
-            }
-        }
+        state.query.after = Some(Cursor::after(&state.query.order_by, last));
+        state.query.skip = 0;
         let version = state.version;
         let chunk = records(rows.iter().map(|row| csv_record(row, version)));
         Some((chunk, state))
