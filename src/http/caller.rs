@@ -14,24 +14,47 @@ use crate::auth::{authenticate, Caller, Verifier};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The secret of `Authorization: Bearer <secret>`.
-fn bearer_secret(request: &HttpRequest) -> Result<String, ApiError> {
+/// Why a request carries no bearer secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BearerProblem {
+    /// No `Authorization` header.
+    Missing,
+    /// A header that is not visible ASCII.
+    NotText,
+    /// Another scheme, or `Bearer` with no secret.
+    NotBearer,
+}
+
+/// The secret of `Authorization: Bearer <secret>` (the scheme in any case):
+/// the one reader of the header, for tokens and the metrics scrape token alike.
+pub fn bearer_secret(request: &HttpRequest) -> Result<&str, BearerProblem> {
     let value = request
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::InvalidToken("Access token is empty.".into()))?
+        .ok_or(BearerProblem::Missing)?
         .to_str()
-        .map_err(|_| ApiError::InvalidToken("Access token has an invalid format.".into()))?;
-    let (scheme, secret) = value
-        .split_once(' ')
-        .ok_or_else(|| ApiError::InvalidToken("Authorization must be 'Bearer <token>'.".into()))?;
+        .map_err(|_| BearerProblem::NotText)?;
+    let (scheme, secret) = value.split_once(' ').ok_or(BearerProblem::NotBearer)?;
     let secret = secret.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || secret.is_empty() {
-        return Err(ApiError::InvalidToken(
-            "Authorization must be 'Bearer <token>'.".into(),
-        ));
+        return Err(BearerProblem::NotBearer);
     }
-    Ok(secret.to_owned())
+    Ok(secret)
+}
+
+fn caller_secret(request: &HttpRequest) -> Result<String, ApiError> {
+    bearer_secret(request)
+        .map(str::to_owned)
+        .map_err(|problem| {
+            ApiError::InvalidToken(
+                match problem {
+                    BearerProblem::Missing => "Access token is empty.",
+                    BearerProblem::NotText => "Access token has an invalid format.",
+                    BearerProblem::NotBearer => "Authorization must be 'Bearer <token>'.",
+                }
+                .into(),
+            )
+        })
 }
 
 impl FromRequest for Caller {
@@ -41,7 +64,7 @@ impl FromRequest for Caller {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         // A body extracted beside the caller waits until this ends.
         let gate = AuthenticationGate::close(request);
-        let secret = bearer_secret(request);
+        let secret = caller_secret(request);
         let state = request.app_data::<web::Data<AppState>>().cloned();
         let client = client_address(request);
         let authenticate = async move {
@@ -69,5 +92,41 @@ impl FromRequest for Caller {
             gate.open();
             caller
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    #[test]
+    fn the_bearer_secret_is_read_in_any_case_of_the_scheme() {
+        let with = |value: &str| {
+            TestRequest::default()
+                .insert_header((header::AUTHORIZATION, value))
+                .to_http_request()
+        };
+        assert_eq!(bearer_secret(&with("Bearer s3cret")), Ok("s3cret"));
+        assert_eq!(bearer_secret(&with("bearer  s3cret ")), Ok("s3cret"));
+        assert_eq!(
+            bearer_secret(&TestRequest::default().to_http_request()),
+            Err(BearerProblem::Missing)
+        );
+        for not_bearer in ["Basic s3cret", "s3cret", "Bearer ", "Bearer"] {
+            assert_eq!(
+                bearer_secret(&with(not_bearer)),
+                Err(BearerProblem::NotBearer),
+                "{not_bearer:?}"
+            );
+        }
+        let not_text = TestRequest::default()
+            .insert_header((
+                header::AUTHORIZATION,
+                header::HeaderValue::from_bytes(b"Bearer \xff").unwrap(),
+            ))
+            .to_http_request();
+        assert_eq!(bearer_secret(&not_text), Err(BearerProblem::NotText));
     }
 }

@@ -19,6 +19,7 @@ mod response;
 mod version;
 
 pub use body::{BodyDeadline, BodyLimit, BodyScope, JsonBody};
+pub use caller::{bearer_secret, BearerProblem};
 pub use connection::{ConnectionRules, GuardedStream, HeadLimits, RefusalObserver};
 pub use links::{next_link, service_root};
 pub use negotiation::{choose_report_form, ReportForm};

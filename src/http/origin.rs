@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
+use ipnet::IpNet;
 
 /// How links and client addresses are derived; app data, one per server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,51 +22,29 @@ pub struct Forwarding {
 
 /// An address or a CIDR block (`10.0.0.0/8`, `::1`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpNetwork {
-    address: IpAddr,
-    prefix: u8,
-}
+pub struct IpNetwork(IpNet);
 
 impl IpNetwork {
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        let (address, prefix) = text.split_once('/').unwrap_or((text, ""));
-        let address: IpAddr = address
-            .parse()
-            .map_err(|_| format!("{text:?} is not an IP address or CIDR block"))?;
-        let width = if address.is_ipv4() { 32 } else { 128 };
-        let prefix = if prefix.is_empty() {
-            width
-        } else {
-            prefix
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= width)
-                .ok_or_else(|| format!("{text:?} has a prefix length over {width}"))?
+        let network = match text.parse::<IpNet>() {
+            Ok(network) => network,
+            // A bare address is the block of that one address.
+            Err(_) => text
+                .parse::<IpAddr>()
+                .map(IpNet::from)
+                .map_err(|_| format!("{text:?} is not an IP address or CIDR block"))?,
         };
-        Ok(Self { address, prefix })
+        Ok(Self(network))
     }
 
+    /// Whether `ip` is in the block; an IPv4-mapped IPv6 address counts as its IPv4 one.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
             v4 => v4,
         };
-        match (self.address, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&ip)
     }
 }
 

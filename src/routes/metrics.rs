@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::resource;
 use crate::error::ApiError;
+use crate::http::bearer_secret;
 use crate::openapi::schemas;
 use crate::state::AppState;
 use crate::telemetry::metrics::CONTENT_TYPE;
@@ -29,7 +30,7 @@ async fn scrape(
     request: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.metrics.allows(&request) {
+    if !state.metrics.allows(bearer_secret(&request).ok()) {
         return Err(ApiError::InvalidToken(
             "GET /metrics requires 'Authorization: Bearer <METRICS_TOKEN>'.".into(),
         ));

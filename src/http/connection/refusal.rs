@@ -1,6 +1,9 @@
 //! A refused request head's answer, written straight to the socket: Graph's
 //! error JSON with a `request-id`, as every other answer, and the connection closed.
 
+use std::time::SystemTime;
+
+use actix_web::http::header::HttpDate;
 use actix_web::http::StatusCode;
 use actix_web::ResponseError;
 use uuid::Uuid;
@@ -28,7 +31,7 @@ pub(super) fn answer(refusal: &Refusal) -> (Vec<u8>, StatusCode) {
         Int64Format::default().content_type(),
         body.len(),
         ids.request_id,
-        chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT"),
+        HttpDate::from(SystemTime::now()),
     )
     .into_bytes();
     (bytes, status)
