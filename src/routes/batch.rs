@@ -3,7 +3,11 @@
 //! order `dependsOn` asks for and otherwise concurrently.
 
 mod dispatch;
+#[cfg(test)]
+mod dispatch_tests;
 mod envelope;
+mod limits;
+mod streamed;
 #[cfg(test)]
 mod tests;
 
@@ -15,6 +19,7 @@ pub use dispatch::BatchDispatcher;
 pub use envelope::{
     BatchRequestBody, BatchRequestItem, BatchResponseBody, BatchResponseItem, MAX_REQUESTS,
 };
+pub use limits::{BatchLimits, RESPONSE_BYTES, TOTAL_BYTES};
 
 use super::resource;
 use crate::auth::Caller;
@@ -50,7 +55,11 @@ fn version_root(request: &HttpRequest) -> &str {
     description = "Each request runs as if sent alone, authorised by the batch's own bearer token. \
         Requests without `dependsOn` may run concurrently; a request runs only after every request \
         it depends on has answered 2xx, and answers 424 without running otherwise. Responses come \
-        in the order of the requests. A malformed batch is refused whole (400) before anything runs.",
+        in the order of the requests. A malformed batch is refused whole (400) before anything runs. \
+        A request whose answer would be CSV or streamed answers 400 without running; an answer over \
+        2 MiB, or one that would take the batch's answer over 8 MiB, is replaced by a 413 \
+        `responseTooLarge` error, and once the answer is full the requests not yet started answer \
+        413 without running.",
     request_body(content = BatchRequestBody, content_type = "application/json"),
     responses(
         (status = 200, description = "One response per request", body = BatchResponseBody),
@@ -85,11 +94,10 @@ async fn run_batch(
     let responses = dispatcher
         .run(&request, version_root(&request), plan)
         .await?;
-    let body = serde_json::to_value(BatchResponseBody { responses })
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    // Written straight from the answers: no second copy of them as a JSON tree.
     Ok(json_response(
         HttpResponse::Ok(),
         response_style(&request),
-        &body,
+        &BatchResponseBody { responses },
     ))
 }
