@@ -13,13 +13,14 @@ use actix_web::dev::{
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{StatusCode, Uri};
 use actix_web::middleware::from_fn;
+use actix_web::web::Bytes;
 use actix_web::{App, HttpRequest, HttpResponse, ResponseError};
 use base64::Engine;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use serde_json::Value;
+use serde::de::IgnoredAny;
 use tokio::sync::OnceCell;
 
-use super::envelope::{BatchResponseItem, SubRequest};
+use super::envelope::{BatchResponseItem, Embedded, SubRequest};
 use super::limits::{self, BatchLimits, Budget};
 use super::streamed;
 use crate::error::ApiError;
@@ -204,10 +205,12 @@ async fn answer(
     let header_bytes = headers.iter().map(|(n, v)| n.len() + v.len()).sum();
     let content_type = headers.get("content-type").cloned().unwrap_or_default();
     let body = match limits::read_body(response.into_body(), header_bytes, budget).await {
-        Ok(Ok(bytes)) => embed_body(&bytes, &content_type),
+        Ok(Ok(bytes)) => embed_body(bytes, &content_type),
         Ok(Err(error)) => {
             tracing::error!(id = %request.id, error = %error, "a batch sub-response body could not be read");
-            Some(ApiError::Internal(anyhow::anyhow!("unreadable body")).to_json())
+            Some(Embedded::Value(
+                ApiError::Internal(anyhow::anyhow!("unreadable body")).to_json(),
+            ))
         }
         Err(overflow) => {
             let error = limits::too_large(&request.id, overflow, budget.limits());
@@ -242,18 +245,17 @@ fn joined_headers(map: &HeaderMap) -> BTreeMap<String, String> {
 }
 
 /// JSON bodies are embedded as JSON, other text as a string, bytes as base64.
-pub(super) fn embed_body(bytes: &[u8], content_type: &str) -> Option<Value> {
+pub(super) fn embed_body(bytes: Bytes, content_type: &str) -> Option<Embedded> {
     if bytes.is_empty() {
         return None;
     }
-    if is_json_content_type(content_type) {
-        if let Ok(json) = serde_json::from_slice(bytes) {
-            return Some(json);
-        }
+    // Checked without building a tree of it: the text is copied in as it is.
+    if is_json_content_type(content_type) && serde_json::from_slice::<IgnoredAny>(&bytes).is_ok() {
+        return Some(Embedded::Json(bytes));
     }
-    Some(Value::String(match std::str::from_utf8(bytes) {
+    Some(Embedded::Text(match std::str::from_utf8(&bytes) {
         Ok(text) => text.to_owned(),
-        Err(_) => base64::engine::general_purpose::STANDARD.encode(bytes),
+        Err(_) => base64::engine::general_purpose::STANDARD.encode(&bytes),
     }))
 }
 
@@ -272,6 +274,6 @@ fn error_answer(request: &SubRequest, error: &ApiError) -> BatchResponseItem {
         id: request.id.clone(),
         status: error.status_code().as_u16(),
         headers: joined_headers(response.headers()),
-        body: Some(error.to_json()),
+        body: Some(Embedded::Value(error.to_json())),
     }
 }
