@@ -498,9 +498,10 @@ mod tests {
             "requestTimeout",
             "requestUriTooLong",
             "requestHeaderFieldsTooLarge",
+            "responseTooLarge",
         ] {
             assert!(codes.contains(&json!(code)), "{code}");
         }
-        assert_eq!(codes.len(), 16);
+        assert_eq!(codes.len(), 17);
     }
 }
