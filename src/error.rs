@@ -45,6 +45,10 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("{0}")]
     FailedDependency(String),
+    /// An answer too large to embed in a batch's answer (the caller may ask for
+    /// less or send the request alone, so a 4xx).
+    #[error("{0}")]
+    ResponseTooLarge(String),
     #[error("the service is unavailable: {cause}")]
     Unavailable {
         cause: String,
@@ -87,6 +91,7 @@ impl ApiError {
             Self::HeadersTooLarge(_) => "requestHeaderFieldsTooLarge",
             Self::TooManyRequests { .. } => "TooManyRequests",
             Self::FailedDependency(_) => "failedDependency",
+            Self::ResponseTooLarge(_) => "responseTooLarge",
             Self::Unavailable { .. } => "serviceNotAvailable",
             Self::Internal(_) => "generalException",
         }
@@ -210,6 +215,7 @@ impl ResponseError for ApiError {
             Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::FailedDependency(_) => StatusCode::FAILED_DEPENDENCY,
+            Self::ResponseTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -330,6 +330,7 @@ fn error_code() -> impl Into<RefOr<Schema>> {
             retry_after_secs: 0,
         },
         ApiError::FailedDependency(String::new()),
+        ApiError::ResponseTooLarge(String::new()),
         ApiError::Unavailable {
             cause: String::new(),
             retry_after_secs: 0,
@@ -352,6 +353,7 @@ fn error_code() -> impl Into<RefOr<Schema>> {
         | ApiError::HeadersTooLarge(_)
         | ApiError::TooManyRequests { .. }
         | ApiError::FailedDependency(_)
+        | ApiError::ResponseTooLarge(_)
         | ApiError::Unavailable { .. }
         | ApiError::Internal(_) => error.code(),
     });
@@ -496,9 +498,10 @@ mod tests {
             "requestTimeout",
             "requestUriTooLong",
             "requestHeaderFieldsTooLarge",
+            "responseTooLarge",
         ] {
             assert!(codes.contains(&json!(code)), "{code}");
         }
-        assert_eq!(codes.len(), 16);
+        assert_eq!(codes.len(), 17);
     }
 }

@@ -3,23 +3,30 @@
 //! order `dependsOn` asks for and otherwise concurrently.
 
 mod dispatch;
+#[cfg(test)]
+mod dispatch_tests;
 mod envelope;
+mod limits;
+mod streamed;
 #[cfg(test)]
 mod tests;
 
 use std::rc::Rc;
 
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub use dispatch::BatchDispatcher;
 pub use envelope::{
-    BatchRequestBody, BatchRequestItem, BatchResponseBody, BatchResponseItem, MAX_REQUESTS,
+    BatchRequestBody, BatchRequestItem, BatchResponseBody, BatchResponseItem, Embedded,
+    MAX_REQUESTS,
 };
+pub use limits::{BatchLimits, RESPONSE_BYTES, TOTAL_BYTES};
 
 use super::resource;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::http::{json_response, response_style, BodyLimit, JsonBody};
+use crate::http::{response_style, BodyLimit, JsonBody};
 use crate::openapi::schemas;
 
 pub const BATCH: &str = "/$batch";
@@ -50,7 +57,11 @@ fn version_root(request: &HttpRequest) -> &str {
     description = "Each request runs as if sent alone, authorised by the batch's own bearer token. \
         Requests without `dependsOn` may run concurrently; a request runs only after every request \
         it depends on has answered 2xx, and answers 424 without running otherwise. Responses come \
-        in the order of the requests. A malformed batch is refused whole (400) before anything runs.",
+        in the order of the requests. A malformed batch is refused whole (400) before anything runs. \
+        A request whose answer would be CSV or streamed answers 400 without running; an answer over \
+        2 MiB, or one that would take the batch's answer over 8 MiB, is replaced by a 413 \
+        `responseTooLarge` error, and once the answer is full the requests not yet started answer \
+        413 without running.",
     request_body(content = BatchRequestBody, content_type = "application/json"),
     responses(
         (status = 200, description = "One response per request", body = BatchResponseBody),
@@ -85,11 +96,13 @@ async fn run_batch(
     let responses = dispatcher
         .run(&request, version_root(&request), plan)
         .await?;
-    let body = serde_json::to_value(BatchResponseBody { responses })
+    let body = BatchResponseBody { responses }
+        .to_json_bytes()
         .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(json_response(
-        HttpResponse::Ok(),
-        response_style(&request),
-        &body,
-    ))
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            response_style(&request).content_type(),
+        ))
+        .body(body))
 }

@@ -6,19 +6,23 @@ use std::collections::BTreeMap;
 use actix_http::Request;
 use actix_service::boxed::{self, BoxService, BoxServiceFactory};
 use actix_service::{IntoServiceFactory, ServiceFactoryExt};
-use actix_web::body::{self, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::dev::{
     AppConfig, Payload, Service, ServiceFactory, ServiceRequest, ServiceResponse,
 };
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{StatusCode, Uri};
+use actix_web::middleware::from_fn;
+use actix_web::web::Bytes;
 use actix_web::{App, HttpRequest, HttpResponse, ResponseError};
 use base64::Engine;
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use serde_json::Value;
+use serde::de::IgnoredAny;
 use tokio::sync::OnceCell;
 
-use super::envelope::{BatchResponseItem, SubRequest};
+use super::envelope::{BatchResponseItem, Embedded, SubRequest};
+use super::limits::{self, BatchLimits, Budget};
+use super::streamed;
 use crate::error::ApiError;
 use crate::http::media::is_json_content_type;
 
@@ -41,9 +45,11 @@ const CONNECTION_HEADERS: [HeaderName; 6] = [
 pub struct BatchDispatcher {
     factory: BoxServiceFactory<AppConfig, Request, ServiceResponse, actix_web::Error, ()>,
     service: OnceCell<AppService>,
+    limits: BatchLimits,
 }
 
 impl BatchDispatcher {
+    /// A dispatcher with the caps of `limits::BatchLimits::DEFAULT`.
     pub fn new<T, B>(app: App<T>) -> Self
     where
         T: ServiceFactory<
@@ -53,12 +59,33 @@ impl BatchDispatcher {
                 Error = actix_web::Error,
                 InitError = (),
             > + 'static,
+        T::Service: 'static,
         B: MessageBody + 'static,
     {
-        let factory = app.into_factory().map(ServiceResponse::map_into_boxed_body);
+        Self::with_limits(app, BatchLimits::DEFAULT)
+    }
+
+    pub fn with_limits<T, B>(app: App<T>, limits: BatchLimits) -> Self
+    where
+        T: ServiceFactory<
+                ServiceRequest,
+                Config = (),
+                Response = ServiceResponse<B>,
+                Error = actix_web::Error,
+                InitError = (),
+            > + 'static,
+        T::Service: 'static,
+        B: MessageBody + 'static,
+    {
+        // Outermost: a request whose answer would be streamed never reaches its route.
+        let factory = app
+            .wrap(from_fn(streamed::refuse_streamed))
+            .into_factory()
+            .map(ServiceResponse::map_into_boxed_body);
         Self {
             factory: boxed::factory(factory),
             service: OnceCell::new(),
+            limits,
         }
     }
 
@@ -71,6 +98,7 @@ impl BatchDispatcher {
 
     /// Runs the plan: independent requests concurrently, each dependent one once
     /// all it depends on have answered 2xx, or 424 without running if one did not.
+    /// Once the answer holds all it may, the requests not yet started do not run.
     pub async fn run(
         &self,
         batch: &HttpRequest,
@@ -78,6 +106,8 @@ impl BatchDispatcher {
         plan: Vec<SubRequest>,
     ) -> Result<Vec<BatchResponseItem>, ApiError> {
         let service = self.service().await?;
+        let budget = Budget::new(self.limits);
+        let budget = &budget;
         let mut statuses: Vec<Option<StatusCode>> = vec![None; plan.len()];
         let mut answers: Vec<Option<BatchResponseItem>> = plan.iter().map(|_| None).collect();
         let mut started = vec![false; plan.len()];
@@ -97,14 +127,22 @@ impl BatchDispatcher {
                         .depends_on
                         .iter()
                         .find(|&&d| !statuses[d].is_some_and(|s| s.is_success()));
-                    if let Some(&failed) = failed {
-                        let answer = failed_dependency(request, &plan[failed]);
-                        statuses[at] = Some(StatusCode::FAILED_DEPENDENCY);
+                    let refused = if let Some(&failed) = failed {
+                        Some(failed_dependency(request, &plan[failed]))
+                    } else if budget.is_full() {
+                        Some(limits::not_run(&request.id, self.limits))
+                    } else {
+                        None
+                    };
+                    if let Some(error) = refused {
+                        let answer = error_answer(request, &error);
+                        statuses[at] = Some(error.status_code());
                         answers[at] = Some(answer);
                         settled_one = true;
                     } else {
                         let call = service.call(sub_request(batch, root, request));
-                        running.push(async move { (at, answer(request, call.await).await) });
+                        running
+                            .push(async move { (at, answer(request, call.await, budget).await) });
                     }
                 }
             }
@@ -147,18 +185,50 @@ fn sub_request(batch: &HttpRequest, root: &str, request: &SubRequest) -> Request
     sub
 }
 
-/// A sub-response as the batch writes it.
+/// A sub-response as the batch writes it, or an error in its place when it
+/// is streamed or over a cap of `budget`.
 async fn answer(
     request: &SubRequest,
     outcome: Result<ServiceResponse, actix_web::Error>,
+    budget: &Budget,
 ) -> BatchResponseItem {
     let response = match outcome {
         Ok(response) => response.into_parts().1,
         Err(error) => error.error_response(),
     };
+    if streamed::is_streamed(response.headers(), response.body().size()) {
+        // Dropped unread: a streamed body is produced only as it is read.
+        return error_answer(request, &streamed::refusal());
+    }
     let status = response.status();
+    let headers = joined_headers(response.headers());
+    let header_bytes = headers.iter().map(|(n, v)| n.len() + v.len()).sum();
+    let content_type = headers.get("content-type").cloned().unwrap_or_default();
+    let body = match limits::read_body(response.into_body(), header_bytes, budget).await {
+        Ok(Ok(bytes)) => embed_body(bytes, &content_type),
+        Ok(Err(error)) => {
+            tracing::error!(id = %request.id, error = %error, "a batch sub-response body could not be read");
+            Some(Embedded::Value(
+                ApiError::Internal(anyhow::anyhow!("unreadable body")).to_json(),
+            ))
+        }
+        Err(overflow) => {
+            let error = limits::too_large(&request.id, overflow, budget.limits());
+            return error_answer(request, &error);
+        }
+    };
+    BatchResponseItem {
+        id: request.id.clone(),
+        status: status.as_u16(),
+        headers,
+        body,
+    }
+}
+
+/// Lower-case names; a repeated header's values joined with `, `.
+fn joined_headers(map: &HeaderMap) -> BTreeMap<String, String> {
     let mut headers = BTreeMap::new();
-    for (name, value) in response.headers() {
+    for (name, value) in map {
         if name == header::CONTENT_LENGTH {
             continue;
         }
@@ -171,59 +241,39 @@ async fn answer(
             })
             .or_insert(value);
     }
-    let content_type = headers.get("content-type").cloned().unwrap_or_default();
-    let body = match body::to_bytes(response.into_body()).await {
-        Ok(bytes) => embed_body(&bytes, &content_type),
-        Err(error) => {
-            tracing::error!(id = %request.id, error = %error, "a batch sub-response body could not be read");
-            Some(ApiError::Internal(anyhow::anyhow!("unreadable body")).to_json())
-        }
-    };
-    BatchResponseItem {
-        id: request.id.clone(),
-        status: status.as_u16(),
-        headers,
-        body,
-    }
+    headers
 }
 
 /// JSON bodies are embedded as JSON, other text as a string, bytes as base64.
-pub(super) fn embed_body(bytes: &[u8], content_type: &str) -> Option<Value> {
+pub(super) fn embed_body(bytes: Bytes, content_type: &str) -> Option<Embedded> {
     if bytes.is_empty() {
         return None;
     }
-    if is_json_content_type(content_type) {
-        if let Ok(json) = serde_json::from_slice(bytes) {
-            return Some(json);
-        }
+    // Checked without building a tree of it: the text is copied in as it is.
+    if is_json_content_type(content_type) && serde_json::from_slice::<IgnoredAny>(&bytes).is_ok() {
+        return Some(Embedded::Json(bytes));
     }
-    Some(Value::String(match std::str::from_utf8(bytes) {
+    Some(Embedded::Text(match std::str::from_utf8(&bytes) {
         Ok(text) => text.to_owned(),
-        Err(_) => base64::engine::general_purpose::STANDARD.encode(bytes),
+        Err(_) => base64::engine::general_purpose::STANDARD.encode(&bytes),
     }))
 }
 
-/// The answer of a request that did not run because `failed` did not succeed.
-fn failed_dependency(request: &SubRequest, failed: &SubRequest) -> BatchResponseItem {
-    let error = ApiError::FailedDependency(format!(
+/// Why a request did not run: `failed`, which it depends on, did not succeed.
+fn failed_dependency(request: &SubRequest, failed: &SubRequest) -> ApiError {
+    ApiError::FailedDependency(format!(
         "Request '{}' was not run: it depends on request '{}', which did not succeed.",
         request.id, failed.id
-    ));
+    ))
+}
+
+/// `error` as the answer to `request`, which did not run or whose answer was dropped.
+fn error_answer(request: &SubRequest, error: &ApiError) -> BatchResponseItem {
     let response: HttpResponse = error.error_response();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
     BatchResponseItem {
         id: request.id.clone(),
-        status: StatusCode::FAILED_DEPENDENCY.as_u16(),
-        headers,
-        body: Some(error.to_json()),
+        status: error.status_code().as_u16(),
+        headers: joined_headers(response.headers()),
+        body: Some(Embedded::Value(error.to_json())),
     }
 }

@@ -57,20 +57,98 @@ pub struct BatchRequestItem {
 }
 
 /// The answer to one request of a batch.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, ToSchema)]
 pub struct BatchResponseItem {
     pub id: String,
     pub status: u16,
     pub headers: BTreeMap<String, String>,
     /// JSON bodies embedded as JSON; other text as a string; bytes as base64.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
+    #[schema(value_type = Option<Value>)]
+    pub body: Option<Embedded>,
+}
+
+/// A response body as the batch's answer carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Embedded {
+    /// JSON text, checked to be one JSON value, written as it came: no tree of
+    /// it is built, so an answer costs little more than its own bytes.
+    Json(Bytes),
+    /// Written as a JSON string.
+    Text(String),
+    Value(Value),
+}
+
+impl Embedded {
+    fn write(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match self {
+            Self::Json(bytes) => {
+                out.extend_from_slice(bytes);
+                Ok(())
+            }
+            Self::Text(text) => serde_json::to_writer(out, text),
+            Self::Value(value) => serde_json::to_writer(out, value),
+        }
+    }
+
+    /// The body as a JSON value (for tests and checks; the answer is written by `write`).
+    pub fn to_value(&self) -> serde_json::Result<Value> {
+        let mut text = Vec::new();
+        self.write(&mut text)?;
+        serde_json::from_slice(&text)
+    }
 }
 
 /// The batch's answer, in the order of its requests.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, ToSchema)]
 pub struct BatchResponseBody {
     pub responses: Vec<BatchResponseItem>,
+}
+
+impl BatchResponseBody {
+    /// `{"responses": [...]}`, each embedded JSON body copied in as it is.
+    pub fn to_json_bytes(&self) -> serde_json::Result<Vec<u8>> {
+        #[derive(Serialize)]
+        struct Head<'a> {
+            id: &'a str,
+            status: u16,
+            headers: &'a BTreeMap<String, String>,
+        }
+        // Room for every body and a little for ids and headers: one allocation.
+        let capacity = self
+            .responses
+            .iter()
+            .map(|item| match &item.body {
+                Some(Embedded::Json(bytes)) => bytes.len() + 512,
+                Some(Embedded::Text(text)) => text.len() + text.len() / 8 + 512,
+                _ => 1024,
+            })
+            .sum::<usize>()
+            + 32;
+        let mut out = Vec::with_capacity(capacity);
+        out.extend_from_slice(b"{\"responses\":[");
+        for (at, item) in self.responses.iter().enumerate() {
+            if at > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(
+                &mut out,
+                &Head {
+                    id: &item.id,
+                    status: item.status,
+                    headers: &item.headers,
+                },
+            )?;
+            if let Some(body) = &item.body {
+                // Reopen the object the head closed, for its body.
+                out.pop();
+                out.extend_from_slice(b",\"body\":");
+                body.write(&mut out)?;
+                out.push(b'}');
+            }
+        }
+        out.extend_from_slice(b"]}");
+        Ok(out)
+    }
 }
 
 /// A request of the batch, checked and ready to dispatch.

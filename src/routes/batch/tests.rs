@@ -1,9 +1,10 @@
 //! The batch envelope's rules, without a server.
 
+use actix_web::web::Bytes;
 use serde_json::{json, Value};
 
 use super::dispatch::embed_body;
-use super::envelope::{parse_batch, MAX_REQUESTS};
+use super::envelope::{parse_batch, BatchResponseBody, BatchResponseItem, Embedded, MAX_REQUESTS};
 use crate::domain::FieldProblem;
 
 fn get(id: &str, url: &str) -> Value {
@@ -193,15 +194,70 @@ fn the_batch_decides_who_calls_and_the_length() {
 #[test]
 fn bodies_are_embedded_by_their_content_type() {
     let json_type = "application/json;odata.metadata=minimal;charset=utf-8";
-    assert_eq!(embed_body(b"{\"a\":1}", json_type), Some(json!({"a": 1})));
+    let embedded =
+        |bytes: &[u8], content_type: &str| embed_body(Bytes::copy_from_slice(bytes), content_type);
+    // JSON is kept as the text it came as.
     assert_eq!(
-        embed_body("\u{feff}a,b\r\n".as_bytes(), "text/csv; charset=utf-8"),
-        Some(json!("\u{feff}a,b\r\n"))
+        embedded(b"{\"a\":1}", json_type),
+        Some(Embedded::Json(Bytes::from_static(b"{\"a\":1}")))
     );
-    assert_eq!(embed_body(b"12", "text/plain"), Some(json!("12")));
     assert_eq!(
-        embed_body(&[0xff, 0x00], "application/octet-stream"),
-        Some(json!("/wA="))
+        embedded(b"{\"a\":1}", json_type)
+            .unwrap()
+            .to_value()
+            .unwrap(),
+        json!({"a": 1})
     );
-    assert_eq!(embed_body(b"", json_type), None);
+    // A JSON type whose body is not one JSON value is text.
+    assert_eq!(
+        embedded(b"{\"a\":1} {}", json_type),
+        Some(Embedded::Text("{\"a\":1} {}".into()))
+    );
+    assert_eq!(
+        embedded("\u{feff}a,b\r\n".as_bytes(), "text/csv; charset=utf-8"),
+        Some(Embedded::Text("\u{feff}a,b\r\n".into()))
+    );
+    assert_eq!(
+        embedded(b"12", "text/plain"),
+        Some(Embedded::Text("12".into()))
+    );
+    assert_eq!(
+        embedded(&[0xff, 0x00], "application/octet-stream"),
+        Some(Embedded::Text("/wA=".into()))
+    );
+    assert_eq!(embedded(b"", json_type), None);
+}
+
+#[test]
+fn the_answer_is_written_with_its_bodies_as_they_came() {
+    let item = |id: &str, body: Option<Embedded>| BatchResponseItem {
+        id: id.into(),
+        status: 200,
+        headers: [("content-type".to_owned(), "application/json".to_owned())].into(),
+        body,
+    };
+    let answer = BatchResponseBody {
+        responses: vec![
+            item(
+                "1",
+                Some(Embedded::Json(Bytes::from_static(b"{\"value\":[1,2]}"))),
+            ),
+            item("2", None),
+            item("3\"", Some(Embedded::Text("a\"b\r\n".into()))),
+            item("4", Some(Embedded::Value(json!({"error": {"code": "x"}})))),
+        ],
+    };
+    let written: Value = serde_json::from_slice(&answer.to_json_bytes().unwrap()).unwrap();
+    let headers = json!({"content-type": "application/json"});
+    assert_eq!(
+        written,
+        json!({"responses": [
+            {"id": "1", "status": 200, "headers": headers, "body": {"value": [1, 2]}},
+            {"id": "2", "status": 200, "headers": headers},
+            {"id": "3\"", "status": 200, "headers": headers, "body": "a\"b\r\n"},
+            {"id": "4", "status": 200, "headers": headers, "body": {"error": {"code": "x"}}},
+        ]})
+    );
+    let empty = BatchResponseBody { responses: vec![] };
+    assert_eq!(empty.to_json_bytes().unwrap(), b"{\"responses\":[]}");
 }

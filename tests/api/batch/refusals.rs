@@ -1,11 +1,16 @@
 //! What a batch may not do: refused whole before anything runs, or refused
 //! request by request exactly as alone (scopes, tenants, body limits).
 
+use chrono::{Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
+use teams_usage_store::domain::{DistributionRow, NewDistributionRow, ReportPeriod};
+use teams_usage_store::routes::batch::{RESPONSE_BYTES, TOTAL_BYTES};
 
 use super::{depends, get, post, row_on, run, run_as, status, stored_id, BATCH, ROWS};
+use crate::common::fixtures::{device_counts, tenant};
 use crate::helpers::{
-    assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION, READ, READ_WRITE,
+    assert_graph_error, valid_row, with, Backend, TestApp, BETA_COLLECTION, COLLECTION, READ,
+    READ_WRITE,
 };
 
 backend_tests!(
@@ -15,6 +20,8 @@ backend_tests!(
     malformed_batches_are_refused_whole_and_write_nothing,
     the_batch_itself_needs_a_valid_token_and_a_json_body,
     the_batch_body_limit_is_its_own,
+    csv_is_not_carried_and_the_other_requests_still_run,
+    a_full_page_fits_and_the_whole_answer_has_a_cap,
 );
 
 async fn twenty_requests_run_and_twenty_one_are_refused(backend: Backend) {
@@ -238,4 +245,185 @@ async fn the_batch_body_limit_is_its_own(backend: Backend) {
     let response = app.post_json_as(&app.token, BATCH, &huge).await;
     assert_graph_error(response, 413, "requestEntityTooLarge").await;
     assert_eq!(app.row_count().await, 0);
+}
+
+/// `n` rows of tenant `default` with every count at Int64's maximum: the
+/// widest rows there are.
+async fn store_wide_rows(app: &TestApp, n: i64) {
+    let first = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+    let rows: Vec<DistributionRow> = (0..n)
+        .map(|i| {
+            let content = NewDistributionRow {
+                report_refresh_date: first + Duration::days(i / 4),
+                report_period: ReportPeriod::ALL[(i % 4) as usize],
+                counts: device_counts([i64::MAX; 6], Some(i64::MAX), Some(i64::MAX)),
+            };
+            DistributionRow::create(tenant("default"), content, Utc::now())
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        app.store.insert_rows(chunk).await.unwrap();
+    }
+}
+
+fn error_message(response: &Value) -> &str {
+    response["body"]["error"]["message"].as_str().unwrap()
+}
+
+async fn csv_is_not_carried_and_the_other_requests_still_run(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    store_wide_rows(&app, 2000).await;
+    let report = "/reports/getTeamsDeviceUsageDistributionUserCounts(period='D7')";
+    let accepting = |id: &str, url: &str, accept: &str| json!({"id": id, "method": "GET", "url": url, "headers": {"Accept": accept}});
+    let requests = json!([
+        get("csv", &format!("{ROWS}?$format=text/csv")),
+        accepting("accept-csv", ROWS, "text/csv"),
+        get("report-csv", report),
+        accepting("report-octets", report, "application/octet-stream"),
+        get("page", &format!("{ROWS}?$top=5")),
+        get("report-json", &format!("{report}?$format=application/json")),
+        get("count", &format!("{ROWS}/$count")),
+        post("write", row_on("2026-11-01")),
+    ]);
+    let body = json!({ "requests": requests });
+    let mut writes = Vec::new();
+    for path in [BATCH, "/beta/$batch"] {
+        let response = app.post_json_as(&app.token, path, &body).await;
+        assert_eq!(response.status().as_u16(), 200);
+        let text = response.text().await.unwrap();
+        // 2,000 rows of CSV would be about 0.3 MB: nothing of them came.
+        assert!(text.len() < 20_000, "{path}: {} bytes", text.len());
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        let responses = answer["responses"].as_array().unwrap();
+        for refused in &responses[..4] {
+            assert_eq!(status(refused), 400, "{path}: {refused}");
+            assert_eq!(refused["body"]["error"]["code"], "badRequest");
+            assert!(
+                error_message(refused).contains("$format=application/json"),
+                "{refused}"
+            );
+            assert!(refused["body"]["error"]["innerError"]["request-id"].is_string());
+        }
+        assert_eq!(status(&responses[4]), 200);
+        assert_eq!(responses[4]["body"]["value"].as_array().unwrap().len(), 5);
+        assert_eq!(status(&responses[5]), 200);
+        assert_eq!(responses[5]["body"]["value"].as_array().unwrap().len(), 1);
+        assert_eq!(status(&responses[6]), 200);
+        // The write runs beside it: counted or not yet.
+        let counted: u64 = responses[6]["body"].as_str().unwrap().parse().unwrap();
+        assert!((2000..=2001).contains(&counted), "{counted}");
+        writes.push(status(&responses[7]));
+    }
+    // A refusal stops only its own request: the row was written, then replayed.
+    assert_eq!(writes, [201, 200]);
+    assert_eq!(app.row_count().await, 2001);
+    // A read-only token is refused the same way.
+    let reader = app.token_for("default", READ).await;
+    let responses = run_as(
+        &app,
+        &reader,
+        json!([get("csv", &format!("{ROWS}?$format=text/csv&$top=5"))]),
+    )
+    .await;
+    assert_eq!(status(&responses[0]), 400);
+}
+
+async fn a_full_page_fits_and_the_whole_answer_has_a_cap(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    store_wide_rows(&app, 1000).await;
+    // The largest page there is: 1,000 of the widest rows, Int64 as strings.
+    let ieee754 = "application/json;IEEE754Compatible=true";
+    let page = app
+        .request(
+            reqwest::Method::GET,
+            &format!("{BETA_COLLECTION}?$top=1000"),
+        )
+        .header("Accept", ieee754)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    assert!(
+        page * 3 < RESPONSE_BYTES,
+        "a full page ({page} bytes) fits a batch with room to spare"
+    );
+    // 20 such pages are more than a batch's answer may hold.
+    assert!(20 * page > TOTAL_BYTES, "{page}");
+    let full_page = |id: String| {
+        json!({"id": id, "method": "GET", "url": format!("{ROWS}?$top=1000"),
+               "headers": {"Accept": ieee754}})
+    };
+    let response = app
+        .post_json_as(
+            &app.token,
+            "/beta/$batch",
+            &json!({"requests": (0..20).map(|i| full_page(i.to_string())).collect::<Vec<_>>()}),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 200);
+    let text = response.text().await.unwrap();
+    assert!(text.len() < TOTAL_BYTES + 64 * 1024, "{} bytes", text.len());
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    let responses = answer["responses"].as_array().unwrap();
+    let mut kept = 0;
+    for response in responses {
+        match status(response) {
+            200 => {
+                assert_eq!(response["body"]["value"].as_array().unwrap().len(), 1000);
+                kept += 1;
+            }
+            413 => {
+                assert_eq!(response["body"]["error"]["code"], "responseTooLarge");
+                assert!(
+                    error_message(response).contains(&format!("{TOTAL_BYTES} bytes")),
+                    "{}",
+                    response["body"]
+                );
+            }
+            other => panic!("{other}: {}", response["body"]),
+        }
+    }
+    // What fits is kept: all but the pages past the cap.
+    assert!(kept * page <= TOTAL_BYTES, "{kept} pages of {page} bytes");
+    assert!(
+        (kept + 2) * page > TOTAL_BYTES,
+        "{kept} pages of {page} bytes"
+    );
+
+    // One at a time (a chain), the page that does not fit is the error, and
+    // those that depend on it answer 424 without running.
+    let chain: Vec<Value> = (0..20)
+        .map(|i| {
+            let request = full_page(format!("p{i}"));
+            if i == 0 {
+                request
+            } else {
+                depends(request, &[&format!("p{}", i - 1)])
+            }
+        })
+        .collect();
+    let response = app
+        .post_json_as(&app.token, "/beta/$batch", &json!({ "requests": chain }))
+        .await;
+    let answer: Value = response.json().await.unwrap();
+    let statuses: Vec<u64> = answer["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(status)
+        .collect();
+    let fits = statuses.iter().take_while(|&&s| s == 200).count();
+    assert_eq!(fits, kept, "{statuses:?}");
+    assert_eq!(statuses[fits], 413, "{statuses:?}");
+    assert!(
+        statuses[fits + 1..].iter().all(|&s| s == 424),
+        "{statuses:?}"
+    );
 }
