@@ -42,11 +42,40 @@ pub fn redact<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
     variants.dedup();
     let mut text = text.to_owned();
     for variant in &variants {
-        if text.contains(variant.as_str()) {
-            text = text.replace(variant.as_str(), REDACTED);
+        if variant.chars().count() >= SHORT_SECRET_CHARS {
+            if text.contains(variant.as_str()) {
+                text = text.replace(variant.as_str(), REDACTED);
+            }
+        } else {
+            text = replace_whole_words(&text, variant);
         }
     }
     redact_patterns(&text)
+}
+
+/// A configured secret shorter than this (a test value, say) is redacted
+/// only where it stands as a word of its own: anywhere, a secret `s` would
+/// take every `s` out of the error.
+const SHORT_SECRET_CHARS: usize = 8;
+
+/// `text` with `word` replaced where no letter or digit touches it on either side.
+fn replace_whole_words(text: &str, word: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let end = at + word.len();
+        let before = rest[..at].chars().next_back();
+        let after = rest[end..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+            out.push_str(word);
+        } else {
+            out.push_str(REDACTED);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The ways a secret can come back: as is, in a form body, in a URL, in JSON.
@@ -248,6 +277,18 @@ mod tests {
         let json = serde_json::json!({ "said": "a \"quoted\" secret" }).to_string();
         let redacted = redact(&json, &["a \"quoted\" secret"]);
         assert!(!redacted.contains("quoted"), "{redacted}");
+    }
+
+    #[test]
+    fn a_short_secret_goes_only_where_it_stands_alone() {
+        assert_eq!(
+            redact("it was s, is s3 or 's'", &["s"]),
+            "it was [redacted], is s3 or '[redacted]'"
+        );
+        assert_eq!(
+            redact("client_id=a&secret=pw12&x", &["pw12"]),
+            "client_id=a&secret=[redacted]&x"
+        );
     }
 
     #[test]
