@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::collect::Collector;
+use crate::collect::{summarise, Collector, MAX_ERROR_CHARS};
 use crate::config::Settings;
 use crate::startup::open_store;
 use crate::storage::{CollectionRun, Store};
@@ -55,7 +55,8 @@ fn summary(run: &CollectionRun) -> String {
             "{what}: {} new, {} already stored, {} conflicting",
             run.created, run.already_stored, run.conflicting
         ),
-        Some(reason) => format!("{what}: failed: {reason}"),
+        // Bounded when stored; bounded again for runs stored before that was so.
+        Some(reason) => format!("{what}: failed: {}", summarise(reason, MAX_ERROR_CHARS)),
     }
 }
 

@@ -2,6 +2,8 @@
 //! secret or a signed client assertion), cached until shortly before it
 //! expires; the report function; its download URL fetched WITHOUT the
 //! Authorization header; 429 and 5xx retried within a bounded budget.
+//! Every answer is read as a stream against a limit, and every text Entra ID
+//! or Graph sends back enters an error redacted and bounded (`scrub`).
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +12,7 @@ use reqwest::{Response, StatusCode};
 use serde::Deserialize;
 
 use super::assertion::client_assertion;
+use super::scrub::quoted;
 use super::settings::{Credential, RetryPolicy, Source};
 use super::CollectError;
 use crate::domain::{ReportPeriod, Secret, CSV_BOM};
@@ -20,6 +23,13 @@ const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-be
 const TOKEN_RENEW_MARGIN: Duration = Duration::from_secs(300);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most a report may weigh (the CSV, or an answer carrying its URL). A
+/// report of this kind is a few KB per period (D180: 180 lines); this is
+/// a thousand times that, and bounds what a run holds in memory.
+pub const REPORT_LIMIT: usize = 4 << 20;
+/// The most an answer of Entra ID's token endpoint, or a Graph error body,
+/// may weigh: a token is a few KB, an error a few hundred bytes.
+pub const ANSWER_LIMIT: usize = 64 << 10;
 
 /// One source's way into Graph, with its token cache.
 pub struct GraphClient {
@@ -96,12 +106,16 @@ impl GraphClient {
             self.source.api_version.segment(),
             period.function_arg()
         );
+        let secrets = self.secrets_with(token.expose());
         let response = self
-            .send(|| {
-                self.http
-                    .get(&url)
-                    .header(AUTHORIZATION, format!("Bearer {}", token.expose()))
-            })
+            .send(
+                || {
+                    self.http
+                        .get(&url)
+                        .header(AUTHORIZATION, format!("Bearer {}", token.expose()))
+                },
+                &secrets,
+            )
             .await?;
         let status = response.status();
         if status.is_redirection() {
@@ -116,9 +130,9 @@ impl GraphClient {
             return Err(CollectError::MissingPermission(status.as_u16()));
         }
         if !status.is_success() {
-            return Err(graph_error(response).await);
+            return Err(graph_error(response, &secrets).await);
         }
-        let body = read_body(response).await?;
+        let body = read_report(response, "Graph's report answer").await?;
         match download_url_in(&body) {
             Some(download) => self.download(&download).await,
             None => Ok(body),
@@ -127,14 +141,14 @@ impl GraphClient {
 
     /// The pre-authenticated download URL, fetched with no Authorization header.
     async fn download(&self, url: &str) -> Result<Vec<u8>, CollectError> {
-        let response = self.send(|| self.http.get(url)).await?;
+        let response = self.send(|| self.http.get(url), &self.secrets()).await?;
         let status = response.status();
         if !status.is_success() {
             return Err(CollectError::Graph(format!(
                 "the report's download URL answered {status}"
             )));
         }
-        read_body(response).await
+        read_report(response, "the report's download").await
     }
 
     /// A token for Graph: the cached one, or a new one from Entra ID.
@@ -144,6 +158,7 @@ impl GraphClient {
             return Ok(token.value.clone());
         }
         let requested_at = Instant::now();
+        let mut secrets = self.secrets();
         let mut form: Vec<(&str, String)> = vec![
             ("client_id", self.source.client_id.clone()),
             ("scope", SCOPE.to_owned()),
@@ -165,10 +180,11 @@ impl GraphClient {
                 )?;
                 form.push(("client_assertion_type", ASSERTION_TYPE.to_owned()));
                 form.push(("client_assertion", assertion.expose().to_owned()));
+                secrets.push(assertion.expose().to_owned());
             }
         }
         let response = self
-            .send(|| self.http.post(&self.token_url).form(&form))
+            .send(|| self.http.post(&self.token_url).form(&form), &secrets)
             .await
             .map_err(|e| match e {
                 CollectError::Unreachable(detail) => {
@@ -177,8 +193,22 @@ impl GraphClient {
                 other => other,
             })?;
         let status = response.status();
+        let body = match read_capped(response, ANSWER_LIMIT).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => {
+                return Err(CollectError::BadCredentials(format!(
+                    "Entra ID answered {status} with more than {}, the limit for a login answer",
+                    human_size(&ANSWER_LIMIT)
+                )))
+            }
+            Err(BodyError::Failed(e)) => {
+                return Err(CollectError::Unreachable(format!(
+                    "Entra ID's token endpoint: {}",
+                    describe(e)
+                )))
+            }
+        };
         if !status.is_success() {
-            let body = response.bytes().await.unwrap_or_default();
             let answer: Option<LoginError> = serde_json::from_slice(&body).ok();
             let (code, description) = answer
                 .map(|a| (a.error, a.error_description))
@@ -190,14 +220,16 @@ impl GraphClient {
                 .unwrap_or("no reason given")
                 .to_owned();
             return Err(CollectError::BadCredentials(format!(
-                "Entra ID answered {status} ({}): {description}",
-                code.as_deref().unwrap_or("no error code")
+                "Entra ID answered {status} ({}): {}",
+                quoted(code.as_deref().unwrap_or("no error code"), &secrets),
+                quoted(&description, &secrets)
             )));
         }
-        let answer: TokenAnswer = response.json().await.map_err(|e| {
+        let answer: TokenAnswer = serde_json::from_slice(&body).map_err(|e| {
+            // serde's message may quote a value of the answer: the token, say.
             CollectError::BadCredentials(format!(
                 "Entra ID's token answer is not a token: {}",
-                e.without_url()
+                quoted(&e.to_string(), &secrets)
             ))
         })?;
         let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600));
@@ -217,6 +249,7 @@ impl GraphClient {
     async fn send(
         &self,
         build: impl Fn() -> reqwest::RequestBuilder,
+        secrets: &[String],
     ) -> Result<Response, CollectError> {
         let mut backoff = self.retry.base;
         let mut attempt = 1;
@@ -229,7 +262,7 @@ impl GraphClient {
                         (wait, CollectError::Throttled { attempts: attempt })
                     } else if status.is_server_error() {
                         let wait = retry_after(response.headers()).unwrap_or(backoff);
-                        (wait, graph_error(response).await)
+                        (wait, graph_error(response, secrets).await)
                     } else {
                         return Ok(response);
                     }
@@ -248,6 +281,32 @@ impl GraphClient {
             backoff = backoff.saturating_mul(2);
             attempt += 1;
         }
+    }
+
+    /// The source's configured secrets, as texts to redact.
+    fn secrets(&self) -> Vec<String> {
+        match &self.source.credential {
+            Credential::Secret(secret) => vec![secret.expose().to_owned()],
+            Credential::Certificate {
+                private_key_pem, ..
+            } => vec![private_key_pem.expose().to_owned()],
+        }
+    }
+
+    fn secrets_with(&self, token: &str) -> Vec<String> {
+        let mut secrets = self.secrets();
+        secrets.push(token.to_owned());
+        secrets
+    }
+
+    /// `text` with the source's secrets and the token in hand redacted: for
+    /// any error about to be logged, stored or shown.
+    pub async fn redact(&self, text: &str) -> String {
+        let mut secrets = self.secrets();
+        if let Some(token) = self.token.lock().await.as_ref() {
+            secrets.push(token.value.expose().to_owned());
+        }
+        super::scrub::redact(text, &secrets)
     }
 }
 
@@ -291,29 +350,74 @@ fn download_url_in(body: &[u8]) -> Option<String> {
     is_url.then(|| text.to_owned())
 }
 
-async fn read_body(response: Response) -> Result<Vec<u8>, CollectError> {
-    response
-        .bytes()
-        .await
-        .map(|b| b.to_vec())
-        .map_err(|e| CollectError::Unreachable(describe(e)))
+/// Why a body was not read whole.
+enum BodyError {
+    /// It is longer than the limit: reading stopped there, the connection is dropped.
+    TooLarge,
+    Failed(reqwest::Error),
 }
 
-/// An unexpected answer from Graph, with its error code and message when it sent one.
-async fn graph_error(response: Response) -> CollectError {
-    let status = response.status();
-    let body = response.bytes().await.unwrap_or_default();
-    let detail = serde_json::from_slice::<GraphErrorBody>(&body)
-        .ok()
-        .and_then(|b| b.error)
-        .map(|e| {
-            format!(
-                ": {} {}",
-                e.code.unwrap_or_default(),
-                e.message.unwrap_or_default()
-            )
+/// The body, read chunk by chunk while it stays within `limit` bytes. A
+/// `Content-Length` over the limit is refused before a byte is read.
+async fn read_capped(mut response: Response, limit: usize) -> Result<Vec<u8>, BodyError> {
+    let declared = response.content_length().unwrap_or(0);
+    if declared > limit as u64 {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::with_capacity(declared as usize);
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Failed)? {
+        if chunk.len() > limit - body.len() {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A report's bytes, within `REPORT_LIMIT`.
+async fn read_report(response: Response, what: &'static str) -> Result<Vec<u8>, CollectError> {
+    read_capped(response, REPORT_LIMIT)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => CollectError::TooLarge {
+                what,
+                limit: REPORT_LIMIT,
+            },
+            BodyError::Failed(e) => CollectError::Unreachable(describe(e)),
         })
-        .unwrap_or_default();
+}
+
+/// `4 MiB`, `64 KiB`, `100 bytes`.
+pub fn human_size(bytes: &usize) -> String {
+    match *bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// An unexpected answer from Graph, with its error code and message when it
+/// sent one (within `ANSWER_LIMIT`), redacted and bounded.
+async fn graph_error(response: Response, secrets: &[String]) -> CollectError {
+    let status = response.status();
+    let detail = match read_capped(response, ANSWER_LIMIT).await {
+        Ok(body) => serde_json::from_slice::<GraphErrorBody>(&body)
+            .ok()
+            .and_then(|b| b.error)
+            .map(|e| {
+                format!(
+                    ": {} {}",
+                    quoted(&e.code.unwrap_or_default(), secrets),
+                    quoted(&e.message.unwrap_or_default(), secrets)
+                )
+            })
+            .unwrap_or_default(),
+        Err(BodyError::TooLarge) => format!(
+            " (an error body of more than {}, not read)",
+            human_size(&ANSWER_LIMIT)
+        ),
+        Err(BodyError::Failed(_)) => String::new(),
+    };
     CollectError::Graph(format!("Graph answered {status}{detail}"))
 }
 
@@ -328,6 +432,13 @@ mod tests {
             Some("https://dl.example/x?sig=1")
         );
         assert_eq!(download_url_in(b"Report Refresh Date,Web\r\n"), None);
+    }
+
+    #[test]
+    fn sizes_are_named_in_their_unit() {
+        assert_eq!(human_size(&REPORT_LIMIT), "4 MiB");
+        assert_eq!(human_size(&ANSWER_LIMIT), "64 KiB");
+        assert_eq!(human_size(&1000), "1000 bytes");
     }
 
     #[test]

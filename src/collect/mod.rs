@@ -10,17 +10,21 @@ mod assertion;
 mod graph;
 mod run;
 mod schedule;
+mod scrub;
 pub mod settings;
 
 use crate::storage::StoreError;
 
 pub use self::graph::GraphClient;
+pub use self::graph::{ANSWER_LIMIT, REPORT_LIMIT};
 pub use self::run::{Collector, RunObserver};
 pub use self::schedule::{Scheduler, LEASE_NAME};
+pub use self::scrub::{summarise, MAX_ERROR_CHARS};
 pub use self::settings::{CollectSettings, ConflictPolicy, Credential, Source};
 
 /// Why one source's period was not collected: one line, never a secret or a URL
-/// with a signature in it.
+/// with a signature in it. What Entra ID or Graph said is quoted redacted and
+/// bounded (`scrub::quoted`); the whole is bounded again before it is kept.
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
     #[error("bad credentials: {0}; check the client id and its secret or certificate")]
@@ -39,6 +43,12 @@ pub enum CollectError {
     Unreachable(String),
     #[error("{0}")]
     Graph(String),
+    #[error(
+        "{what} is larger than {}, the collector's limit (a report of this kind is a few KB); \
+         it was not read further and nothing was stored for this period",
+        graph::human_size(.limit)
+    )]
+    TooLarge { what: &'static str, limit: usize },
     #[error("the report is not Graph's CSV: {0}; nothing was stored for this period")]
     BadReport(String),
     #[error("cannot store the rows: {0}")]

@@ -8,6 +8,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::graph::GraphClient;
+use super::scrub::{summarise, MAX_ERROR_CHARS};
 use super::settings::{CollectSettings, ConflictPolicy};
 use super::CollectError;
 use crate::domain::{check_csv, DistributionRow, ReportPeriod, RowPatch};
@@ -68,16 +69,18 @@ impl Collector {
                 let started_at = Utc::now();
                 let outcome = match &source_failure {
                     Some(reason) => Err(reason.clone()),
-                    None => self
-                        .collect_period(client, period, store)
-                        .await
-                        .map_err(|e| {
-                            let reason = e.to_string();
+                    None => match self.collect_period(client, period, store).await {
+                        Ok(stored) => Ok(stored),
+                        Err(e) => {
+                            // What is logged, stored and shown: no secret, one bounded line.
+                            let reason =
+                                summarise(&client.redact(&e.to_string()).await, MAX_ERROR_CHARS);
                             if e.ends_the_source() {
                                 source_failure = Some(reason.clone());
                             }
-                            reason
-                        }),
+                            Err(reason)
+                        }
+                    },
                 };
                 let source = client.source();
                 let (stored, error) = match outcome {

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::resource;
 use crate::auth::{Caller, Scope};
+use crate::collect;
 use crate::error::ApiError;
 use crate::openapi::schemas;
 use crate::state::AppState;
@@ -84,7 +85,10 @@ async fn collection_status(
                 created: run.created,
                 already_stored: run.already_stored,
                 conflicting: run.conflicting,
-                error: run.error,
+                // Runs recorded before errors were bounded may hold any length.
+                error: run
+                    .error
+                    .map(|e| collect::summarise(&e, collect::MAX_ERROR_CHARS)),
             }
         })
         .collect();

@@ -2,10 +2,15 @@
 //! Entra ID's token endpoint (client secret or signed client assertion), the
 //! report function (302 to a download URL, or 200 with the CSV or the URL),
 //! and a download host that refuses any request carrying Authorization.
+//! And a hostile one when told: bodies of any size made lazily (counting
+//! what the client took), a login endpoint that echoes its form, Graph
+//! errors that echo the token.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use actix_web::body::SizedStream;
 use actix_web::dev::ServerHandle;
 use actix_web::http::header;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -19,7 +24,7 @@ pub const CLIENT_SECRET: &str = "Xy9~very-secret-client-value";
 pub const CERTIFICATE: &str = include_str!("fixtures/app-cert.pem");
 pub const PRIVATE_KEY: &str = include_str!("fixtures/app-key.pem");
 const PUBLIC_KEY: &str = include_str!("fixtures/app-public.pem");
-const ACCESS_TOKEN: &str = "eyJ0eXAi.fake-graph-access-token";
+pub const ACCESS_TOKEN: &str = "eyJ0eXAi.fake-graph-access-token";
 
 pub const V1_HEADER: &str =
     "Report Refresh Date,Web,Windows Phone,Android Phone,iOS,Mac,Windows,Report Period";
@@ -36,6 +41,73 @@ pub enum Reply {
     Url,
     /// This status, with `Retry-After` when given.
     Status(u16, Option<u64>),
+    /// This status, with a Graph error whose message echoes the request's
+    /// Authorization header and its token.
+    EchoToken(u16),
+    /// This status, with a body made lazily.
+    Lazy(u16, Lazy),
+}
+
+/// A body made as it is sent: `head`, then `fill` over and over up to `len`
+/// bytes in all; with `Content-Length` when `sized`, else chunked.
+#[derive(Debug, Clone)]
+pub struct Lazy {
+    pub len: u64,
+    pub sized: bool,
+    pub head: String,
+    pub fill: String,
+}
+
+impl Lazy {
+    /// 200 MB of a well-formed beta CSV, a line at a time.
+    pub fn csv_lines(len: u64, sized: bool) -> Self {
+        Self {
+            len,
+            sized,
+            head: format!("\u{feff}{BETA_HEADER}\r\n"),
+            fill: "2026-11-27,1,0,2,3,4,5,6,7,7\r\n".into(),
+        }
+    }
+
+    /// One line of `len` bytes, no line break anywhere.
+    pub fn one_line(len: u64, sized: bool) -> Self {
+        Self {
+            len,
+            sized,
+            head: String::new(),
+            fill: "x".into(),
+        }
+    }
+}
+
+/// How the token endpoint answers.
+#[derive(Debug, Clone, Default)]
+pub enum Login {
+    /// As Entra ID does.
+    #[default]
+    Normal,
+    /// 401, the error description echoing the form as sent and each field decoded.
+    EchoForm,
+    /// 200 with a body made lazily.
+    Lazy(Lazy),
+}
+
+/// What the lazy bodies handed out: bytes taken by the server to send, and
+/// whether one was made to its end.
+#[derive(Debug, Default)]
+pub struct Served {
+    pub bytes: AtomicU64,
+    pub finished: AtomicBool,
+}
+
+impl Served {
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::SeqCst)
+    }
+
+    pub fn finished(&self) -> bool {
+        self.finished.load(Ordering::SeqCst)
+    }
 }
 
 #[derive(Default)]
@@ -55,6 +127,12 @@ pub struct State {
     pub script: HashMap<String, VecDeque<Reply>>,
     /// Every report call answers this status (401 or 403: a missing permission).
     pub report_status: Option<u16>,
+    /// The download host answers this instead of the CSV.
+    pub download_body: Option<Lazy>,
+    pub login: Login,
+    pub served: Arc<Served>,
+    /// The client assertions received, to look for in what the client shows.
+    pub assertions: Vec<String>,
 }
 
 pub struct FakeGraph {
@@ -131,11 +209,37 @@ fn login_error(code: &str, description: &str) -> HttpResponse {
 
 async fn token(
     path: web::Path<String>,
-    form: web::Form<HashMap<String, String>>,
+    body: web::Bytes,
     state: Shared,
     base: web::Data<Base>,
 ) -> HttpResponse {
-    state.lock().unwrap().token_requests += 1;
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let login = {
+        let mut state = state.lock().unwrap();
+        state.token_requests += 1;
+        if let Some(assertion) = form.get("client_assertion") {
+            state.assertions.push(assertion.clone());
+        }
+        (state.login.clone(), state.served.clone())
+    };
+    match login {
+        (Login::Normal, _) => {}
+        (Login::EchoForm, _) => {
+            let credential = form
+                .get("client_secret")
+                .or(form.get("client_assertion"))
+                .cloned()
+                .unwrap_or_default();
+            return login_error(
+                "invalid_client",
+                &format!(
+                    "AADSTS7000215: Invalid client secret provided: '{credential}'. Form: {}",
+                    String::from_utf8_lossy(&body),
+                ),
+            );
+        }
+        (Login::Lazy(lazy), served) => return lazy_response(200, &lazy, served),
+    }
     let field = |name: &str| form.get(name).map(String::as_str);
     if path.as_str() != GRAPH_TENANT {
         return HttpResponse::BadRequest().json(serde_json::json!({
@@ -251,6 +355,18 @@ async fn report(
             .finish(),
         Reply::Url => HttpResponse::Ok().content_type("text/plain").body(download),
         Reply::Csv => csv_response(&state, &version, &period),
+        Reply::EchoToken(status) => {
+            let authorization = bearer.unwrap_or_default();
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).json(
+                serde_json::json!({"error": {
+                    "code": "InvalidAuthenticationToken",
+                    "message": format!(
+                        "Header '{authorization}' refused: the token {ACCESS_TOKEN} is not valid for this audience"
+                    ),
+                }}),
+            )
+        }
+        Reply::Lazy(status, lazy) => lazy_response(status, &lazy, state.served.clone()),
         Reply::Status(status, retry_after) => {
             let mut answer =
                 HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
@@ -277,7 +393,46 @@ async fn download(
         return HttpResponse::BadRequest().body("Authorization is not allowed here");
     }
     state.downloads += 1;
+    if let Some(lazy) = &state.download_body {
+        return lazy_response(200, lazy, state.served.clone());
+    }
     csv_response(&state, &version, &period)
+}
+
+/// `status` with `lazy`'s body, made a block at a time as the server sends it.
+fn lazy_response(status: u16, lazy: &Lazy, served: Arc<Served>) -> HttpResponse {
+    const BLOCK: usize = 64 << 10;
+    let block = web::Bytes::from(lazy.fill.repeat(BLOCK / lazy.fill.len()));
+    let head = web::Bytes::from(lazy.head.clone());
+    let len = lazy.len;
+    let blocks = futures_util::stream::unfold(0u64, move |made| {
+        let (block, head, served) = (block.clone(), head.clone(), served.clone());
+        async move {
+            let left = len - made;
+            if left == 0 {
+                served.finished.store(true, Ordering::SeqCst);
+                return None;
+            }
+            let next = if made == 0 && !head.is_empty() {
+                head
+            } else {
+                block
+            };
+            let next = next.slice(..next.len().min(left as usize));
+            served.bytes.fetch_add(next.len() as u64, Ordering::SeqCst);
+            Some((
+                Ok::<_, actix_web::Error>(next.clone()),
+                made + next.len() as u64,
+            ))
+        }
+    });
+    let mut answer = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+    answer.content_type("application/octet-stream");
+    if lazy.sized {
+        answer.body(SizedStream::new(len, Box::pin(blocks)))
+    } else {
+        answer.streaming(blocks)
+    }
 }
 
 /// The period's CSV with Graph's BOM; header-only when none is set. The header

@@ -8,10 +8,13 @@
 #[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
+mod bounds;
 mod fake_graph;
 mod schedule;
 
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use teams_usage_store::domain::{DistributionRow, ReportPeriod};
@@ -20,8 +23,8 @@ use teams_usage_store::storage::{self, Store};
 use common::fixtures::{date, tenant};
 use common::{Backend, TestDatabase};
 use fake_graph::{
-    FakeGraph, Reply, BETA_HEADER, CERTIFICATE, CLIENT_ID, CLIENT_SECRET, GRAPH_TENANT,
-    PRIVATE_KEY, V1_HEADER,
+    FakeGraph, Reply, ACCESS_TOKEN, BETA_HEADER, CERTIFICATE, CLIENT_ID, CLIENT_SECRET,
+    GRAPH_TENANT, PRIVATE_KEY, V1_HEADER,
 };
 
 backend_tests!(
@@ -57,16 +60,30 @@ struct Run {
     success: bool,
     stdout: String,
     stderr: String,
+    /// The process's peak resident memory (`VmHWM`), where /proc tells.
+    peak_rss_kib: Option<u64>,
+}
+
+/// Texts no output, stored run or status may contain: the secret (as is and
+/// as a form sends it), the access token, the download URL's signature, a key.
+fn assert_no_secret_in(text: &str) {
+    for secret in [
+        CLIENT_SECRET,
+        "very-secret-client-value",
+        ACCESS_TOKEN,
+        "fake-graph-access-token",
+        "sig=pre-authenticated",
+        "BEGIN PRIVATE KEY",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
 }
 
 impl Run {
-    /// No output mentions the secret or the download URL's signature.
+    /// No output mentions a secret or the download URL's signature.
     fn assert_discreet(&self) {
-        for text in [&self.stdout, &self.stderr] {
-            assert!(!text.contains(CLIENT_SECRET), "{text}");
-            assert!(!text.contains("sig=pre-authenticated"), "{text}");
-            assert!(!text.contains("BEGIN PRIVATE KEY"), "{text}");
-        }
+        assert_no_secret_in(&self.stdout);
+        assert_no_secret_in(&self.stderr);
     }
 }
 
@@ -89,16 +106,21 @@ fn graph_env(graph: &FakeGraph) -> Vec<(String, String)> {
 async fn run(database: &TestDatabase, args: &[&str], env: Vec<(String, String)>) -> Run {
     let url = database.url.expose().to_owned();
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let output = tokio::task::spawn_blocking(move || {
+    let (output, peak_rss_kib) = tokio::task::spawn_blocking(move || {
         let dir = tempfile::tempdir().unwrap();
-        Command::new(env!("CARGO_BIN_EXE_teams-usage-store"))
+        let child = Command::new(env!("CARGO_BIN_EXE_teams-usage-store"))
             .args(&args)
             .current_dir(dir.path())
             .env("DATABASE_URL", url)
             .env("RUST_LOG", "warn")
             .envs(env)
-            .output()
-            .expect("the binary runs")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let watch = PeakWatch::start(child.id());
+        let output = child.wait_with_output().unwrap();
+        (output, watch.stop())
     })
     .await
     .unwrap();
@@ -106,6 +128,43 @@ async fn run(database: &TestDatabase, args: &[&str], env: Vec<(String, String)>)
         success: output.status.success(),
         stdout: String::from_utf8(output.stdout).unwrap(),
         stderr: String::from_utf8(output.stderr).unwrap(),
+        peak_rss_kib,
+    }
+}
+
+/// Reads a process's `VmHWM` (the peak of its resident memory so far) every
+/// few milliseconds while it runs; the last reading is its peak near the end.
+struct PeakWatch {
+    done: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Option<u64>>,
+}
+
+impl PeakWatch {
+    fn start(pid: u32) -> Self {
+        let done = Arc::new(AtomicBool::new(false));
+        let stop = done.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peak = None;
+            while !stop.load(Ordering::SeqCst) {
+                let status = std::fs::read_to_string(format!("/proc/{pid}/status"));
+                let hwm = status.ok().and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix("VmHWM:"))
+                        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                });
+                if hwm.is_some() {
+                    peak = peak.max(hwm);
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            peak
+        });
+        Self { done, thread }
+    }
+
+    fn stop(self) -> Option<u64> {
+        self.done.store(true, Ordering::SeqCst);
+        self.thread.join().unwrap()
     }
 }
 

@@ -4,10 +4,26 @@
 use chrono::NaiveDate;
 
 use super::{csv_columns, csv_header, CSV_COLUMNS};
-use crate::domain::parse::parse_refresh_date_text;
+use crate::domain::parse::{parse_date_literal, parse_refresh_date_text};
 use crate::domain::{
     ApiVersion, DeviceCounts, NewDistributionRow, Property, ReportPeriod, UserCount,
 };
+
+/// At most this many characters of a file's own text are quoted in a
+/// problem: a cell or header can be megabytes long, and problems are logged,
+/// stored and shown.
+const MAX_QUOTED_CHARS: usize = 40;
+
+/// `text` as a problem quotes it: escaped (control characters visible), at
+/// most `MAX_QUOTED_CHARS` characters, with its full length when cut.
+fn quote(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= MAX_QUOTED_CHARS {
+        return format!("{text:?}");
+    }
+    let head: String = text.chars().take(MAX_QUOTED_CHARS).collect();
+    format!("{head:?}… ({count} characters)")
+}
 
 /// Something wrong with one line of an imported CSV file: the column it is in
 /// (`None` for the line as a whole) and what.
@@ -42,7 +58,8 @@ impl CsvHeader {
         for (index, name) in names.into_iter().enumerate() {
             match CSV_COLUMNS.iter().find(|(header, _)| *header == name) {
                 None => problems.push(CsvProblem::of_line(format!(
-                    "unknown column {name:?}; Graph's columns are {}",
+                    "unknown column {}; Graph's columns are {}",
+                    quote(name),
                     csv_header(ApiVersion::Beta).join(", ")
                 ))),
                 Some((header, _)) if columns.iter().any(|(h, _, _)| h == header) => problems.push(
@@ -90,7 +107,14 @@ impl CsvHeader {
     ) -> Result<NewDistributionRow, Vec<CsvProblem>> {
         let mut problems = Vec::new();
         let p = &mut problems;
-        let date = |text: &str| parse_refresh_date_text(text, today);
+        let date = |text: &str| match parse_date_literal(text) {
+            // Only a well-formed date is echoed by the parser's own message.
+            Some(_) => parse_refresh_date_text(text, today),
+            None => Err(format!(
+                "'reportRefreshDate' must be a real calendar date YYYY-MM-DD, got {}",
+                quote(text)
+            )),
+        };
         let date = self.required(fields, Property::ReportRefreshDate, date, p);
         let web = self.required(fields, Property::Web, parse_count, p);
         let windows_phone = self.required(fields, Property::WindowsPhone, parse_count, p);
@@ -197,7 +221,10 @@ fn parse_count(text: &str) -> Result<UserCount, String> {
         .then(|| text.parse().ok())
         .flatten()
         .ok_or_else(|| {
-            format!("must be a whole number from 0 to 9223372036854775807, got {text:?}")
+            format!(
+                "must be a whole number from 0 to 9223372036854775807, got {}",
+                quote(text)
+            )
         })?;
     UserCount::new(number).ok_or_else(|| format!("must be 0 or more, got {number}"))
 }
@@ -205,7 +232,7 @@ fn parse_count(text: &str) -> Result<UserCount, String> {
 /// The period as Graph's CSV writes it: the day count.
 fn parse_period(text: &str) -> Result<ReportPeriod, String> {
     ReportPeriod::from_json_str(text)
-        .ok_or_else(|| format!("must be one of 7, 30, 90, 180 (days), got {text:?}"))
+        .ok_or_else(|| format!("must be one of 7, 30, 90, 180 (days), got {}", quote(text)))
 }
 
 #[cfg(test)]
@@ -261,6 +288,30 @@ mod tests {
                 "missing column 'Chrome OS'"
             ]
         );
+    }
+
+    #[test]
+    fn problems_quote_at_most_a_bounded_escaped_part_of_the_file() {
+        let huge = format!("\u{1b}[31m{}", "x".repeat(5_000_000));
+        let problems = header(&format!("{},Report Period", huge)).unwrap_err();
+        let unknown = &problems[0];
+        assert!(unknown.len() < 400, "{} bytes", unknown.len());
+        assert!(
+            unknown.starts_with("unknown column \"\\u{1b}[31mxxx"),
+            "{unknown}"
+        );
+        assert!(unknown.contains("… (5000005 characters)"), "{unknown}");
+        assert!(!unknown.contains('\u{1b}'));
+
+        let v1 = csv_header(ApiVersion::V1).join(",");
+        let cell = "9".repeat(100_000);
+        let line = format!("{cell},{cell},2,3,4,5,6,{cell}");
+        let problems = read(&v1, &line).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        for problem in &problems {
+            assert!(problem.len() < 200, "{problem}");
+            assert!(problem.ends_with("… (100000 characters)"), "{problem}");
+        }
     }
 
     #[test]

@@ -10,12 +10,12 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::HttpRequest;
 
+use crate::domain::ApiVersion;
 use crate::error::ApiError;
 use crate::http::{choose_report_form, ReportForm};
 use crate::routes::report::FUNCTION;
 use crate::routes::rows::csv::{csv_request, CollectionForm};
 use crate::routes::rows::COLLECTION;
-use crate::routes::API_VERSIONS;
 
 /// The refusal, for the request and for an answer found streamed afterwards alike.
 pub fn refusal() -> ApiError {
@@ -47,14 +47,15 @@ pub fn would_stream(request: &HttpRequest) -> bool {
     }
     // As the router sees the path, percent-encoded letters decoded.
     let path = request.match_info().as_str();
-    let Some(path) = API_VERSIONS
-        .iter()
-        .find_map(|version| path.strip_prefix(version))
-    else {
+    let Some((version, path)) = ApiVersion::ALL.into_iter().find_map(|version| {
+        path.strip_prefix('/')
+            .and_then(|p| p.strip_prefix(version.segment()))
+            .map(|p| (version, p))
+    }) else {
         return false;
     };
     if path == COLLECTION {
-        return matches!(csv_request(request), Ok(CollectionForm::Csv(_)));
+        return matches!(csv_request(request, version), Ok(CollectionForm::Csv(_)));
     }
     if is_report_call(path) {
         let format = url::form_urlencoded::parse(request.query_string().as_bytes())
