@@ -1,6 +1,6 @@
 //! Graph's wire conventions, shared by every route: the authenticated caller,
 //! the JSON body, media types and content negotiation, links and responses,
-//! the headers of what a browser renders (`page.rs`), and the connection
+//! the security headers of what a browser renders (`security_headers.rs`), and the connection
 //! itself, whose request heads are checked before the framework reads them
 //! (`connection/`).
 
@@ -12,10 +12,10 @@ mod links;
 pub mod media;
 mod negotiation;
 mod origin;
-mod page;
 mod panics;
 mod prefer;
 mod response;
+mod security_headers;
 mod version;
 
 pub use body::{BodyDeadline, BodyLimit, BodyScope, JsonBody};
@@ -24,7 +24,7 @@ pub use connection::{ConnectionRules, GuardedStream, HeadLimits, RefusalObserver
 pub use links::{next_link, service_root};
 pub use negotiation::{choose_report_form, ReportForm};
 pub use origin::{client_address, Forwarding, IpNetwork};
-pub use page::{page_response, CONTENT_SECURITY_POLICY};
 pub use panics::answer_panics;
 pub use prefer::prefers_representation;
 pub use response::{json_response, response_style};
+pub use security_headers::{page_response, CONTENT_SECURITY_POLICY};

@@ -1,7 +1,7 @@
 //! The HTTP surface, one file per part of it.
 
 pub mod batch;
-mod collection;
+mod collector;
 mod dashboard;
 mod health;
 mod metadata;
@@ -33,7 +33,7 @@ pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
                 .configure(metadata::configure)
                 .configure(rows::configure)
                 .configure(report::configure)
-                .configure(collection::configure)
+                .configure(collector::configure)
                 .configure(dashboard::configure_chart)
                 .configure(|config| batch::configure(config, batch_body_limit)),
         );

@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 
-use super::{batch, collection, dashboard, health, metadata, metrics, report, resource, rows};
+use super::{batch, collector, dashboard, health, metadata, metrics, report, resource, rows};
 use crate::domain::ApiVersion;
 use crate::error::ApiError;
 use crate::openapi::{
@@ -35,7 +35,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         rows::delete_row,
         report::get_report,
         batch::run_batch,
-        collection::collection_status,
+        collector::collection_status,
         metadata::service_metadata,
         dashboard::chart,
     ),

@@ -12,6 +12,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 
+use prometheus::core::Collector;
 use prometheus::{
     GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
     IntGaugeVec, Opts, Registry, TextEncoder,
@@ -57,155 +58,129 @@ pub struct Metrics {
     scrape_token_hash: Option<[u8; 32]>,
 }
 
+/// The service's metric options: every name in `NAMESPACE`.
+fn opts(name: &str, help: &str) -> Opts {
+    Opts::new(name, help).namespace(NAMESPACE)
+}
+
+fn histogram_opts(name: &str, help: &str, buckets: &[f64]) -> HistogramOpts {
+    HistogramOpts::new(name, help)
+        .namespace(NAMESPACE)
+        .buckets(buckets.to_vec())
+}
+
+/// Registers each metric as it is made, so none is made and forgotten.
+struct Registered<'a>(&'a Registry);
+
+impl Registered<'_> {
+    fn metric<M: Collector + Clone + 'static>(
+        &self,
+        metric: prometheus::Result<M>,
+    ) -> prometheus::Result<M> {
+        let metric = metric?;
+        self.0.register(Box::new(metric.clone()))?;
+        Ok(metric)
+    }
+}
+
 impl Metrics {
     pub fn new(scrape_token: Option<&str>) -> prometheus::Result<Self> {
         let registry = Registry::new();
-        let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests answered").namespace(NAMESPACE),
-            &["route", "method", "status"],
-        )?;
-        let latency = HistogramVec::new(
-            HistogramOpts::new(
-                "http_request_duration_seconds",
-                "Time from request to response",
-            )
-            .namespace(NAMESPACE)
-            .buckets(LATENCY_BUCKETS.to_vec()),
-            &["route", "method", "status"],
-        )?;
-        let rows = IntCounterVec::new(
-            Opts::new(
-                "rows_total",
-                "Rows offered by POST: created, replayed (already stored as sent) or conflict (stored with other counts)",
-            )
-            .namespace(NAMESPACE),
-            &["outcome"],
-        )?;
-        let collection_last_success = GaugeVec::new(
-            Opts::new(
-                "collection_last_success_timestamp_seconds",
-                "When a Graph collection of the source last succeeded (unix seconds), on the replica that ran it",
-            )
-            .namespace(NAMESPACE),
-            &["source"],
-        )?;
-        let collection_failures = IntCounterVec::new(
-            Opts::new(
-                "collection_failures_total",
-                "Graph collections of a source and period that failed",
-            )
-            .namespace(NAMESPACE),
-            &["source"],
-        )?;
-        let build_info = IntGaugeVec::new(
-            Opts::new(
-                "build_info",
-                "1, labelled with the running build and its backend",
-            )
-            .namespace(NAMESPACE),
-            &["version", "commit", "backend"],
-        )?;
-        let pool_connections = IntGaugeVec::new(
-            Opts::new(
-                "db_pool_connections",
-                "Database connections by pool and state (in_use, idle)",
-            )
-            .namespace(NAMESPACE),
-            &["pool", "state"],
-        )?;
-        let queued_rows = IntGauge::with_opts(
-            Opts::new(
+        let add = Registered(&registry);
+        let request_labels = &["route", "method", "status"];
+        let metrics = Self {
+            requests: add.metric(IntCounterVec::new(
+                opts("http_requests_total", "HTTP requests answered"),
+                request_labels,
+            ))?,
+            latency: add.metric(HistogramVec::new(
+                histogram_opts(
+                    "http_request_duration_seconds",
+                    "Time from request to response",
+                    &LATENCY_BUCKETS,
+                ),
+                request_labels,
+            ))?,
+            rows: add.metric(IntCounterVec::new(
+                opts(
+                    "rows_total",
+                    "Rows offered by POST: created, replayed (already stored as sent) or conflict (stored with other counts)",
+                ),
+                &["outcome"],
+            ))?,
+            collection_last_success: add.metric(GaugeVec::new(
+                opts(
+                    "collection_last_success_timestamp_seconds",
+                    "When a Graph collection of the source last succeeded (unix seconds), on the replica that ran it",
+                ),
+                &["source"],
+            ))?,
+            collection_failures: add.metric(IntCounterVec::new(
+                opts(
+                    "collection_failures_total",
+                    "Graph collections of a source and period that failed",
+                ),
+                &["source"],
+            ))?,
+            build_info: add.metric(IntGaugeVec::new(
+                opts(
+                    "build_info",
+                    "1, labelled with the running build and its backend",
+                ),
+                &["version", "commit", "backend"],
+            ))?,
+            pool_connections: add.metric(IntGaugeVec::new(
+                opts(
+                    "db_pool_connections",
+                    "Database connections by pool and state (in_use, idle)",
+                ),
+                &["pool", "state"],
+            ))?,
+            queued_rows: add.metric(IntGauge::with_opts(opts(
                 "group_commit_queued_rows",
                 "Rows waiting for a group-commit transaction",
-            )
-            .namespace(NAMESPACE),
-        )?;
-        let batch_rows = Histogram::with_opts(
-            HistogramOpts::new(
+            )))?,
+            batch_rows: add.metric(Histogram::with_opts(histogram_opts(
                 "group_commit_batch_rows",
                 "Rows per group-commit transaction",
-            )
-            .namespace(NAMESPACE)
-            .buckets(vec![
-                1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
-            ]),
-        )?;
-        let commit_seconds = Histogram::with_opts(
-            HistogramOpts::new(
+                &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0],
+            )))?,
+            commit_seconds: add.metric(Histogram::with_opts(histogram_opts(
                 "group_commit_duration_seconds",
                 "Time to store one group-commit batch, fsync included",
-            )
-            .namespace(NAMESPACE)
-            .buckets(LATENCY_BUCKETS.to_vec()),
-        )?;
-        let rate_limited = IntCounter::with_opts(
-            Opts::new(
+                &LATENCY_BUCKETS,
+            )))?,
+            rate_limited: add.metric(IntCounter::with_opts(opts(
                 "rate_limited_total",
                 "Requests refused with 429 (per-token rate limit)",
-            )
-            .namespace(NAMESPACE),
-        )?;
-        let authentication_failures = IntCounter::with_opts(
-            Opts::new(
+            )))?,
+            authentication_failures: add.metric(IntCounter::with_opts(opts(
                 "authentication_failures_total",
                 "Requests refused with 401 (missing, unknown, expired or revoked token)",
-            )
-            .namespace(NAMESPACE),
-        )?;
-        let refused_heads = IntCounterVec::new(
-            Opts::new(
-                "refused_heads_total",
-                "Request heads refused before any route: 400 malformed, 408 too slow, 414 target too long, 431 head too large",
-            )
-            .namespace(NAMESPACE),
-            &["status"],
-        )?;
-        for collector in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(latency.clone()),
-            Box::new(rows.clone()),
-            Box::new(collection_last_success.clone()),
-            Box::new(collection_failures.clone()),
-            Box::new(build_info.clone()),
-            Box::new(pool_connections.clone()),
-            Box::new(queued_rows.clone()),
-            Box::new(batch_rows.clone()),
-            Box::new(commit_seconds.clone()),
-            Box::new(rate_limited.clone()),
-            Box::new(authentication_failures.clone()),
-            Box::new(refused_heads.clone()),
-        ] {
-            registry.register(collector)?;
-        }
+            )))?,
+            refused_heads: add.metric(IntCounterVec::new(
+                opts(
+                    "refused_heads_total",
+                    "Request heads refused before any route: 400 malformed, 408 too slow, 414 target too long, 431 head too large",
+                ),
+                &["status"],
+            ))?,
+            scrape_token_hash: scrape_token.map(|t| Sha256::digest(t.as_bytes()).into()),
+            registry,
+        };
         // CPU, memory, open file descriptors (Linux); named process_* as Prometheus expects.
         #[cfg(target_os = "linux")]
-        registry.register(Box::new(
+        metrics.registry.register(Box::new(
             prometheus::process_collector::ProcessCollector::for_self(),
         ))?;
         // Every outcome is reported from the start, so rates work before the first row.
         for outcome in RowOutcome::ALL {
-            rows.with_label_values(&[outcome.label()]);
+            metrics.rows.with_label_values(&[outcome.label()]);
         }
         for status in ["400", "408", "414", "431"] {
-            refused_heads.with_label_values(&[status]);
+            metrics.refused_heads.with_label_values(&[status]);
         }
-        Ok(Self {
-            registry,
-            requests,
-            latency,
-            rows,
-            collection_last_success,
-            collection_failures,
-            build_info,
-            pool_connections,
-            queued_rows,
-            batch_rows,
-            commit_seconds,
-            rate_limited,
-            authentication_failures,
-            refused_heads,
-            scrape_token_hash: scrape_token.map(|t| Sha256::digest(t.as_bytes()).into()),
-        })
+        Ok(metrics)
     }
 
     /// Counts a request head refused at the connection.
