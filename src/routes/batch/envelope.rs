@@ -5,6 +5,7 @@
 //! What a sub-request would get wrong on its own (a bad row, a missing scope, an
 //! unknown route) is left to the route it reaches.
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -372,18 +373,23 @@ fn parse_target(url: &str) -> Result<PathAndQuery, String> {
 }
 
 /// Batch urls are JSON strings, and clients write them as they would type them
-/// (`$filter=web gt 5`); on the wire those characters are percent-encoded.
+/// (`$filter=web gt 5`); on the wire those characters are percent-encoded:
+/// controls, space, non-ASCII, and what RFC 3986 never allows in a URI.
+const UNSAFE_IN_URI: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}')
+    .add(b'#');
+
 fn percent_encode_unsafe(url: &str) -> String {
-    let mut encoded = String::with_capacity(url.len());
-    for byte in url.bytes() {
-        let unsafe_in_uri = byte <= b' ' || byte >= 0x7f || b"\"<>\\^`{|}#".contains(&byte);
-        if unsafe_in_uri {
-            encoded.push_str(&format!("%{byte:02X}"));
-        } else {
-            encoded.push(byte as char);
-        }
-    }
-    encoded
+    utf8_percent_encode(url, UNSAFE_IN_URI).to_string()
 }
 
 /// The bytes a body stands for: JSON as JSON, anything else base64-encoded (Graph's rule).
