@@ -69,6 +69,15 @@ impl Databases {
 
     /// An empty, migrated database `name`, replacing any earlier one.
     pub async fn fresh(&self, name: &str) -> anyhow::Result<DatabaseUrl> {
+        let url = self.empty(name).await?;
+        storage::connect(&url, 1).await?.migrate().await?;
+        Ok(url)
+    }
+
+    /// A database `name` with no tables, replacing any earlier one: the service
+    /// migrates it at start-up with its own migrations, so a build older or
+    /// newer than this harness can be measured on it (`--service`).
+    pub async fn empty(&self, name: &str) -> anyhow::Result<DatabaseUrl> {
         match self.backend {
             Backend::Sqlite => {
                 for suffix in ["db", "db-wal", "db-shm"] {
@@ -94,9 +103,7 @@ impl Databases {
                 admin.close().await?;
             }
         }
-        let url = self.url(name)?;
-        storage::connect(&url, 1).await?.migrate().await?;
-        Ok(url)
+        self.url(name)
     }
 }
 
@@ -107,11 +114,21 @@ pub fn tenant_name(index: usize) -> String {
 
 /// One read-write token per tenant, written to `file` one a line, tenant order.
 pub async fn issue_tenant_tokens(url: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
+    let names: Vec<String> = (0..TENANTS).map(tenant_name).collect();
+    issue_tokens(url, &names, file).await
+}
+
+/// One read-write token for each of `tenants`, written to `file` one a line.
+pub async fn issue_tokens(
+    url: &DatabaseUrl,
+    tenants: &[String],
+    file: &Path,
+) -> anyhow::Result<()> {
     let store = storage::connect(url, 1).await?;
     let mut secrets = String::new();
-    for index in 0..TENANTS {
+    for name in tenants {
         let issued = issue_token(
-            TenantId::parse(&tenant_name(index)).map_err(anyhow::Error::msg)?,
+            TenantId::parse(name).map_err(anyhow::Error::msg)?,
             "benchmark".into(),
             Scopes::new(vec![Scope::ReportsReadWrite]),
             None,
@@ -361,4 +378,73 @@ pub async fn history_is_seeded(url: &DatabaseUrl) -> bool {
     row_count(url)
         .await
         .is_ok_and(|n| n == (TENANTS * HISTORY_ROWS_PER_TENANT) as i64)
+}
+
+/// The tenant whose long history the large-tenant reads page through.
+pub const LARGE_TENANT: &str = "tenant-large";
+/// Its rows: 51,200 refresh dates (one a day from `LARGE_TENANT_START`) x 4 periods.
+pub const LARGE_TENANT_ROWS: usize = 204_800;
+const LARGE_TENANT_START: &str = "1886-01-01";
+
+/// The id of the large tenant's `i`-th row. Rows were made a day at a time,
+/// the four periods of each day together, so id order is (date, period) order
+/// and not the natural key's (period, date).
+pub fn large_tenant_id(i: usize) -> Uuid {
+    Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0000 | i as u128)
+}
+
+/// Fills `LARGE_TENANT`'s history into a database the service has migrated, in
+/// one statement; planner statistics on Postgres (what
+/// autovacuum does soon after such a load), none on SQLite (the service never
+/// makes them).
+pub async fn seed_large_tenant(url: &DatabaseUrl) -> anyhow::Result<()> {
+    let last = LARGE_TENANT_ROWS - 1;
+    match url {
+        DatabaseUrl::Sqlite(_) => {
+            let mut conn = SqliteConnection::connect(url.expose()).await?;
+            conn.execute(
+                format!(
+                    "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last}) \
+                     INSERT INTO {TABLE} ({COLUMNS}) \
+                     SELECT printf('00000000-0000-7000-8000-%012x', i), '{LARGE_TENANT}', \
+                            date('{LARGE_TENANT_START}', '+' || (i / 4) || ' days'), \
+                            i % 997, i % 13, i % 251, i % 241, i % 61, i % 1009, \
+                            CASE WHEN i % 3 = 0 THEN NULL ELSE i % 7 END, \
+                            CASE WHEN i % 3 = 0 THEN NULL ELSE i % 5 END, \
+                            CASE i % 4 WHEN 0 THEN 7 WHEN 1 THEN 30 WHEN 2 THEN 90 ELSE 180 END, \
+                            '{HISTORY_END}T06:00:00.000000Z', '{HISTORY_END}T06:00:00.000000Z' \
+                     FROM n"
+                )
+                .as_str(),
+            )
+            .await?;
+            conn.close().await?;
+        }
+        DatabaseUrl::Postgres(_) => {
+            let mut conn = PgConnection::connect(url.expose()).await?;
+            conn.execute(
+                format!(
+                    "INSERT INTO {TABLE} ({COLUMNS}) \
+                     SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, \
+                            '{LARGE_TENANT}', DATE '{LARGE_TENANT_START}' + i / 4, \
+                            i % 997, i % 13, i % 251, i % 241, i % 61, i % 1009, \
+                            CASE WHEN i % 3 = 0 THEN NULL ELSE i % 7 END, \
+                            CASE WHEN i % 3 = 0 THEN NULL ELSE i % 5 END, \
+                            (ARRAY[7, 30, 90, 180])[i % 4 + 1], \
+                            TIMESTAMPTZ '{HISTORY_END} 06:00:00Z', TIMESTAMPTZ '{HISTORY_END} 06:00:00Z' \
+                     FROM generate_series(0, {last}) AS i"
+                )
+                .as_str(),
+            )
+            .await?;
+            conn.execute(format!("VACUUM ANALYZE {TABLE}").as_str())
+                .await?;
+            conn.close().await?;
+        }
+    }
+    anyhow::ensure!(
+        row_count(url).await? == LARGE_TENANT_ROWS as i64,
+        "the large tenant's history was not stored whole"
+    );
+    Ok(())
 }

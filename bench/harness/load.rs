@@ -20,6 +20,8 @@ pub enum Scenario {
     ReportFunction,
     /// The dashboard's chart: one tenant's whole seeded history for one period.
     DashboardChart,
+    /// `GET` of `LoadRun::target` with the first token, again and again.
+    Get,
 }
 
 impl Scenario {
@@ -30,6 +32,7 @@ impl Scenario {
             Self::FilteredPage => "page",
             Self::ReportFunction => "report",
             Self::DashboardChart => "chart",
+            Self::Get => "get",
         }
     }
 
@@ -54,6 +57,8 @@ pub struct LoadRun<'a> {
     pub key_offset: u64,
     /// Unix seconds: newest refresh date the scenario uses.
     pub epoch: i64,
+    /// `Get`: the path and query to ask for.
+    pub target: Option<&'a str>,
 }
 
 /// What one run measured.
@@ -113,6 +118,7 @@ impl LoadRun<'_> {
             .arg(self.tokens.map_or("-".into(), |p| p.display().to_string()))
             .arg(self.key_offset.to_string())
             .arg(self.epoch.to_string())
+            .arg(self.target.unwrap_or("-"))
             .output()
             .context("running wrk (install it: apt-get install wrk)")?;
         let stdout = String::from_utf8_lossy(&output.stdout);

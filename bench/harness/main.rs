@@ -1,7 +1,8 @@
 //! The load benchmark (see bench/README.md). For each backend, in one run: the
 //! HTTP ceiling (`GET /health`), the raw sqlx insert limit, single-row POSTs at
-//! concurrency 1, 16 and 64, reads on a 1,000,000-row history, and start-up
-//! time; then a table of medians and the ratios against the performance targets.
+//! concurrency 1, 16 and 64, reads on a 1,000,000-row history, start-up time,
+//! and pages and a CSV export of one tenant's 204,800-row history; then a table
+//! of medians and the ratios against the performance targets.
 //!
 //! bench/run.sh installs wrk, builds the release binary and runs this.
 // A test (and the benchmark) fails by panicking: unwrap and expect say where.
@@ -20,6 +21,12 @@ use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use clap::{Parser, ValueEnum};
 
+use teams_usage_store::config::DatabaseUrl;
+use teams_usage_store::domain::{Property, TenantId};
+use teams_usage_store::odata::{encode_skiptoken, OrderKey};
+use teams_usage_store::storage;
+use uuid::Uuid;
+
 use database::{Backend, Databases};
 use load::{LoadRun, Measured, Scenario};
 use report::{Measure, Report, Sample};
@@ -31,6 +38,17 @@ const WRITE_CONCURRENCY: [u32; 3] = [1, 16, 64];
 const READ_CONCURRENCY: [u32; 2] = [16, 1];
 /// Natural keys each POST run may use; runs start this far apart.
 const KEYS_PER_RUN: u64 = 2_000_000;
+
+/// A part of the run, for `--only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Part {
+    /// Raw inserts, the `/health` ceiling and the POST runs.
+    Writes,
+    /// The 1,000,000-row history: start-up, filtered page, report, chart.
+    Reads,
+    /// One tenant's 204,800 rows: first page, a deep page, the CSV export.
+    LargeTenant,
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Which {
@@ -63,6 +81,9 @@ struct Args {
     /// Rebuild the 1,000,000-row history even if it is there from a previous run.
     #[arg(long)]
     reseed: bool,
+    /// Measure only these parts (repeatable); all of them when absent.
+    #[arg(long, value_enum)]
+    only: Vec<Part>,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -184,7 +205,12 @@ impl Bench {
             tokens: None,
             key_offset: 0,
             epoch: 0,
+            target: None,
         }
+    }
+
+    fn measures(&self, part: Part) -> bool {
+        self.args.only.is_empty() || self.args.only.contains(&part)
     }
 
     async fn measure(&self, backend: Backend, report: &mut Report) -> anyhow::Result<()> {
@@ -195,8 +221,27 @@ impl Bench {
             postgres_admin: self.args.postgres_url.clone(),
         };
         let log = self.work_dir.join(format!("{name}-service.log"));
-        let runs = self.args.runs;
+        if self.measures(Part::Writes) {
+            self.measure_writes(&databases, &log, report).await?;
+        }
+        if self.measures(Part::Reads) {
+            self.measure_reads(&databases, &log, report).await?;
+        }
+        if self.measures(Part::LargeTenant) {
+            self.measure_large_tenant(&databases, &log, report).await?;
+        }
+        Ok(())
+    }
 
+    async fn measure_writes(
+        &self,
+        databases: &Databases,
+        log: &Path,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        let backend = databases.backend;
+        let name = backend.name();
+        let runs = self.args.runs;
         eprintln!("== {name}: raw sqlx inserts, one connection");
         for (measure, per_transaction) in [
             (Measure::RawOneRowPerTransaction, 1),
@@ -219,10 +264,11 @@ impl Bench {
         }
 
         eprintln!("== {name}: the service, writes");
-        let writes = databases.fresh("writes").await?;
+        // The service migrates the database at start-up; the tokens go in after.
+        let writes = databases.empty("writes").await?;
+        let server = Server::start(&self.service, &writes, log)?;
         let tokens = self.work_dir.join(format!("{name}-write-tokens.txt"));
         database::issue_tenant_tokens(&writes, &tokens).await?;
-        let server = Server::start(&self.service, &writes, &log)?;
         let base_url = server.base_url();
         for concurrency in WRITE_CONCURRENCY {
             for _ in 0..runs {
@@ -288,7 +334,18 @@ impl Bench {
             }
         }
         server.stop()?;
+        Ok(())
+    }
 
+    async fn measure_reads(
+        &self,
+        databases: &Databases,
+        log: &Path,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        let backend = databases.backend;
+        let name = backend.name();
+        let runs = self.args.runs;
         eprintln!(
             "== {name}: reads on {} rows",
             database::TENANTS * database::HISTORY_ROWS_PER_TENANT
@@ -309,7 +366,7 @@ impl Bench {
             if let Some(previous) = running.take() {
                 previous.stop()?;
             }
-            let server = Server::start(&self.service, &history, &log)?;
+            let server = Server::start(&self.service, &history, log)?;
             let ms = server.startup.as_secs_f64() * 1000.0;
             eprintln!("   start-up to /ready: {ms:.1} ms");
             report.add(
@@ -357,6 +414,152 @@ impl Bench {
         server.stop()?;
         Ok(())
     }
+
+    /// One tenant's long history, at concurrency 1: its first page, a page deep
+    /// in the nextLink chain (in creation order, and newest first), and the whole
+    /// CSV export. The database is made afresh each time and migrated by the
+    /// service itself, so any build can be measured (`--service`).
+    async fn measure_large_tenant(
+        &self,
+        databases: &Databases,
+        log: &Path,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        let backend = databases.backend;
+        let name = backend.name();
+        let rows = database::LARGE_TENANT_ROWS;
+        eprintln!("== {name}: one tenant with {rows} rows");
+        let began = Instant::now();
+        let url = databases.empty("large").await?;
+        let server = Server::start(&self.service, &url, log)?;
+        database::seed_large_tenant(&url).await?;
+        let tokens = self.work_dir.join(format!("{name}-large-token.txt"));
+        database::issue_tokens(&url, &[database::LARGE_TENANT.to_owned()], &tokens).await?;
+        let token = std::fs::read_to_string(&tokens)?.trim().to_owned();
+        eprintln!("   seeded in {:.1} s", began.elapsed().as_secs_f64());
+
+        // The links a client holds after 1,500 pages of 100: the same token the
+        // service writes into the nextLink after the page's last row.
+        let deep = 150_000;
+        let newest_first = [OrderKey {
+            property: Property::ReportRefreshDate,
+            descending: true,
+        }];
+        // Newest first, a day's four rows in id order: the id at a position.
+        let by_date = |position: usize| {
+            database::large_tenant_id((rows / 4 - 1 - position / 4) * 4 + position % 4)
+        };
+        let first_page = format!("{COLLECTION}?$top=100");
+        let deep_page = format!(
+            "{COLLECTION}?$top=100&$skiptoken={}",
+            skiptoken(&url, &[], database::large_tenant_id(deep - 1)).await?
+        );
+        let deep_by_date = format!(
+            "{COLLECTION}?$orderby=reportRefreshDate%20desc&$top=100&$skiptoken={}",
+            skiptoken(&url, &newest_first, by_date(deep - 1)).await?
+        );
+        let base_url = server.base_url();
+        // A connection each: the service closes one kept idle for 5 s, and a
+        // request sent on it as it closes fails.
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()?;
+        for (path, next) in [
+            (&deep_page, database::large_tenant_id(deep)),
+            (&deep_by_date, by_date(deep)),
+        ] {
+            let page: serde_json::Value = client
+                .get(format!("{base_url}{path}"))
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            anyhow::ensure!(
+                page["value"][0]["id"] == next.to_string()
+                    && page["value"].as_array().map(Vec::len) == Some(100),
+                "{path} did not answer the 100 rows after its position"
+            );
+        }
+
+        for (measure, target) in [
+            (Measure::LargeFirstPage, &first_page),
+            (Measure::LargeDeepPage, &deep_page),
+            (Measure::LargeDeepPageByDate, &deep_by_date),
+        ] {
+            for _ in 0..self.args.runs {
+                let measured = LoadRun {
+                    tokens: Some(&tokens),
+                    target: Some(target),
+                    ..self.load(&base_url, Scenario::Get)
+                }
+                .run()?;
+                eprintln!(
+                    "   {measure:?}: {:.0} req/s, p50 {:.2} ms",
+                    measured.requests_per_second(),
+                    measured.p50_ms
+                );
+                report.add(
+                    backend,
+                    measure,
+                    1,
+                    sample_of(&measured, &format!("{measure:?}")),
+                );
+            }
+        }
+        for _ in 0..self.args.runs {
+            let started = Instant::now();
+            let body = client
+                .get(format!("{base_url}{COLLECTION}?$format=text/csv"))
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .error_for_status()?
+                .bytes()
+                .await?;
+            let seconds = started.elapsed().as_secs_f64();
+            let lines = body
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count();
+            anyhow::ensure!(
+                lines == rows + 1,
+                "the CSV export had {lines} lines, not a header and {rows} rows"
+            );
+            eprintln!(
+                "   CSV export: {seconds:.2} s, {:.1} MB",
+                body.len() as f64 / 1e6
+            );
+            report.add(
+                backend,
+                Measure::LargeCsvExport,
+                1,
+                Sample {
+                    rate: Some(rows as f64 / seconds),
+                    p50_ms: Some(seconds * 1000.0),
+                    ..Sample::default()
+                },
+            );
+        }
+        server.stop()?;
+        Ok(())
+    }
+}
+
+/// The collection every page asks for.
+const COLLECTION: &str = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts";
+
+/// The `$skiptoken` that continues after the large tenant's row `last` in `order`.
+async fn skiptoken(url: &DatabaseUrl, order: &[OrderKey], last: Uuid) -> anyhow::Result<String> {
+    let store = storage::connect(url, 1).await?;
+    let tenant = TenantId::parse(database::LARGE_TENANT).map_err(anyhow::Error::msg)?;
+    let row = store
+        .get_row(&tenant, last)
+        .await?
+        .with_context(|| format!("no row {last}"))?;
+    store.close().await;
+    Ok(encode_skiptoken(None, order, &row))
 }
 
 /// The machine and versions the numbers belong to.

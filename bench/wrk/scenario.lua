@@ -1,15 +1,16 @@
 -- The benchmark's wrk script: one scenario per wrk run, named by the first
 -- argument after `--`:
 --
---   wrk -t T -c C -d D -s scenario.lua URL -- MODE SECONDS THREADS TOKENS OFFSET EPOCH
+--   wrk -t T -c C -d D -s scenario.lua URL -- MODE SECONDS THREADS TOKENS OFFSET EPOCH TARGET
 --
---   MODE     health | post | page | report | chart
+--   MODE     health | post | page | report | chart | get
 --   SECONDS  how long each thread sends (post: wrk's -d is longer, see below)
 --   THREADS  wrk's -t, so keys can be split between threads
 --   TOKENS   file of bearer tokens, line i for tenant i ("-" for none)
 --   OFFSET   post: first key number, so runs never reuse a natural key
 --   EPOCH    post: newest refresh date (Unix seconds), keys go back from it;
 --            page: the newest seeded refresh date
+--   TARGET   get: the path and query every request asks for, with the first token
 --
 -- It prints one line, "BENCH key=value ...", that bench/harness reads.
 --
@@ -89,8 +90,14 @@ local function chart_request()
   return wrk.format("GET", CHART .. "?period=" .. period, bearer(math.random(0, #tokens - 1)))
 end
 
+-- One fixed request (a page of the large tenant's history).
+local function get_request()
+  return wrk.format("GET", target, bearer(0))
+end
+
 local builders = {
   post = new_row_request, page = filtered_page_request, report = report_request, chart = chart_request,
+  get = get_request,
 }
 
 function init(args)
@@ -105,6 +112,7 @@ function init(args)
   end
   key_offset = tonumber(args[5] or "0")
   epoch = tonumber(args[6] or "0")
+  target = args[7]
   sequence, sent, answered, started, last_answer = 0, 0, 0, nil, nil
   statuses = {}
   math.randomseed(os.time() + thread_index * 7919)

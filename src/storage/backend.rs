@@ -204,6 +204,11 @@ pub(super) trait Dialect: Send + Sync + 'static {
     /// How a read-then-write transaction begins.
     const BEGIN_WRITE: &'static str;
 
+    /// What turns a query into its plan, and the column each line of the plan
+    /// comes back in (`RowStore::explain_page`).
+    const EXPLAIN: &'static str;
+    const EXPLAIN_COLUMN: &'static str;
+
     fn bind_id<'q>(query: Query<'q, Self::DB>, id: Uuid) -> Query<'q, Self::DB>;
     fn bind_date<'q>(query: Query<'q, Self::DB>, date: NaiveDate) -> Query<'q, Self::DB>;
     fn bind_timestamp<'q>(query: Query<'q, Self::DB>, at: DateTime<Utc>) -> Query<'q, Self::DB>;

@@ -120,6 +120,11 @@ pub trait RowStore: Send + Sync {
         query: &RowQuery,
     ) -> StoreResult<Vec<DistributionRow>>;
 
+    /// The database's plan for the query `list_rows` sends for `query`, one
+    /// line per step (SQLite's `EXPLAIN QUERY PLAN` details, Postgres's
+    /// `EXPLAIN (COSTS OFF)` lines): to check which index serves a page.
+    async fn explain_page(&self, tenant: &TenantId, query: &RowQuery) -> StoreResult<Vec<String>>;
+
     async fn count_rows(&self, tenant: &TenantId, filter: Option<&Filter>) -> StoreResult<u64>;
 
     /// Applies `patch` to the row, keeping its id and creation time. The row is

@@ -127,6 +127,18 @@ impl<B: Backend> RowStore for B {
     }
 
     #[tracing::instrument(level = "debug", skip(self))]
+    async fn explain_page(&self, tenant: &TenantId, query: &RowQuery) -> StoreResult<Vec<String>> {
+        let mut explain = sql::explain_page::<B::Dialect>(tenant, query);
+        let lines =
+            B::Dialect::fetch_built(&mut *self.pools().readers.acquire().await?, &mut explain)
+                .await?;
+        lines
+            .iter()
+            .map(|line| DbOf::<B>::get_string(line, B::Dialect::EXPLAIN_COLUMN))
+            .collect()
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
     async fn count_rows(&self, tenant: &TenantId, filter: Option<&Filter>) -> StoreResult<u64> {
         let mut count = sql::count::<B::Dialect>(tenant, filter);
         let rows = B::Dialect::fetch_built(&mut *self.pools().readers.acquire().await?, &mut count)

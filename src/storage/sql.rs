@@ -6,8 +6,10 @@ use sqlx::{Database, QueryBuilder};
 
 use super::backend::{Dialect, Driver};
 use super::StoreResult;
-use crate::domain::{DeviceCounts, DistributionRow, Property, PropertyKind, TenantId};
-use crate::odata::{CompareOp, Cursor, Filter, Literal, OrderKey, RowQuery};
+use crate::domain::{
+    DeviceCounts, DistributionRow, Property, PropertyKind, ReportPeriod, TenantId,
+};
+use crate::odata::{CompareOp, Filter, Literal, RowQuery};
 
 /// The rows' table, as a literal for `concat!` in the dialects' statements.
 macro_rules! table {
@@ -86,31 +88,164 @@ fn sort_literal(property: Property, literal: &Literal) -> Literal {
     }
 }
 
-/// `SELECT ... WHERE tenant_id = ? [AND filter] [AND after cursor] ORDER BY ... LIMIT ? OFFSET ?`
-pub fn select_page<'a, D: Dialect>(tenant: &TenantId, query: &RowQuery) -> QueryBuilder<'a, D::DB> {
-    let mut b = QueryBuilder::new(format!("SELECT {COLUMNS} FROM {TABLE} WHERE tenant_id = "));
-    D::DB::push_string(&mut b, tenant.as_str().to_owned());
-    if let Some(filter) = &query.filter {
-        b.push(" AND ");
-        push_filter::<D>(&mut b, filter);
+/// One key a page is sorted by, as SQL: the expression, its direction and, on
+/// a page after a cursor, the cursor's value for it.
+struct SortKey {
+    expr: String,
+    descending: bool,
+    after: Option<Literal>,
+}
+
+/// The keys a page is sorted by: the client's, then the id ascending as the
+/// tie-break, stopping as soon as the keys order a tenant's rows totally. The
+/// id does; so do the period and the refresh date together (the natural key).
+/// A key past that point never decides, and leaving it out lets an index that
+/// ends there serve the order without a sort (`docs/queries.md`).
+fn sort_keys(query: &RowQuery) -> Vec<SortKey> {
+    let cursor = query.after.as_ref();
+    let mut keys = Vec::new();
+    let (mut period, mut date) = (false, false);
+    for (i, key) in query.order_by.iter().enumerate() {
+        keys.push(SortKey {
+            expr: sort_expression(key.property),
+            descending: key.descending,
+            after: cursor
+                .and_then(|c| c.keys.get(i))
+                .map(|value| sort_literal(key.property, value)),
+        });
+        period |= key.property == Property::ReportPeriod;
+        date |= key.property == Property::ReportRefreshDate;
+        if key.property == Property::Id || (period && date) {
+            return keys;
+        }
     }
-    if let Some(cursor) = &query.after {
-        b.push(" AND ");
-        push_after::<D>(&mut b, &query.order_by, cursor);
+    keys.push(SortKey {
+        expr: "id".to_owned(),
+        descending: false,
+        after: cursor.map(|c| Literal::Id(c.last_id)),
+    });
+    keys
+}
+
+/// Whether the page is read as one range of the natural key per period, merged:
+/// when the order starts with the refresh date (or with the period and then the
+/// date in the other direction). Within one period a refresh date is unique, so
+/// each period's rows in that order are a range of the natural key, and the
+/// page needs at most `skip + limit` rows of each. Not when the filter names
+/// the period: the planner then reads the periods it asks for directly.
+fn by_period(query: &RowQuery) -> bool {
+    let date_led = match query.order_by.as_slice() {
+        [first, ..] if first.property == Property::ReportRefreshDate => true,
+        [first, second, ..] => {
+            first.property == Property::ReportPeriod
+                && second.property == Property::ReportRefreshDate
+                && first.descending != second.descending
+        }
+        _ => false,
+    };
+    date_led
+        && !query
+            .filter
+            .as_ref()
+            .is_some_and(|f| mentions(f, Property::ReportPeriod))
+}
+
+fn mentions(filter: &Filter, property: Property) -> bool {
+    match filter {
+        Filter::And(l, r) | Filter::Or(l, r) => mentions(l, property) || mentions(r, property),
+        Filter::Not(inner) => mentions(inner, property),
+        Filter::Compare { property: p, .. } => *p == property,
+    }
+}
+
+/// `SELECT ... WHERE tenant_id = ? [AND filter] [AND after cursor] ORDER BY ... LIMIT ? OFFSET ?`,
+/// or for an order led by the refresh date, the same over the union of each
+/// period's first `skip + limit` rows in date order (see `by_period`).
+pub fn select_page<'a, D: Dialect>(tenant: &TenantId, query: &RowQuery) -> QueryBuilder<'a, D::DB> {
+    page::<D>("", tenant, query)
+}
+
+/// `select_page`'s query as the database plans it.
+pub fn explain_page<'a, D: Dialect>(
+    tenant: &TenantId,
+    query: &RowQuery,
+) -> QueryBuilder<'a, D::DB> {
+    page::<D>(D::EXPLAIN, tenant, query)
+}
+
+fn page<'a, D: Dialect>(
+    prefix: &str,
+    tenant: &TenantId,
+    query: &RowQuery,
+) -> QueryBuilder<'a, D::DB> {
+    let keys = sort_keys(query);
+    let mut b = QueryBuilder::new(format!("{prefix}SELECT {COLUMNS} FROM "));
+    let date = query
+        .order_by
+        .iter()
+        .find(|k| k.property == Property::ReportRefreshDate);
+    if let Some(date) = date.filter(|_| by_period(query)) {
+        let per_period = u64::from(query.limit).saturating_add(query.skip);
+        b.push("(");
+        for (i, period) in ReportPeriod::ALL.into_iter().enumerate() {
+            if i > 0 {
+                b.push(" UNION ALL ");
+            }
+            b.push(format!(
+                "SELECT * FROM (SELECT {COLUMNS} FROM {TABLE} WHERE "
+            ));
+            push_conditions::<D>(&mut b, tenant, query, &keys);
+            b.push(" AND report_period = ");
+            D::bind_literal(&mut b, &Literal::Period(period));
+            b.push(" ORDER BY report_refresh_date");
+            b.push(if date.descending { " DESC" } else { " ASC" });
+            push_limit::<D>(&mut b, per_period);
+            b.push(format!(") AS p{}", period.days()));
+        }
+        b.push(") AS page_rows");
+    } else {
+        b.push(format!("{TABLE} WHERE "));
+        push_conditions::<D>(&mut b, tenant, query, &keys);
     }
     b.push(" ORDER BY ");
-    for key in &query.order_by {
-        b.push(sort_expression(key.property));
-        b.push(if key.descending { " DESC, " } else { " ASC, " });
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 {
+            b.push(", ");
+        }
+        b.push(&key.expr);
+        b.push(if key.descending { " DESC" } else { " ASC" });
     }
-    b.push("id ASC LIMIT ");
-    D::bind_literal(&mut b, &Literal::Int(i64::from(query.limit)));
+    push_limit::<D>(&mut b, u64::from(query.limit));
     b.push(" OFFSET ");
     D::bind_literal(
         &mut b,
         &Literal::Int(i64::try_from(query.skip).unwrap_or(i64::MAX)),
     );
     b
+}
+
+/// `tenant_id = ? [AND filter] [AND after cursor]`
+fn push_conditions<'a, D: Dialect>(
+    b: &mut QueryBuilder<'a, D::DB>,
+    tenant: &TenantId,
+    query: &RowQuery,
+    keys: &[SortKey],
+) {
+    b.push("tenant_id = ");
+    D::DB::push_string(b, tenant.as_str().to_owned());
+    if let Some(filter) = &query.filter {
+        b.push(" AND ");
+        push_filter::<D>(b, filter);
+    }
+    if query.after.is_some() {
+        b.push(" AND ");
+        push_after::<D>(b, keys);
+    }
+}
+
+fn push_limit<'a, D: Dialect>(b: &mut QueryBuilder<'a, D::DB>, rows: u64) {
+    b.push(" LIMIT ");
+    D::bind_literal(b, &Literal::Int(i64::try_from(rows).unwrap_or(i64::MAX)));
 }
 
 /// The column `count` answers in.
@@ -132,26 +267,29 @@ pub fn count<'a, D: Dialect>(
     b
 }
 
-/// Rows strictly after the cursor in the query's order: the lexicographic
-/// comparison `(k1, k2, ..., id) > (v1, v2, ..., last_id)` written out as
+/// Rows strictly after the cursor in the keys' order: the lexicographic
+/// comparison `(k1, k2, ..., kn) > (v1, v2, ..., vn)` written out as
 /// `k1 > v1 OR (k1 = v1 AND (k2 > v2 OR ...))`, with each key's direction.
-fn push_after<'a, D: Dialect>(
-    b: &mut QueryBuilder<'a, D::DB>,
-    order_by: &[OrderKey],
-    cursor: &Cursor,
-) {
-    let mut keys: Vec<(String, bool, Literal)> = order_by
+/// With more than one key it is preceded by `k1 >= v1`, which it implies: an
+/// index that serves the order reads from the cursor on instead of filtering
+/// every row before it.
+fn push_after<'a, D: Dialect>(b: &mut QueryBuilder<'a, D::DB>, keys: &[SortKey]) {
+    let keys: Vec<(&str, bool, &Literal)> = keys
         .iter()
-        .zip(&cursor.keys)
-        .map(|(key, value)| {
-            (
-                sort_expression(key.property),
-                key.descending,
-                sort_literal(key.property, value),
-            )
-        })
+        .filter_map(|k| Some((k.expr.as_str(), k.descending, k.after.as_ref()?)))
         .collect();
-    keys.push(("id".to_owned(), false, Literal::Id(cursor.last_id)));
+    let Some(&(first, first_descending, first_value)) = keys.first() else {
+        b.push("(1 = 1)");
+        return;
+    };
+    if keys.len() > 1 {
+        b.push(format!(
+            "{first} {} ",
+            if first_descending { "<=" } else { ">=" }
+        ));
+        D::bind_literal(b, first_value);
+        b.push(" AND ");
+    }
     let last = keys.len() - 1;
     b.push("(");
     for (i, (expr, descending, value)) in keys.iter().enumerate() {
@@ -245,7 +383,7 @@ fn push_compare<'a, D: Dialect>(
 mod tests {
     use super::super::sqlite::SqliteDialect;
     use super::*;
-    use crate::odata::parse_filter;
+    use crate::odata::{parse_filter, Cursor, OrderKey};
 
     fn where_clause(filter: &str) -> String {
         let filter = parse_filter(filter).unwrap();
@@ -308,7 +446,7 @@ mod tests {
         let sql = select_page::<SqliteDialect>(&tenant, &query).into_sql();
         assert!(
             sql.contains(
-                "(web < ? OR (web = ? AND (COALESCE(linux, -1) > ? OR \
+                "web <= ? AND (web < ? OR (web = ? AND (COALESCE(linux, -1) > ? OR \
                  (COALESCE(linux, -1) = ? AND (id > ?)))))"
             ),
             "{sql}"
@@ -317,5 +455,114 @@ mod tests {
             sql.ends_with("ORDER BY web DESC, COALESCE(linux, -1) ASC, id ASC LIMIT ? OFFSET ?"),
             "{sql}"
         );
+    }
+
+    fn page_sql(order: &[(Property, bool)], filter: Option<&str>, after: bool) -> String {
+        let order_by: Vec<OrderKey> = order
+            .iter()
+            .map(|&(property, descending)| OrderKey {
+                property,
+                descending,
+            })
+            .collect();
+        let query = RowQuery {
+            after: after.then(|| Cursor {
+                keys: order_by
+                    .iter()
+                    .map(|k| match k.property {
+                        Property::ReportRefreshDate => {
+                            Literal::Date(chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap())
+                        }
+                        Property::ReportPeriod => Literal::Period(ReportPeriod::D30),
+                        Property::Id => Literal::Id(uuid::Uuid::nil()),
+                        _ => Literal::Int(3),
+                    })
+                    .collect(),
+                last_id: uuid::Uuid::nil(),
+            }),
+            filter: filter.map(|f| parse_filter(f).unwrap()),
+            order_by,
+            ..RowQuery::first(10)
+        };
+        let tenant = TenantId::parse("default").unwrap();
+        select_page::<SqliteDialect>(&tenant, &query).into_sql()
+    }
+
+    #[test]
+    fn the_default_order_is_the_id_after_the_cursor() {
+        let first = page_sql(&[], None, false);
+        assert!(
+            first.ends_with("WHERE tenant_id = ? ORDER BY id ASC LIMIT ? OFFSET ?"),
+            "{first}"
+        );
+        let deep = page_sql(&[], None, true);
+        assert!(
+            deep.ends_with("WHERE tenant_id = ? AND (id > ?) ORDER BY id ASC LIMIT ? OFFSET ?"),
+            "{deep}"
+        );
+    }
+
+    #[test]
+    fn keys_that_order_rows_totally_need_no_tie_break() {
+        use Property::{Id, ReportPeriod as Period, ReportRefreshDate as Date, Web};
+        let by_id = page_sql(&[(Id, true), (Web, false)], None, true);
+        assert!(
+            by_id.ends_with("AND (id < ?) ORDER BY id DESC LIMIT ? OFFSET ?"),
+            "{by_id}"
+        );
+        let natural = page_sql(&[(Period, true), (Date, true), (Web, false)], None, true);
+        assert!(
+            natural.ends_with(
+                "AND report_period <= ? AND (report_period < ? OR (report_period = ? AND \
+                 (report_refresh_date < ?))) \
+                 ORDER BY report_period DESC, report_refresh_date DESC LIMIT ? OFFSET ?"
+            ),
+            "{natural}"
+        );
+        let by_web = page_sql(&[(Web, false), (Id, false)], None, false);
+        assert!(
+            by_web.ends_with("ORDER BY web ASC, id ASC LIMIT ? OFFSET ?"),
+            "{by_web}"
+        );
+    }
+
+    #[test]
+    fn date_led_orders_read_each_period_as_a_range() {
+        use Property::{ReportPeriod as Period, ReportRefreshDate as Date};
+        let by_date = page_sql(&[(Date, true)], Some("web gt 1"), true);
+        assert_eq!(by_date.matches("report_period = ?").count(), 4, "{by_date}");
+        assert_eq!(
+            by_date
+                .matches("ORDER BY report_refresh_date DESC LIMIT ?)")
+                .count(),
+            4,
+            "{by_date}"
+        );
+        assert!(
+            by_date.contains(
+                "WHERE tenant_id = ? AND (web > ?) AND report_refresh_date <= ? AND \
+                 (report_refresh_date < ? OR (report_refresh_date = ? AND (id > ?))) \
+                 AND report_period = ?"
+            ),
+            "{by_date}"
+        );
+        assert!(
+            by_date.ends_with(
+                ") AS page_rows ORDER BY report_refresh_date DESC, id ASC LIMIT ? OFFSET ?"
+            ),
+            "{by_date}"
+        );
+        // Mixed directions: no single range of the natural key serves them.
+        let mixed = page_sql(&[(Period, false), (Date, true)], None, false);
+        assert_eq!(mixed.matches("UNION ALL").count(), 3, "{mixed}");
+        // The same directions: one range, no union.
+        let same = page_sql(&[(Period, false), (Date, false)], None, false);
+        assert!(!same.contains("UNION"), "{same}");
+        // A filter on the period: the planner reads the periods it names.
+        let filtered = page_sql(&[(Date, false)], Some("reportPeriod eq '7'"), false);
+        assert!(!filtered.contains("UNION"), "{filtered}");
+        // The period alone: within a period the id decides, which no key serves.
+        let period = page_sql(&[(Period, false)], None, false);
+        assert!(!period.contains("UNION"), "{period}");
     }
 }

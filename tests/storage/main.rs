@@ -12,6 +12,7 @@ mod common;
 mod collection;
 mod failures;
 mod migrations;
+mod plans;
 mod rows;
 mod tokens;
 mod views;

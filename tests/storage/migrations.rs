@@ -1,8 +1,8 @@
 //! Migrations keep the rows they find: a database holding rows made by the
 //! schema before `20261129000300_cluster_rows_by_tenant` still serves every
 //! one of them, identical, once the service has migrated it at start-up
-//! through that migration and every later one (`20261129000400` changes the
-//! keys again: on SQLite it rebuilds the table).
+//! through that migration and every later one (`20261129000400` and
+//! `20261201000100` change the keys again: on SQLite each rebuilds the table).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -338,11 +338,14 @@ async fn rows_made_by_the_old_schema_survive_clustering_by_tenant(backend: Backe
         [total.to_string()]
     );
 
-    // Two keys, the same on both backends: the id (since 20261129000400) and
-    // the natural key. The old indexes are gone.
+    // Two keys, the same on both backends: the id within its tenant (since
+    // 20261201000100) and the natural key. The old indexes are gone.
     assert_eq!(
         index_keys(&sql, backend).await,
-        ["id", "tenant_id, report_period, report_refresh_date"]
+        [
+            "tenant_id, id",
+            "tenant_id, report_period, report_refresh_date"
+        ]
     );
     sql.close().await;
 }

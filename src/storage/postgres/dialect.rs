@@ -39,6 +39,9 @@ impl Dialect for PostgresDialect {
     // A concurrent update of the row waits for this transaction's commit.
     const SELECT_FOR_UPDATE: bool = true;
 
+    const EXPLAIN: &'static str = "EXPLAIN (COSTS OFF) ";
+    const EXPLAIN_COLUMN: &'static str = "QUERY PLAN";
+
     fn bind_literal(b: &mut QueryBuilder<'_, Postgres>, literal: &Literal) {
         match literal {
             Literal::Null => b.push("NULL"),

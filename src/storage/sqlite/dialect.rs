@@ -98,6 +98,9 @@ impl Dialect for SqliteDialect {
     const SELECT_FOR_UPDATE: bool = false;
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 
+    const EXPLAIN: &'static str = "EXPLAIN QUERY PLAN ";
+    const EXPLAIN_COLUMN: &'static str = "detail";
+
     fn bind_id<'q>(query: Query<'q, Sqlite>, id: Uuid) -> Query<'q, Sqlite> {
         query.bind(id.to_string())
     }
