@@ -241,6 +241,20 @@ mod tests {
     }
 
     #[test]
+    fn problems_follow_graphs_column_order_whatever_the_files() {
+        let shuffled = "Report Period,Linux,Web,Chrome OS,Report Refresh Date,Windows,Mac,iOS,Android Phone,Windows Phone";
+        assert_eq!(
+            read(shuffled, ",x,-1,,,3,4,5,6,7").unwrap_err(),
+            [
+                "Report Refresh Date: is empty; a value is required",
+                "Web: must be 0 or more, got -1",
+                "Linux: must be a whole number from 0 to 9223372036854775807, got \"x\"",
+                "Report Period: is empty; a value is required",
+            ]
+        );
+    }
+
+    #[test]
     fn every_header_problem_is_reported() {
         let problems =
             header("Report Refresh Date,Web,Web,Windows Phone,ios,Mac,Windows,Linux,Report Period")
