@@ -9,6 +9,7 @@ mod patch;
 mod period;
 mod property;
 mod row;
+mod row_builder;
 mod secret;
 mod tenant;
 mod token;
@@ -19,7 +20,7 @@ pub use self::csv::{
     CsvHeader, CsvProblem, LineProblem, CSV_BOM, CSV_COLUMNS,
 };
 pub use json::{Int64, Int64Format, RowJson, RowsJson};
-pub use parse::{parse_date_literal, parse_new_row, parse_row_patch, FieldProblem, ODATA_TYPE};
+pub use parse::{parse_new_row, parse_row_patch, FieldProblem, ODATA_TYPE};
 pub use patch::RowPatch;
 pub use period::ReportPeriod;
 pub use property::{Property, PropertyKind};
@@ -28,6 +29,7 @@ pub(crate) use row::test_row;
 pub use row::{
     truncate_to_micros, DeviceCounts, DistributionRow, NaturalKey, NewDistributionRow, UserCount,
 };
+pub use row_builder::{latest_refresh_date, parse_date_literal};
 pub use secret::Secret;
 pub use tenant::TenantId;
 pub use token::{Scope, Scopes, StoredToken, TokenRejection};

@@ -1,13 +1,14 @@
-//! Request bodies -> validated rows: every problem of a body is collected, each
-//! naming its property, so a client fixes them all in one round trip.
+//! Request bodies -> validated rows: every member of a body is handed to a
+//! `RowBuilder`, which collects every problem, each naming its property, so a
+//! client fixes them all in one round trip.
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::{
-    DeviceCounts, Int64Format, NewDistributionRow, Property, PropertyKind, ReportPeriod, RowPatch,
-    UserCount,
+use super::row_builder::{
+    parse_int64_digits, parse_refresh_date, user_count, RawValue, RowBuilder,
 };
+use super::{Int64Format, NewDistributionRow, Property, ReportPeriod, RowPatch, UserCount};
 
 /// The only `@odata.type` a body may name.
 pub const ODATA_TYPE: &str = "#microsoft.graph.teamsDeviceUsageDistributionUserCounts";
@@ -37,41 +38,9 @@ pub fn parse_new_row(
     format: Int64Format,
     today: NaiveDate,
 ) -> Result<NewDistributionRow, Vec<FieldProblem>> {
-    let fields = read_fields(body, format, today)?;
-    let mut problems = fields.problems;
-    let mut required = |property: Property| {
-        if !fields.present.contains(&property) {
-            problems.push(FieldProblem::new(
-                "missingProperty",
-                property.json_name(),
-                format!("'{}' is required", property.json_name()),
-            ));
-        }
-    };
-    for property in REQUIRED {
-        required(property);
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let p = fields.patch;
-    // Every required property is present and valid here, so each `Option` is `Some`.
-    fn missing<T>() -> T {
-        unreachable!("required properties were checked")
-    }
-    Ok(NewDistributionRow {
-        report_refresh_date: p.report_refresh_date.unwrap_or_else(missing),
-        report_period: p.report_period.unwrap_or_else(missing),
-        counts: DeviceCounts {
-            web: p.web.unwrap_or_else(missing),
-            windows_phone: p.windows_phone.unwrap_or_else(missing),
-            android_phone: p.android_phone.unwrap_or_else(missing),
-            ios: p.ios.unwrap_or_else(missing),
-            mac: p.mac.unwrap_or_else(missing),
-            windows: p.windows.unwrap_or_else(missing),
-            chrome_os: p.chrome_os.flatten(),
-            linux: p.linux.flatten(),
-        },
+    read_body(body, format, today)?.build(|property| {
+        let name = property.json_name();
+        FieldProblem::new("missingProperty", name, format!("'{name}' is required"))
     })
 }
 
@@ -81,36 +50,15 @@ pub fn parse_row_patch(
     format: Int64Format,
     today: NaiveDate,
 ) -> Result<RowPatch, Vec<FieldProblem>> {
-    let fields = read_fields(body, format, today)?;
-    if fields.problems.is_empty() {
-        Ok(fields.patch)
-    } else {
-        Err(fields.problems)
-    }
+    read_body(body, format, today)?.into_patch()
 }
 
-const REQUIRED: [Property; 8] = [
-    Property::ReportRefreshDate,
-    Property::Web,
-    Property::WindowsPhone,
-    Property::AndroidPhone,
-    Property::Ios,
-    Property::Mac,
-    Property::Windows,
-    Property::ReportPeriod,
-];
-
-struct Fields {
-    patch: RowPatch,
-    present: Vec<Property>,
-    problems: Vec<FieldProblem>,
-}
-
-fn read_fields(
+/// Every member of the body handed to a `RowBuilder`, in the body's order.
+fn read_body(
     body: &Value,
     format: Int64Format,
     today: NaiveDate,
-) -> Result<Fields, Vec<FieldProblem>> {
+) -> Result<RowBuilder<FieldProblem>, Vec<FieldProblem>> {
     let object: &Map<String, Value> = body.as_object().ok_or_else(|| {
         vec![FieldProblem::new(
             "invalidValue",
@@ -118,167 +66,132 @@ fn read_fields(
             "the body must be a JSON object",
         )]
     })?;
-    let mut fields = Fields {
-        patch: RowPatch::default(),
-        present: Vec::new(),
-        problems: Vec::new(),
-    };
+    let mut row = RowBuilder::new();
     for (name, value) in object {
         if name == "@odata.type" {
-            check_odata_type(value, &mut fields.problems);
+            if let Err(problem) = check_odata_type(value) {
+                row.problem(problem);
+            }
             continue;
         }
         if name.starts_with("@odata.") {
             continue; // other instance annotations carry nothing we store
         }
-        let Some(property) = Property::from_json_name(name) else {
-            fields.problems.push(FieldProblem::new(
+        match Property::from_json_name(name) {
+            Some(property) => row.read(
+                property,
+                &JsonValue {
+                    value,
+                    format,
+                    today,
+                },
+            ),
+            None => row.problem(FieldProblem::new(
                 "unknownProperty",
                 name,
                 format!("'{name}' is not a property of microsoft.graph.teamsDeviceUsageDistributionUserCounts"),
-            ));
-            continue;
-        };
-        fields.present.push(property);
-        if let Err(problem) = read_property(property, value, format, today, &mut fields.patch) {
-            fields.problems.push(problem);
+            )),
         }
     }
-    Ok(fields)
+    Ok(row)
 }
 
-fn check_odata_type(value: &Value, problems: &mut Vec<FieldProblem>) {
+fn check_odata_type(value: &Value) -> Result<(), FieldProblem> {
     let named = value.as_str().map(|s| s.strip_prefix('#').unwrap_or(s));
-    if named != Some(&ODATA_TYPE[1..]) {
-        problems.push(FieldProblem::new(
+    if named == Some(&ODATA_TYPE[1..]) {
+        Ok(())
+    } else {
+        Err(FieldProblem::new(
             "invalidValue",
             "@odata.type",
             format!("'@odata.type' must be \"{ODATA_TYPE}\""),
-        ));
+        ))
     }
 }
 
-fn read_property(
-    property: Property,
-    value: &Value,
+/// A property's value in a body, read by the rules of Graph's JSON.
+struct JsonValue<'a> {
+    value: &'a Value,
     format: Int64Format,
     today: NaiveDate,
-    patch: &mut RowPatch,
-) -> Result<(), FieldProblem> {
-    let name = property.json_name();
-    let invalid = |message: String| FieldProblem::new("invalidValue", name, message);
-    match property.kind() {
-        PropertyKind::Id => Err(FieldProblem::new(
+}
+
+impl JsonValue<'_> {
+    /// An Int64 as JSON writes it: a number, or a decimal string if the
+    /// client said IEEE754Compatible; the problem without the property's name.
+    fn int64(&self) -> Result<i64, String> {
+        match self.value {
+            // An integral number written with a fraction or exponent (`3.0`, `3e2`)
+            // is the same number: JSON Schema's `integer` takes it, and so do we.
+            Value::Number(n) => n.as_i64().or_else(|| integral(n.as_f64()?)).ok_or_else(|| {
+                format!("must be an Int64 (a whole number from 0 to 9223372036854775807), got {n}")
+            }),
+            Value::String(s) if self.format.ieee754_compatible => parse_int64_digits(s)
+                .ok_or_else(|| format!("must be an Int64 written in decimal digits, got \"{s}\"")),
+            Value::String(s) => Err(format!(
+                "must be a JSON number, got the string \"{s}\" (send Content-Type with IEEE754Compatible=true to write Int64 as strings)"
+            )),
+            other => Err(format!("must be an Int64, got {other}")),
+        }
+    }
+}
+
+impl RawValue for JsonValue<'_> {
+    type Problem = FieldProblem;
+
+    fn read_only(&self, property: Property) -> FieldProblem {
+        let name = property.json_name();
+        FieldProblem::new(
             "readOnlyProperty",
             name,
-            "'id' is read-only: the service assigns it",
-        )),
-        PropertyKind::Date => {
-            patch.report_refresh_date = Some(parse_refresh_date(value, today).map_err(invalid)?);
-            Ok(())
-        }
-        PropertyKind::Period => {
-            let period = value
-                .as_str()
-                .and_then(ReportPeriod::from_json_str)
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "'reportPeriod' must be one of \"7\", \"30\", \"90\", \"180\" (a string), got {value}"
-                    ))
-                })?;
-            patch.report_period = Some(period);
-            Ok(())
-        }
-        PropertyKind::OptionalCount => {
-            let count = if value.is_null() {
-                None
-            } else {
-                Some(parse_count(name, value, format).map_err(invalid)?)
-            };
-            match property {
-                Property::ChromeOs => patch.chrome_os = Some(count),
-                _ => patch.linux = Some(count),
-            }
-            Ok(())
-        }
-        PropertyKind::Count => {
-            let count = Some(parse_count(name, value, format).map_err(invalid)?);
-            match property {
-                Property::Web => patch.web = count,
-                Property::WindowsPhone => patch.windows_phone = count,
-                Property::AndroidPhone => patch.android_phone = count,
-                Property::Ios => patch.ios = count,
-                Property::Mac => patch.mac = count,
-                _ => patch.windows = count,
-            }
-            Ok(())
-        }
+            format!("'{name}' is read-only: the service assigns it"),
+        )
     }
-}
 
-/// A Graph `Date` in JSON: a string `YYYY-MM-DD`, a real calendar day, not after tomorrow.
-fn parse_refresh_date(value: &Value, today: NaiveDate) -> Result<NaiveDate, String> {
-    let text = value.as_str().ok_or_else(|| {
-        format!("'reportRefreshDate' must be a date string YYYY-MM-DD, got {value}")
-    })?;
-    parse_refresh_date_text(text, today)
-}
-
-/// The earliest refresh date accepted: year 0 would be `0001-01-01 BC` on Postgres
-/// but `0000-01-01` on SQLite, so both backends store only dates from here on.
-pub const EARLIEST_REFRESH_DATE: &str = "0001-01-01";
-
-/// A Graph `Date` as text (a JSON string's content, a CSV field): `YYYY-MM-DD`,
-/// a real calendar day from `EARLIEST_REFRESH_DATE`, not after tomorrow.
-pub fn parse_refresh_date_text(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
-    let date = parse_date_literal(text).ok_or_else(|| {
-        format!("'reportRefreshDate' must be a real calendar date YYYY-MM-DD, got \"{text}\"")
-    })?;
-    if date.year() < 1 {
-        return Err(format!(
-            "'reportRefreshDate' {text} is before the earliest accepted date {EARLIEST_REFRESH_DATE}"
-        ));
-    }
-    let tomorrow = today + Duration::days(1);
-    if date > tomorrow {
-        return Err(format!(
-            "'reportRefreshDate' {date} is in the future (latest accepted: {tomorrow})"
-        ));
-    }
-    Ok(date)
-}
-
-/// Strictly `YYYY-MM-DD` (chrono alone would also take `2026-1-5`).
-pub fn parse_date_literal(text: &str) -> Option<NaiveDate> {
-    let b = text.as_bytes();
-    let shaped = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    // Once shaped, `FromStr` reads exactly this form (and no format string).
-    shaped.then(|| text.parse().ok()).flatten()
-}
-
-fn parse_count(name: &str, value: &Value, format: Int64Format) -> Result<UserCount, String> {
-    let number = match value {
-        // An integral number written with a fraction or exponent (`3.0`, `3e2`)
-        // is the same number: JSON Schema's `integer` takes it, and so do we.
-        Value::Number(n) => n.as_i64().or_else(|| integral(n.as_f64()?)).ok_or_else(|| {
-            format!("'{name}' must be an Int64 (a whole number from 0 to 9223372036854775807), got {n}")
-        })?,
-        Value::String(s) if format.ieee754_compatible => parse_int64_string(s).ok_or_else(|| {
-            format!("'{name}' must be an Int64 written in decimal digits, got \"{s}\"")
-        })?,
-        Value::String(s) => {
-            return Err(format!(
-                "'{name}' must be a JSON number, got the string \"{s}\" (send Content-Type with IEEE754Compatible=true to write Int64 as strings)"
+    /// A Graph `Date` in JSON: a string `YYYY-MM-DD`.
+    fn date(&self) -> Result<NaiveDate, FieldProblem> {
+        let value = self.value;
+        let invalid = |message| invalid(Property::ReportRefreshDate, message);
+        let text = value.as_str().ok_or_else(|| {
+            invalid(format!(
+                "'reportRefreshDate' must be a date string YYYY-MM-DD, got {value}"
             ))
+        })?;
+        parse_refresh_date(text, self.today, |text| format!("\"{text}\"")).map_err(invalid)
+    }
+
+    /// The day count as a string.
+    fn period(&self) -> Result<ReportPeriod, FieldProblem> {
+        let value = self.value;
+        value
+            .as_str()
+            .and_then(ReportPeriod::from_json_str)
+            .ok_or_else(|| {
+                invalid(
+                    Property::ReportPeriod,
+                    format!("'reportPeriod' must be one of \"7\", \"30\", \"90\", \"180\" (a string), got {value}"),
+                )
+            })
+    }
+
+    fn count(&self, property: Property) -> Result<UserCount, FieldProblem> {
+        self.int64()
+            .and_then(user_count)
+            .map_err(|message| invalid(property, format!("'{}' {message}", property.json_name())))
+    }
+
+    /// `null` leaves an optional count empty.
+    fn optional_count(&self, property: Property) -> Result<Option<UserCount>, FieldProblem> {
+        if self.value.is_null() {
+            Ok(None)
+        } else {
+            self.count(property).map(Some)
         }
-        other => return Err(format!("'{name}' must be an Int64, got {other}")),
-    };
-    UserCount::new(number).ok_or_else(|| format!("'{name}' must be 0 or more, got {number}"))
+    }
+}
+
+fn invalid(property: Property, message: String) -> FieldProblem {
+    FieldProblem::new("invalidValue", property.json_name(), message)
 }
 
 /// `value` as an i64 when it is a whole number an i64 holds exactly.
@@ -289,17 +202,10 @@ fn integral(value: f64) -> Option<i64> {
     (value.fract() == 0.0 && (-LIMIT..LIMIT).contains(&value)).then_some(value as i64)
 }
 
-fn parse_int64_string(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::row_builder::REQUIRED;
     use serde_json::json;
 
     fn today() -> NaiveDate {
@@ -481,21 +387,6 @@ mod tests {
         }
         // numbers stay accepted in IEEE754 mode
         assert!(parse_new_row(&valid(), ieee, today()).is_ok());
-    }
-
-    #[test]
-    fn date_literals_are_exactly_yyyy_mm_dd() {
-        assert_eq!(parse_date_literal("2026-11-29"), Some(today()));
-        // Ten characters each: another shape, or no such day.
-        for loose in [
-            "+026-11-29",
-            " 026-11-29",
-            "2026-11-2 ",
-            "2026-1-029",
-            "2026-02-30",
-        ] {
-            assert_eq!(parse_date_literal(loose), None, "{loose:?}");
-        }
     }
 
     #[test]

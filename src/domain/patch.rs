@@ -21,6 +21,24 @@ pub struct RowPatch {
 }
 
 impl RowPatch {
+    /// The row this patch describes when it sets every property a row needs.
+    pub fn complete(&self) -> Option<NewDistributionRow> {
+        Some(NewDistributionRow {
+            report_refresh_date: self.report_refresh_date?,
+            report_period: self.report_period?,
+            counts: DeviceCounts {
+                web: self.web?,
+                windows_phone: self.windows_phone?,
+                android_phone: self.android_phone?,
+                ios: self.ios?,
+                mac: self.mac?,
+                windows: self.windows?,
+                chrome_os: self.chrome_os.flatten(),
+                linux: self.linux.flatten(),
+            },
+        })
+    }
+
     /// The row's content once this patch is applied to `current`.
     pub fn apply(&self, current: &NewDistributionRow) -> NewDistributionRow {
         let c = &current.counts;

@@ -10,7 +10,7 @@ use utoipa::openapi::schema::{AdditionalProperties, KnownFormat, SchemaFormat, S
 use utoipa::openapi::{ObjectBuilder, RefOr, Schema, Type};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
-use crate::domain::{Property, PropertyKind, ReportPeriod, ODATA_TYPE};
+use crate::domain::{latest_refresh_date, Property, PropertyKind, ReportPeriod, ODATA_TYPE};
 use crate::error::ApiError;
 
 /// The ways a row's JSON is used.
@@ -154,11 +154,6 @@ fn dates_until(latest: NaiveDate) -> String {
         list(latest.day() + 1)
     ));
     format!("^({})$", alternatives.join("|"))
-}
-
-/// The last refresh date the service accepts today (see `parse_refresh_date_text`).
-pub fn latest_refresh_date(today: NaiveDate) -> NaiveDate {
-    today + chrono::Duration::days(1)
 }
 
 /// `microsoft.graph.teamsDeviceUsageDistributionUserCounts` as the service writes it.

@@ -4,10 +4,10 @@
 use chrono::NaiveDate;
 
 use super::{csv_columns, csv_header, CSV_COLUMNS};
-use crate::domain::parse::{parse_date_literal, parse_refresh_date_text};
-use crate::domain::{
-    ApiVersion, DeviceCounts, NewDistributionRow, Property, ReportPeriod, UserCount,
+use crate::domain::row_builder::{
+    parse_int64_digits, parse_refresh_date, user_count, RawValue, RowBuilder,
 };
+use crate::domain::{ApiVersion, NewDistributionRow, Property, ReportPeriod, UserCount};
 
 /// At most this many characters of a file's own text are quoted in a
 /// problem: a cell or header can be megabytes long, and problems are logged,
@@ -46,7 +46,7 @@ impl CsvProblem {
 /// order, every column of one of Graph's layouts exactly once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvHeader {
-    /// Each column the file has: header name, property, field index.
+    /// Each column the file has, in Graph's order: header name, property, field index.
     columns: Vec<(&'static str, Property, usize)>,
 }
 
@@ -83,6 +83,8 @@ impl CsvHeader {
             }
         }
         if problems.is_empty() {
+            // Problems of a line are reported in Graph's column order, whatever the file's.
+            columns.sort_by_key(|(header, _, _)| CSV_COLUMNS.iter().position(|(h, _)| h == header));
             Ok(Self { columns })
         } else {
             Err(problems)
@@ -99,140 +101,107 @@ impl CsvHeader {
     }
 
     /// One line as a row, checked by the rules a POST body meets, with every
-    /// problem at once. `today` is the current UTC date.
+    /// problem at once, in Graph's column order. `today` is the current UTC date.
     pub fn read_row(
         &self,
         fields: &::csv::StringRecord,
         today: NaiveDate,
     ) -> Result<NewDistributionRow, Vec<CsvProblem>> {
-        let mut problems = Vec::new();
-        let p = &mut problems;
-        let date = |text: &str| match parse_date_literal(text) {
-            // Only a well-formed date is echoed by the parser's own message.
-            Some(_) => parse_refresh_date_text(text, today),
-            None => Err(format!(
-                "'reportRefreshDate' must be a real calendar date YYYY-MM-DD, got {}",
+        let mut row = RowBuilder::new();
+        for &(column, property, index) in &self.columns {
+            let cell = Cell {
+                column,
+                text: fields.get(index).unwrap_or_default(),
+                today,
+            };
+            row.read(property, &cell);
+        }
+        // The header has every required column, so none is missing from a line.
+        row.build(|property| {
+            Cell::empty(
+                CSV_COLUMNS
+                    .iter()
+                    .find(|(_, p)| *p == property)
+                    .map(|(h, _)| *h),
+            )
+        })
+    }
+}
+
+/// One cell of a line, read by the rules of Graph's CSV.
+struct Cell<'a> {
+    column: &'static str,
+    text: &'a str,
+    today: NaiveDate,
+}
+
+impl Cell<'_> {
+    fn problem(&self, message: String) -> CsvProblem {
+        CsvProblem {
+            column: Some(self.column),
+            message,
+        }
+    }
+
+    fn empty(column: Option<&'static str>) -> CsvProblem {
+        CsvProblem {
+            column,
+            message: "is empty; a value is required".into(),
+        }
+    }
+
+    /// The cell's text, which a required property may not leave empty.
+    fn required(&self) -> Result<&str, CsvProblem> {
+        match self.text {
+            "" => Err(Self::empty(Some(self.column))),
+            text => Ok(text),
+        }
+    }
+}
+
+impl RawValue for Cell<'_> {
+    type Problem = CsvProblem;
+
+    fn read_only(&self, _: Property) -> CsvProblem {
+        self.problem("is assigned by the service, not read from a file".into())
+    }
+
+    fn date(&self) -> Result<NaiveDate, CsvProblem> {
+        parse_refresh_date(self.required()?, self.today, quote).map_err(|m| self.problem(m))
+    }
+
+    /// The period as Graph's CSV writes it: the day count.
+    fn period(&self) -> Result<ReportPeriod, CsvProblem> {
+        let text = self.required()?;
+        ReportPeriod::from_json_str(text).ok_or_else(|| {
+            self.problem(format!(
+                "must be one of 7, 30, 90, 180 (days), got {}",
                 quote(text)
-            )),
-        };
-        let date = self.required(fields, Property::ReportRefreshDate, date, p);
-        let web = self.required(fields, Property::Web, parse_count, p);
-        let windows_phone = self.required(fields, Property::WindowsPhone, parse_count, p);
-        let android_phone = self.required(fields, Property::AndroidPhone, parse_count, p);
-        let ios = self.required(fields, Property::Ios, parse_count, p);
-        let mac = self.required(fields, Property::Mac, parse_count, p);
-        let windows = self.required(fields, Property::Windows, parse_count, p);
-        let chrome_os = self.optional(fields, Property::ChromeOs, parse_count, p);
-        let linux = self.optional(fields, Property::Linux, parse_count, p);
-        let period = self.required(fields, Property::ReportPeriod, parse_period, p);
-        // Each `None` above left a problem behind.
-        let (
-            Some(report_refresh_date),
-            Some(web),
-            Some(windows_phone),
-            Some(android_phone),
-            Some(ios),
-            Some(mac),
-            Some(windows),
-            Some(chrome_os),
-            Some(linux),
-            Some(report_period),
-        ) = (
-            date,
-            web,
-            windows_phone,
-            android_phone,
-            ios,
-            mac,
-            windows,
-            chrome_os,
-            linux,
-            period,
-        )
-        else {
-            return Err(problems);
-        };
-        Ok(NewDistributionRow {
-            report_refresh_date,
-            report_period,
-            counts: DeviceCounts {
-                web,
-                windows_phone,
-                android_phone,
-                ios,
-                mac,
-                windows,
-                chrome_os,
-                linux,
-            },
+            ))
         })
     }
 
-    /// A cell that may be empty (or absent from the version): `Some(None)` then;
-    /// `None` when the cell is invalid, with the problem recorded.
-    fn optional<T>(
-        &self,
-        fields: &::csv::StringRecord,
-        property: Property,
-        parse: impl Fn(&str) -> Result<T, String>,
-        problems: &mut Vec<CsvProblem>,
-    ) -> Option<Option<T>> {
-        let Some(&(column, _, index)) = self.columns.iter().find(|(_, p, _)| *p == property) else {
-            return Some(None);
-        };
-        match fields.get(index).filter(|text| !text.is_empty()).map(parse) {
-            None => Some(None),
-            Some(Ok(value)) => Some(Some(value)),
-            Some(Err(message)) => {
-                problems.push(CsvProblem {
-                    column: Some(column),
-                    message,
-                });
-                None
-            }
-        }
+    /// A count as Graph writes it: decimal digits, a non-negative Int64.
+    fn count(&self, _: Property) -> Result<UserCount, CsvProblem> {
+        let text = self.required()?;
+        parse_int64_digits(text)
+            .ok_or_else(|| {
+                format!(
+                    "must be a whole number from 0 to 9223372036854775807, got {}",
+                    quote(text)
+                )
+            })
+            .and_then(user_count)
+            .map_err(|m| self.problem(m))
     }
 
-    fn required<T>(
-        &self,
-        fields: &::csv::StringRecord,
-        property: Property,
-        parse: impl Fn(&str) -> Result<T, String>,
-        problems: &mut Vec<CsvProblem>,
-    ) -> Option<T> {
-        let value = self.optional(fields, property, parse, problems)?;
-        if value.is_none() {
-            problems.push(CsvProblem {
-                column: CSV_COLUMNS
-                    .iter()
-                    .find(|(_, p)| *p == property)
-                    .map(|(header, _)| *header),
-                message: "is empty; a value is required".into(),
-            });
+    /// An empty cell leaves an optional count empty.
+    fn optional_count(&self, property: Property) -> Result<Option<UserCount>, CsvProblem> {
+        match self.text {
+            "" => Ok(None),
+            _ => self.count(property).map(Some),
         }
-        value
     }
-}
-
-/// A count as Graph writes it: decimal digits, a non-negative Int64.
-fn parse_count(text: &str) -> Result<UserCount, String> {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let number: i64 = (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| text.parse().ok())
-        .flatten()
-        .ok_or_else(|| {
-            format!(
-                "must be a whole number from 0 to 9223372036854775807, got {}",
-                quote(text)
-            )
-        })?;
-    UserCount::new(number).ok_or_else(|| format!("must be 0 or more, got {number}"))
-}
-
-/// The period as Graph's CSV writes it: the day count.
-fn parse_period(text: &str) -> Result<ReportPeriod, String> {
-    ReportPeriod::from_json_str(text)
-        .ok_or_else(|| format!("must be one of 7, 30, 90, 180 (days), got {}", quote(text)))
 }
 
 #[cfg(test)]
@@ -269,6 +238,20 @@ mod tests {
         assert_eq!(row.counts.windows_phone.get(), 7);
         assert_eq!(row.counts.chrome_os.map(UserCount::get), Some(2));
         assert_eq!(row.counts.linux, None);
+    }
+
+    #[test]
+    fn problems_follow_graphs_column_order_whatever_the_files() {
+        let shuffled = "Report Period,Linux,Web,Chrome OS,Report Refresh Date,Windows,Mac,iOS,Android Phone,Windows Phone";
+        assert_eq!(
+            read(shuffled, ",x,-1,,,3,4,5,6,7").unwrap_err(),
+            [
+                "Report Refresh Date: is empty; a value is required",
+                "Web: must be 0 or more, got -1",
+                "Linux: must be a whole number from 0 to 9223372036854775807, got \"x\"",
+                "Report Period: is empty; a value is required",
+            ]
+        );
     }
 
     #[test]
