@@ -72,12 +72,30 @@ pub fn csv_record(row: &DistributionRow, version: ApiVersion) -> Vec<String> {
 /// The whole CSV document: BOM, header, one record per row, CRLF line ends
 /// (RFC 4180).
 pub fn write_csv(version: ApiVersion, rows: &[DistributionRow]) -> Result<Vec<u8>, ::csv::Error> {
+    let mut document = csv_opening(version)?;
+    document.extend(csv_lines(rows.iter().map(|row| csv_record(row, version)))?);
+    Ok(document)
+}
+
+/// How a CSV document opens: the BOM and the header line of `version`.
+pub fn csv_opening(version: ApiVersion) -> Result<Vec<u8>, ::csv::Error> {
+    let mut opening = CSV_BOM.to_vec();
+    opening.extend(csv_lines(std::iter::once(csv_header(version)))?);
+    Ok(opening)
+}
+
+/// Records as CSV lines, CRLF line ends (RFC 4180): the one writer setup,
+/// for whole documents and streamed pages alike.
+pub fn csv_lines<R, F>(records: impl IntoIterator<Item = R>) -> Result<Vec<u8>, ::csv::Error>
+where
+    R: IntoIterator<Item = F>,
+    F: AsRef<[u8]>,
+{
     let mut writer = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
-        .from_writer(CSV_BOM.to_vec());
-    writer.write_record(csv_header(version))?;
-    for row in rows {
-        writer.write_record(csv_record(row, version))?;
+        .from_writer(Vec::new());
+    for record in records {
+        writer.write_record(record)?;
     }
     writer
         .into_inner()

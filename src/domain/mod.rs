@@ -16,8 +16,8 @@ mod token;
 mod version;
 
 pub use self::csv::{
-    check_csv, csv_cell, csv_header, csv_record, property_for_header, write_csv, CheckedCsv,
-    CsvHeader, CsvProblem, LineProblem, CSV_BOM, CSV_COLUMNS,
+    check_csv, csv_cell, csv_header, csv_lines, csv_opening, csv_record, property_for_header,
+    write_csv, CheckedCsv, CsvHeader, CsvProblem, LineProblem, CSV_BOM, CSV_COLUMNS,
 };
 pub use json::{Int64, Int64Format, RowJson, RowsJson};
 pub use parse::{parse_new_row, parse_row_patch, FieldProblem, ODATA_TYPE};

@@ -22,7 +22,7 @@ pub use body::{BodyDeadline, BodyLimit, BodyScope, JsonBody};
 pub use caller::{bearer_secret, BearerProblem};
 pub use connection::{ConnectionRules, GuardedStream, HeadLimits, RefusalObserver};
 pub use links::{next_link, service_root};
-pub use negotiation::{choose_report_form, ReportForm};
+pub use negotiation::{choose_collection_form, choose_report_form, ReportForm, CSV_CONTENT_TYPE};
 pub use origin::{client_address, Forwarding, IpNetwork};
 pub use panics::answer_panics;
 pub use prefer::prefers_representation;

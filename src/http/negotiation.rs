@@ -1,5 +1,7 @@
-//! Content negotiation for the report: `$format` or the Accept header picks
-//! Graph's CSV or a JSON collection.
+//! Content negotiation, one home for both surfaces that offer CSV: `$format`
+//! (which overrides Accept, as OData says) or the Accept header picks Graph's
+//! CSV or JSON. The report function prefers CSV, as Graph answers it; the
+//! collection prefers JSON and streams CSV only when asked first.
 
 use actix_web::http::header::{self, Accept, Header, QualityItem};
 use actix_web::HttpRequest;
@@ -19,8 +21,62 @@ pub enum ReportForm {
     Json(Int64Format),
 }
 
-const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
+/// The content type of every CSV the service writes.
+pub const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
 const OCTET_STREAM: &str = "application/octet-stream";
+
+/// The form `$format` names, or a 406 whose message ends with `hint`.
+fn format_form(
+    format: &str,
+    request: &HttpRequest,
+    what: &str,
+    hint: &str,
+) -> Result<ReportForm, ApiError> {
+    let ieee754_compatible = response_style(request).ieee754_compatible;
+    let mime: Option<Mime> = format.parse().ok();
+    match mime.as_ref().map(Mime::essence_str) {
+        Some("text/csv") => Ok(ReportForm::Csv {
+            content_type: CSV_CONTENT_TYPE,
+        }),
+        Some("application/json") => Ok(ReportForm::Json(Int64Format {
+            ieee754_compatible: ieee754_compatible
+                || mime
+                    .as_ref()
+                    .and_then(|m| m.get_param("IEEE754Compatible"))
+                    .is_some_and(|v| v.as_str().eq_ignore_ascii_case("true")),
+        })),
+        _ => Err(ApiError::NotAcceptable(format!(
+            "$format={format} cannot be produced by {what}; {hint}"
+        ))),
+    }
+}
+
+/// The collection's form: JSON, unless `$format` names CSV or the Accept
+/// header's first choice is `text/csv`.
+pub fn choose_collection_form(
+    format: Option<&str>,
+    request: &HttpRequest,
+) -> Result<ReportForm, ApiError> {
+    if let Some(format) = format {
+        return format_form(
+            format,
+            request,
+            "the collection",
+            "use text/csv (JSON is the default)",
+        );
+    }
+    let csv_first = Accept::parse(request)
+        .ok()
+        .and_then(|accept| accept.ranked().into_iter().next())
+        .is_some_and(|first| first.essence_str() == "text/csv");
+    Ok(if csv_first {
+        ReportForm::Csv {
+            content_type: CSV_CONTENT_TYPE,
+        }
+    } else {
+        ReportForm::Json(response_style(request))
+    })
+}
 
 /// `$format` decides when given (OData: it overrides Accept); otherwise the
 /// Accept header does, CSV first, as Graph answers this function with CSV.
@@ -30,23 +86,15 @@ pub fn choose_report_form(
     request: &HttpRequest,
     function: &str,
 ) -> Result<ReportForm, ApiError> {
-    let ieee754_compatible = response_style(request).ieee754_compatible;
     if let Some(format) = format {
-        let mime: Option<Mime> = format.parse().ok();
-        return match mime.as_ref().map(Mime::essence_str) {
-            Some("text/csv") => Ok(ReportForm::Csv {
-                content_type: CSV_CONTENT_TYPE,
-            }),
-            Some("application/json") => Ok(ReportForm::Json(Int64Format {
-                ieee754_compatible: ieee754_compatible
-                    || mime.as_ref().and_then(|m| m.get_param("IEEE754Compatible"))
-                        .is_some_and(|v| v.as_str().eq_ignore_ascii_case("true")),
-            })),
-            _ => Err(ApiError::NotAcceptable(format!(
-                "$format={format} cannot be produced by {function}; use text/csv or application/json"
-            ))),
-        };
+        return format_form(
+            format,
+            request,
+            function,
+            "use text/csv or application/json",
+        );
     }
+    let ieee754_compatible = response_style(request).ieee754_compatible;
     let accepted = Accept::parse(request).map(|a| a.0).unwrap_or_default();
     // Server preference breaks ties: Graph's form of this report is CSV.
     let offers = [
@@ -185,5 +233,32 @@ mod tests {
                 "{accept}"
             );
         }
+    }
+
+    #[test]
+    fn the_collection_is_json_unless_csv_is_asked_first() {
+        let form = |format: Option<&str>, accept: Option<&str>| {
+            let mut request = TestRequest::default();
+            if let Some(accept) = accept {
+                request = request.insert_header((header::ACCEPT, accept));
+            }
+            choose_collection_form(format, &request.to_http_request())
+                .map_err(|e| e.code().to_owned())
+        };
+        let json = Ok(ReportForm::Json(Int64Format::default()));
+        assert_eq!(form(None, None), json);
+        assert_eq!(form(None, Some("*/*")), json);
+        assert_eq!(form(None, Some("application/json, text/csv")), json);
+        assert_eq!(
+            form(None, Some("text/csv, application/json;q=0.5")),
+            Ok(CSV)
+        );
+        assert_eq!(form(Some("text/csv"), Some("application/json")), Ok(CSV));
+        assert_eq!(form(Some("TEXT/CSV; charset=utf-8"), None), Ok(CSV));
+        assert_eq!(form(Some("application/json"), Some("text/csv")), json);
+        assert_eq!(
+            form(Some("application/xml"), None),
+            Err("notAcceptable".to_owned())
+        );
     }
 }

@@ -9,21 +9,19 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header::{self, Accept, Header};
+use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 use futures_util::stream::{self, Stream};
 
-use crate::domain::{csv_header, csv_record, ApiVersion, TenantId};
+use crate::domain::{csv_lines, csv_opening, csv_record, ApiVersion, TenantId};
 use crate::error::ApiError;
+use crate::http::{choose_collection_form, ReportForm, CSV_CONTENT_TYPE};
 use crate::odata::{parse_collection_options, Cursor, RowQuery};
 use crate::storage::Store;
 
 /// Rows read from storage, and sent, at a time.
 pub const CSV_PAGE_ROWS: u32 = 1000;
-
-const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
-const CSV_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A collection request that asked for CSV, its options read.
 pub struct CsvRequest {
@@ -56,29 +54,10 @@ pub fn csv_request(request: &HttpRequest, version: ApiVersion) -> Result<Collect
             }
         }
     }
-    let wants_csv = match format.as_deref() {
-        Some(f) => {
-            let essence = f
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            match essence.as_str() {
-                "text/csv" => true,
-                "application/json" => false,
-                _ => {
-                    return Err(ApiError::NotAcceptable(format!(
-                        "$format={f} cannot be produced by the collection; use text/csv (JSON is the default)"
-                    )))
-                }
-            }
-        }
-        None => Accept::parse(request)
-            .ok()
-            .and_then(|accept| accept.ranked().into_iter().next())
-            .is_some_and(|first| first.essence_str() == "text/csv"),
-    };
+    let wants_csv = matches!(
+        choose_collection_form(format.as_deref(), request)?,
+        ReportForm::Csv { .. }
+    );
     if !wants_csv {
         // JSON takes the options as they came, $format=application/json aside.
         let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -149,20 +128,8 @@ pub fn csv_chunks(
     stream::unfold(state, move |mut state| async move {
         if !state.header_sent {
             state.header_sent = true;
-            let mut chunk = CSV_BOM.to_vec();
-            let header = records(std::iter::once(
-                csv_header(state.version)
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect(),
-            ));
-            return Some((
-                header.map(|h| {
-                    chunk.extend_from_slice(&h);
-                    Bytes::from(chunk)
-                }),
-                state,
-            ));
+            let opening = csv_opening(state.version).map(Bytes::from);
+            return Some((opening.map_err(std::io::Error::other), state));
         }
         if state.done || state.remaining == Some(0) {
             return None;
@@ -194,23 +161,11 @@ pub fn csv_chunks(
         state.query.after = Some(Cursor::after(&state.query.order_by, last));
         state.query.skip = 0;
         let version = state.version;
-        let chunk = records(rows.iter().map(|row| csv_record(row, version)));
+        let chunk = csv_lines(rows.iter().map(|row| csv_record(row, version)))
+            .map(Bytes::from)
+            .map_err(std::io::Error::other);
         Some((chunk, state))
     })
-}
-
-/// Records as CSV text, CRLF line ends (RFC 4180).
-fn records(rows: impl Iterator<Item = Vec<String>>) -> Result<Bytes, std::io::Error> {
-    let mut writer = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    for row in rows {
-        writer.write_record(row).map_err(std::io::Error::other)?;
-    }
-    writer
-        .into_inner()
-        .map(Bytes::from)
-        .map_err(|e| std::io::Error::other(e.to_string()))
 }
 
 /// The streamed response.
