@@ -1,12 +1,14 @@
 //! OData query options: parsing them into a typed `RowQuery`. Pure, no I/O.
 
 mod filter;
+mod function_call;
 mod options;
 mod paging;
 mod properties;
 mod query;
 
 pub use filter::{parse_filter, FilterError, MAX_FILTER_COMPARISONS, MAX_FILTER_DEPTH};
+pub use function_call::{parse_function_options, parse_period_call};
 pub use options::{
     parse_collection_options, parse_count_options, CollectionRequest, QueryError,
     DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,

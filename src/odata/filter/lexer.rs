@@ -112,6 +112,18 @@ fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '+')
 }
 
+/// `text` when it is exactly one OData string literal (`'it''s'`), unescaped.
+pub(crate) fn string_literal(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.first() != Some(&'\'') {
+        return None;
+    }
+    match read_string(&chars, 0) {
+        Ok((value, end)) if end == chars.len() => Some(value),
+        _ => None,
+    }
+}
+
 /// Reads `'...'` starting at the opening quote; `''` stands for one quote.
 fn read_string(chars: &[char], open: usize) -> Result<(String, usize), FilterError> {
     let mut value = String::new();
@@ -305,5 +317,15 @@ mod tests {
         assert_eq!(error_at("web eq 1.5"), 8);
         assert_eq!(error_at("reportRefreshDate eq 2026-01-01T00:00:00Z"), 22);
         assert_eq!(error_at("a-b eq 1"), 1);
+    }
+
+    #[test]
+    fn string_literals_unescape_doubled_quotes() {
+        assert_eq!(string_literal("'D7'").as_deref(), Some("D7"));
+        assert_eq!(string_literal("'it''s'").as_deref(), Some("it's"));
+        assert_eq!(string_literal("''").as_deref(), Some(""));
+        assert_eq!(string_literal("'a'b'"), None);
+        assert_eq!(string_literal("'"), None);
+        assert_eq!(string_literal("D7"), None);
     }
 }

@@ -18,6 +18,7 @@ mod lexer;
 
 use std::fmt;
 
+pub(crate) use lexer::string_literal;
 use lexer::{tokenize, Token, TokenKind};
 
 use super::properties::find_property;
