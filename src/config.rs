@@ -1,11 +1,16 @@
-//! One typed `Settings`, read from the environment (and `.env`, loaded by main).
+//! One typed `Settings`, read from the environment (and `.env`, loaded by
+//! main). The variables are declared in `environment.rs`; here they become
+//! the plain values and types of the rooms they configure.
 
-pub mod settings_table;
+mod collect;
+pub mod environment;
+mod values;
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use self::environment::Environment;
 use crate::collect::CollectSettings;
 pub use crate::domain::Secret;
 use crate::group_commit::GroupCommitLimits;
@@ -104,145 +109,56 @@ pub struct RateLimit {
     pub burst: NonZeroU32,
 }
 
-impl RateLimit {
-    /// Generous enough for collectors and the benchmarks; it only stops runaways.
-    pub const DEFAULT_PER_SECOND: u32 = 1000;
-
-    /// `RATE_LIMIT_PER_SECOND` (0 turns the limit off) and `RATE_LIMIT_BURST`
-    /// (default: two seconds' worth).
-    fn from_vars(
-        per_second: Option<String>,
-        burst: Option<String>,
-    ) -> Result<Option<Self>, String> {
-        let per_second = match per_second {
-            None => Self::DEFAULT_PER_SECOND,
-            Some(v) => v.trim().parse::<u32>().map_err(|_| {
-                format!("RATE_LIMIT_PER_SECOND must be a whole number (0 turns the limit off), got {v:?}")
-            })?,
-        };
-        let Some(per_second) = NonZeroU32::new(per_second) else {
-            return Ok(None);
-        };
-        let burst = match burst {
-            None => per_second.saturating_mul(NonZeroU32::MIN.saturating_add(1)),
-            Some(v) => v.trim().parse::<NonZeroU32>().map_err(|_| {
-                format!("RATE_LIMIT_BURST must be a whole number from 1, got {v:?}")
-            })?,
-        };
-        Ok(Some(Self { per_second, burst }))
-    }
-}
-
 impl Settings {
     /// Reads the environment; a bad value is a one-line error naming the variable.
     pub fn from_env() -> Result<Self, String> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// The settings from the variables `get` gives (tests hand a list); unset
+    /// and blank alike take the declared default.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let var = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let number = |name: &str, default: usize| -> Result<usize, String> {
-            var(name).map_or(Ok(default), |v| {
-                v.trim()
-                    .parse()
-                    .map_err(|_| format!("{name} must be a whole number of bytes, got {v:?}"))
-            })
-        };
-        let database_url = DatabaseUrl::parse(
-            &var("DATABASE_URL").unwrap_or_else(|| DatabaseUrl::DEFAULT.into()),
-        )?;
+        let vars = Environment::from_lookup(&get)?;
+        let database_url = DatabaseUrl::parse(&vars.database_url)?;
         Ok(Self {
-            group_commit: group_commit_limits(&var, &database_url)?,
-            token_cache_ttl: Duration::from_secs(whole_number(&var, "TOKEN_CACHE_SECONDS", 5, 0)?),
-            database_url,
-            host: var("HOST").unwrap_or_else(|| "127.0.0.1".into()),
-            port: match var("PORT") {
-                None => 8080,
-                Some(v) => v
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("PORT must be a number from 0 to 65535, got {v:?}"))?,
+            group_commit: GroupCommitLimits {
+                max_batch_rows: vars.ingest_batch_rows,
+                max_batch_wait: vars.ingest_batch_wait,
+                max_queued_rows: vars.ingest_queue_rows,
+                // SQLite has one writer anyway; Postgres' commits can overlap.
+                writers: vars.ingest_writers.unwrap_or(match database_url {
+                    DatabaseUrl::Sqlite(_) => 1,
+                    DatabaseUrl::Postgres(_) => GroupCommitLimits::POSTGRES_WRITERS,
+                }),
             },
-            body_limit: number("BODY_LIMIT_BYTES", 64 * 1024)?,
-            batch_body_limit: number("BATCH_BODY_LIMIT_BYTES", 1024 * 1024)?,
-            header_read_timeout: Duration::from_secs(whole_number(
-                &var,
-                "HEADER_READ_TIMEOUT_SECONDS",
-                5,
-                1,
-            )?),
-            body_read_timeout: Duration::from_secs(whole_number(
-                &var,
-                "BODY_READ_TIMEOUT_SECONDS",
-                10,
-                1,
-            )?),
-            send_timeout: Duration::from_secs(whole_number(&var, "SEND_TIMEOUT_SECONDS", 30, 1)?),
-            rate_limit: RateLimit::from_vars(
-                var("RATE_LIMIT_PER_SECOND"),
-                var("RATE_LIMIT_BURST"),
-            )?,
-            metrics_token: var("METRICS_TOKEN").map(|v| Secret::new(v.trim())),
-            collect: CollectSettings::from_lookup(&var)?,
+            database_url,
+            host: vars.host,
+            port: vars.port,
+            body_limit: vars.body_limit,
+            batch_body_limit: vars.batch_body_limit,
+            header_read_timeout: vars.header_read_timeout,
+            body_read_timeout: vars.body_read_timeout,
+            send_timeout: vars.send_timeout,
+            // 0 turns the limit off; the burst is two seconds' worth unless given.
+            rate_limit: NonZeroU32::new(vars.rate_limit_per_second).map(|per_second| RateLimit {
+                per_second,
+                burst: vars
+                    .rate_limit_burst
+                    .unwrap_or(per_second.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
+            }),
+            metrics_token: vars.metrics_token,
+            token_cache_ttl: vars.token_cache_ttl,
             auth_failures: AuthFailureLimit {
-                max_failures: u32::try_from(whole_number(&var, "AUTH_FAILURE_LIMIT", 20, 0)?)
-                    .map_err(|_| "AUTH_FAILURE_LIMIT is too large".to_owned())?,
-                window: Duration::from_secs(whole_number(
-                    &var,
-                    "AUTH_FAILURE_WINDOW_SECONDS",
-                    10,
-                    1,
-                )?),
+                max_failures: vars.auth_failure_limit,
+                window: vars.auth_failure_window,
             },
             forwarding: Forwarding::parse(
-                var("PUBLIC_BASE_URL").as_deref(),
-                var("TRUSTED_PROXIES").as_deref(),
+                vars.public_base_url.as_deref(),
+                vars.trusted_proxies.as_deref(),
             )?,
+            collect: collect::collect_settings(vars.collect, &get)?,
         })
     }
-}
-
-/// The variable `name` as a whole number of at least `min`; `default` when unset.
-fn whole_number(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: u64,
-    min: u64,
-) -> Result<u64, String> {
-    var(name).map_or(Ok(default), |v| {
-        v.trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n >= min)
-            .ok_or_else(|| format!("{name} must be a whole number from {min}, got {v:?}"))
-    })
-}
-
-/// `INGEST_BATCH_ROWS`, `INGEST_BATCH_WAIT_MS`, `INGEST_QUEUE_ROWS` and
-/// `INGEST_WRITERS` (default: 1 on SQLite, which has one writer anyway;
-/// several on Postgres, whose commits can overlap).
-fn group_commit_limits(
-    var: &impl Fn(&str) -> Option<String>,
-    database: &DatabaseUrl,
-) -> Result<GroupCommitLimits, String> {
-    let defaults = GroupCommitLimits::default();
-    let writers = match database {
-        DatabaseUrl::Sqlite(_) => 1,
-        DatabaseUrl::Postgres(_) => GroupCommitLimits::POSTGRES_WRITERS,
-    };
-    let count =
-        |name, default: usize| whole_number(var, name, default as u64, 1).map(|n| n as usize);
-    Ok(GroupCommitLimits {
-        max_batch_rows: count("INGEST_BATCH_ROWS", defaults.max_batch_rows)?,
-        max_batch_wait: Duration::from_millis(whole_number(
-            var,
-            "INGEST_BATCH_WAIT_MS",
-            defaults.max_batch_wait.as_millis() as u64,
-            0,
-        )?),
-        max_queued_rows: count("INGEST_QUEUE_ROWS", defaults.max_queued_rows)?,
-        writers: count("INGEST_WRITERS", writers)?,
-    })
 }
 
 #[cfg(test)]
@@ -337,6 +253,21 @@ mod tests {
             Some("s3cret-scrape")
         );
         assert!(!format!("{s:?}").contains("s3cret-scrape"));
+    }
+
+    #[test]
+    fn pinning_every_declared_default_changes_nothing() {
+        let explicit = Settings::from_lookup(|name| {
+            environment::variables()
+                .into_iter()
+                .find(|v| v.name == name)
+                .and_then(|v| v.default)
+        })
+        .unwrap();
+        assert_eq!(
+            format!("{:?}", settings(&[]).unwrap()),
+            format!("{explicit:?}")
+        );
     }
 
     #[test]

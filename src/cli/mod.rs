@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service (the default).
-    #[command(after_help = crate::config::settings_table::help_text())]
+    #[command(after_help = crate::config::environment::help_text())]
     Serve,
     /// Apply database migrations and exit.
     Migrate,

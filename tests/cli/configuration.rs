@@ -90,8 +90,12 @@ fn serve_help_lists_every_environment_variable() {
     let (output, _) = run_configured(dir.path(), &["serve", "--help"], &[]);
     let (stdout, _) = text(&output);
     assert!(output.status.success());
-    for setting in teams_usage_store::config::settings_table::SETTINGS {
-        assert!(stdout.contains(setting.name), "{}: {stdout}", setting.name);
+    for variable in teams_usage_store::config::environment::variables() {
+        assert!(
+            stdout.contains(&variable.name),
+            "{}: {stdout}",
+            variable.name
+        );
     }
 }
 
