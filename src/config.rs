@@ -16,6 +16,7 @@ pub use crate::domain::Secret;
 use crate::group_commit::GroupCommitLimits;
 pub use crate::http::Forwarding;
 pub use crate::storage::DatabaseUrl;
+pub use crate::telemetry::{LogFormat, LogSettings};
 
 /// Everything the service is configured with.
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct Settings {
     /// Longest a client may leave a response unread before the connection is
     /// abandoned (`SEND_TIMEOUT_SECONDS`).
     pub send_timeout: Duration,
+    /// `RUST_LOG` and `LOG_FORMAT`.
+    pub logging: LogSettings,
     /// Requests each token may make; `None` turns the limit off.
     pub rate_limit: Option<RateLimit>,
     /// When set, `GET /metrics` requires `Authorization: Bearer <this>`.
@@ -139,6 +142,10 @@ impl Settings {
             header_read_timeout: vars.header_read_timeout,
             body_read_timeout: vars.body_read_timeout,
             send_timeout: vars.send_timeout,
+            logging: LogSettings {
+                format: LogFormat::parse(Some(&vars.log_format))?,
+                filter: vars.log_filter,
+            },
             // 0 turns the limit off; the burst is two seconds' worth unless given.
             rate_limit: NonZeroU32::new(vars.rate_limit_per_second).map(|per_second| RateLimit {
                 per_second,

@@ -17,8 +17,8 @@ fn main() -> ExitCode {
     let dot_env = config::load_dot_env();
     let cli = cli::Cli::parse();
     let outcome = dot_env
-        .and_then(|_| telemetry::init_logging())
-        .and_then(|()| Settings::from_env())
+        .and_then(|_| Settings::from_env())
+        .and_then(|settings| telemetry::init_logging(&settings.logging).map(|()| settings))
         .map_err(anyhow::Error::msg)
         .and_then(|settings| {
             let runtime = tokio::runtime::Runtime::new()?;

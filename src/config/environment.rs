@@ -46,7 +46,6 @@ pub struct Environment {
     )]
     pub port: u16,
 
-    // Read by `telemetry::init_logging` itself, which starts before the settings.
     #[arg(
         long,
         env = "RUST_LOG",
@@ -56,7 +55,6 @@ pub struct Environment {
     )]
     pub log_filter: String,
 
-    // Read by `telemetry::init_logging` itself, which starts before the settings.
     #[arg(
         long,
         env = "LOG_FORMAT",

@@ -53,9 +53,11 @@ pub fn parse_function_options(
                 return Err("The query option $format is given twice".into())
             }
             "$format" => format = Some(value.into_owned()),
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "The query option '{other}' is not supported by {function}; it takes only $format"
-            )),
+            ))
+            }
         }
     }
     Ok(format)

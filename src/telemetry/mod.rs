@@ -281,18 +281,23 @@ impl LogFormat {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`) and written as
-/// `LOG_FORMAT` says; text in colour only when stderr is a terminal, so a log
-/// file holds plain text. A filter that does not parse is an error, not a
-/// silent fallback that would hide the lines someone asked for.
-pub fn init_logging() -> Result<(), String> {
-    let format = LogFormat::parse(std::env::var("LOG_FORMAT").ok().as_deref())?;
-    let filter = match std::env::var("RUST_LOG") {
-        Ok(value) if !value.trim().is_empty() => EnvFilter::builder()
-            .parse(value.trim())
-            .map_err(|e| format!("RUST_LOG: {e} in {value:?}"))?,
-        _ => EnvFilter::new("info"),
-    };
+/// What the log is configured with (`RUST_LOG`, `LOG_FORMAT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSettings {
+    /// An `EnvFilter` directive, e.g. `info,sqlx=warn`.
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+/// Logs to stderr, filtered and written as `settings` say; text in colour
+/// only when stderr is a terminal, so a log file holds plain text. A filter
+/// that does not parse is an error, not a silent fallback that would hide the
+/// lines someone asked for.
+pub fn init_logging(settings: &LogSettings) -> Result<(), String> {
+    let format = settings.format;
+    let filter = EnvFilter::builder()
+        .parse(settings.filter.trim())
+        .map_err(|e| format!("RUST_LOG: {e} in {:?}", settings.filter))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
