@@ -489,6 +489,9 @@ fn hex(byte: u8) -> Option<u8> {
 }
 
 #[cfg(test)]
+mod against_actix;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
