@@ -1,47 +1,18 @@
-//! `backup DEST`: a consistent copy of a SQLite database, taken while the
-//! service runs. `VACUUM INTO` reads one snapshot (WAL included) on a
-//! read-only connection of its own, so writers are never blocked.
+//! `backup DEST`: a consistent copy of a SQLite database, taken by storage
+//! while the service runs. Postgres is backed up with its own tools.
 
 use std::path::Path;
 
-use anyhow::Context;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection};
-
 use crate::config::{DatabaseUrl, Settings};
+use crate::storage::SqliteStore;
 
 pub async fn run(dest: &Path, settings: &Settings) -> anyhow::Result<()> {
-    let url = match &settings.database_url {
-        DatabaseUrl::Sqlite(url) => url,
-        DatabaseUrl::Postgres(_) => anyhow::bail!(
+    if let DatabaseUrl::Postgres(_) = &settings.database_url {
+        anyhow::bail!(
             "backup copies SQLite databases; for Postgres use pg_dump -Fc (and pg_restore), see docs/deployment.md"
-        ),
-    };
-    // Refused rather than overwritten: an old backup is never lost to a typo.
-    if dest.exists() {
-        anyhow::bail!("{} already exists; name a new file", dest.display());
+        );
     }
-    let options: SqliteConnectOptions = url
-        .parse()
-        .with_context(|| format!("DATABASE_URL {url} is not a SQLite URL"))?;
-    if !options.get_filename().is_file() {
-        anyhow::bail!("no database at {}", options.get_filename().display());
-    }
-    let mut connection = options
-        .read_only(true)
-        .connect()
-        .await
-        .with_context(|| format!("cannot open {}", settings.database_url))?;
-    let target = dest
-        .to_str()
-        .context("the backup path must be valid UTF-8")?
-        .to_owned();
-    let result = sqlx::query("VACUUM INTO ?")
-        .bind(&target)
-        .execute(&mut connection)
-        .await;
-    connection.close().await.ok();
-    result.with_context(|| format!("cannot write {}", dest.display()))?;
+    SqliteStore::back_up(settings.database_url.expose(), dest).await?;
     eprintln!("backed up {} to {}", settings.database_url, dest.display());
     Ok(())
 }

@@ -20,7 +20,7 @@ pub use self::graph::{ANSWER_LIMIT, REPORT_LIMIT};
 pub use self::run::{Collector, RunObserver};
 pub use self::schedule::{Scheduler, LEASE_NAME};
 pub use self::scrub::{summarise, MAX_ERROR_CHARS};
-pub use self::settings::{CollectSettings, ConflictPolicy, Credential, RetryPolicy, Source};
+pub use self::settings::{CollectSettings, Credential, RetryPolicy, Source};
 
 /// Why one source's period was not collected: one line, never a secret or a URL
 /// with a signature in it. What Entra ID or Graph said is quoted redacted and

@@ -1,7 +1,6 @@
 //! One collection: for each source, each period, the report from Graph
 //! stored through the import path and recorded as a run.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -9,10 +8,10 @@ use uuid::Uuid;
 
 use super::graph::GraphClient;
 use super::scrub::{summarise, MAX_ERROR_CHARS};
-use super::settings::{CollectSettings, ConflictPolicy};
+use super::settings::CollectSettings;
 use super::CollectError;
-use crate::domain::{check_csv, DistributionRow, ReportPeriod, RowPatch};
-use crate::storage::{CollectionRun, ImportOutcome, Store};
+use crate::domain::{check_csv, DistributionRow, ReportPeriod};
+use crate::storage::{CollectionRun, ConflictPolicy, Store};
 
 /// Told of every recorded run (the metrics).
 pub type RunObserver = Arc<dyn Fn(&CollectionRun) + Send + Sync>;
@@ -144,41 +143,10 @@ impl Collector {
             .into_iter()
             .map(|(_, row)| DistributionRow::create(tenant.clone(), row, now))
             .collect();
-        let conflicts = match store.import_rows(&rows, &|_| {}).await? {
-            ImportOutcome::Committed {
-                created,
-                already_stored,
-            } => {
-                return Ok(Stored {
-                    created: created as u64,
-                    already_stored: already_stored as u64,
-                    conflicting: 0,
-                })
-            }
-            ImportOutcome::Conflicts(conflicts) => conflicts,
-        };
-        // Graph restated stored dates: the other rows are stored, all or nothing.
-        let conflicting: HashSet<usize> = conflicts.iter().map(|(index, _)| *index).collect();
-        let rest: Vec<DistributionRow> = rows
-            .iter()
-            .enumerate()
-            .filter(|(index, _)| !conflicting.contains(index))
-            .map(|(_, row)| row.clone())
-            .collect();
-        let (created, already_stored) =
-            match store.import_rows(&rest, &|_| {}).await? {
-                ImportOutcome::Committed {
-                    created,
-                    already_stored,
-                } => (created, already_stored),
-                ImportOutcome::Conflicts(_) => return Err(CollectError::Graph(
-                    "the stored rows changed while this period was stored; nothing was stored, \
-                     the next run tries again"
-                        .into(),
-                )),
-            };
-        for (index, stored) in &conflicts {
-            let graph = &rows[*index];
+        // Graph may restate stored dates: the policy keeps or replaces those
+        // rows in the same transaction that stores the rest.
+        let report = store.import_rows_resolving(&rows, self.on_conflict).await?;
+        for (_, stored) in &report.conflicts {
             match self.on_conflict {
                 ConflictPolicy::Keep => tracing::warn!(
                     source = %client.source().name,
@@ -187,40 +155,19 @@ impl Collector {
                     id = %stored.id,
                     "Graph restates a stored date with other counts; the stored row is kept (COLLECT_ON_CONFLICT=replace takes Graph's)"
                 ),
-                ConflictPolicy::Replace => {
-                    store
-                        .update_row(tenant, stored.id, &counts_patch(graph), now)
-                        .await?;
-                    tracing::warn!(
-                        source = %client.source().name,
-                        report_refresh_date = %stored.report_refresh_date,
-                        report_period = %stored.report_period,
-                        id = %stored.id,
-                        "Graph restates a stored date with other counts; Graph's counts replaced the stored row"
-                    );
-                }
+                ConflictPolicy::Replace => tracing::warn!(
+                    source = %client.source().name,
+                    report_refresh_date = %stored.report_refresh_date,
+                    report_period = %stored.report_period,
+                    id = %stored.id,
+                    "Graph restates a stored date with other counts; Graph's counts replaced the stored row"
+                ),
             }
         }
         Ok(Stored {
-            created: created as u64,
-            already_stored: already_stored as u64,
-            conflicting: conflicts.len() as u64,
+            created: report.created as u64,
+            already_stored: report.already_stored as u64,
+            conflicting: report.conflicts.len() as u64,
         })
-    }
-}
-
-/// Every count of `row`, as a patch that gives a stored row Graph's counts.
-fn counts_patch(row: &DistributionRow) -> RowPatch {
-    let c = &row.counts;
-    RowPatch {
-        web: Some(c.web),
-        windows_phone: Some(c.windows_phone),
-        android_phone: Some(c.android_phone),
-        ios: Some(c.ios),
-        mac: Some(c.mac),
-        windows: Some(c.windows),
-        chrome_os: Some(c.chrome_os),
-        linux: Some(c.linux),
-        ..RowPatch::default()
     }
 }

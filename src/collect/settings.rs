@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::domain::{ApiVersion, ReportPeriod, Secret, TenantId};
+use crate::storage::ConflictPolicy;
 
 /// Everything the collector needs; `None` in `Settings` when no source is configured.
 #[derive(Debug, Clone)]
@@ -42,15 +43,6 @@ pub enum Credential {
         private_key_pem: Secret,
         certificate_pem: String,
     },
-}
-
-/// What a run does when Graph restates a stored date with other counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConflictPolicy {
-    /// The stored row stays; the conflict is reported and counted.
-    Keep,
-    /// Graph's counts replace the stored row's.
-    Replace,
 }
 
 /// Bounded retries on 429 and 5xx.

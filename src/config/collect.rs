@@ -178,9 +178,9 @@ fn resolve(value: &str, var: &impl Fn(&str) -> Option<String>) -> Result<String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collect::ConflictPolicy;
     use crate::config::environment::Environment;
     use crate::domain::{ApiVersion, ReportPeriod};
+    use crate::storage::ConflictPolicy;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Option<CollectSettings>, String> {
         let var = |name: &str| {

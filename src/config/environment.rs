@@ -14,8 +14,8 @@ use clap::error::{ContextKind, ContextValue};
 use clap::{Args, Command, FromArgMatches};
 
 use super::values::{self, TimeUnit};
-use crate::collect::ConflictPolicy;
 use crate::domain::{ApiVersion, ReportPeriod, Secret, TenantId};
+use crate::storage::ConflictPolicy;
 use crate::storage::DatabaseUrl;
 
 /// The variables, typed; `Settings` is built from them.

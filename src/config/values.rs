@@ -6,8 +6,8 @@ use std::fmt::Display;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::collect::ConflictPolicy;
 use crate::domain::{ApiVersion, ReportPeriod, TenantId};
+use crate::storage::ConflictPolicy;
 
 /// The value parsers clap takes: a function of the text, cheap to clone.
 pub trait Parser<T>: Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {}

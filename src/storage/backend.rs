@@ -1,8 +1,9 @@
 //! What a database must give the flows that are written once (rows, tokens,
 //! batch insertion, import): `Driver` is what sqlx does alike on both, written
 //! here once; `Dialect` is what differs (how ids, dates and timestamps are
-//! stored, the batch statements, how a write transaction locks); `Backend` is
-//! a connected store (its pools, what follows a commit, closing).
+//! stored, the batch statements, how a write transaction locks, what its error
+//! codes mean); `Backend` is a connected store (its pools, what follows a
+//! commit, closing).
 
 use std::future::Future;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::future::BoxFuture;
+use sqlx::error::DatabaseError;
 use sqlx::migrate::{Migrate, MigrateError, Migrator};
 use sqlx::{
     ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Pool, QueryBuilder, Row,
@@ -188,11 +190,29 @@ where
     }
 }
 
+/// What a failed database call means for whoever made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ErrorClass {
+    /// No space left to write: no write succeeds until space returns.
+    DiskFull,
+    /// Busy, locked, out of connections, restarting: retrying later may work.
+    Transient,
+    /// Retrying will not help.
+    Permanent,
+}
+
 /// What differs between the databases below the flows: how the values that
 /// one stores natively and the other as text are bound and read, the batch
-/// statements, and how a read-then-write transaction locks.
+/// statements, how a read-then-write transaction locks, and what the
+/// database's error codes mean.
 pub(super) trait Dialect: Send + Sync + 'static {
     type DB: Driver;
+
+    /// The database's own error, which `sqlx::Error::Database` carries.
+    type Error: DatabaseError;
+
+    /// What one of the database's own errors means, by its code.
+    fn classify(error: &Self::Error) -> ErrorClass;
 
     /// Rows one batch INSERT carries at most; a batch that fits needs no
     /// transaction around it.
@@ -272,7 +292,7 @@ impl OutOfSpace {
         use std::sync::atomic::Ordering;
         match result {
             Ok(_) => self.0.store(false, Ordering::Relaxed),
-            Err(StoreError::Unavailable(e)) if super::is_disk_full(e) => {
+            Err(StoreError::Unavailable(e)) if super::classify(e) == ErrorClass::DiskFull => {
                 self.0.store(true, Ordering::Relaxed)
             }
             Err(_) => {}

@@ -19,10 +19,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::error::DatabaseError;
 use uuid::Uuid;
 
 use crate::domain::{DistributionRow, ReportPeriod, RowPatch, StoredToken, TenantId};
 use crate::odata::{Filter, RowQuery};
+
+use self::backend::{Dialect, ErrorClass};
+use self::postgres::PostgresDialect;
+use self::sqlite::SqliteDialect;
 
 pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
@@ -43,39 +48,32 @@ pub enum StoreError {
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        if is_transient(&error) {
-            Self::Unavailable(error)
-        } else {
-            Self::Database(error)
+        match classify(&error) {
+            ErrorClass::Permanent => Self::Database(error),
+            ErrorClass::Transient | ErrorClass::DiskFull => Self::Unavailable(error),
         }
     }
 }
 
-/// No space left for the database to write: SQLITE_FULL, or Postgres's
-/// `disk_full`. Transient: writes work again once space returns.
-fn is_disk_full(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("13" | "53100")))
-}
-
-fn is_transient(error: &sqlx::Error) -> bool {
-    if is_disk_full(error) {
-        return true;
-    }
+/// What a failed call means. The connection and the pool fail alike on every
+/// backend; a database's own error is classified by the backend whose error
+/// type it is.
+fn classify(error: &sqlx::Error) -> ErrorClass {
     match error {
         sqlx::Error::Io(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(db) => {
-            // SQLite: SQLITE_BUSY / SQLITE_LOCKED; Postgres: too many connections,
-            // cannot connect now, admin shutdown, serialization failure.
-            matches!(
-                db.code().as_deref(),
-                Some("5" | "6" | "517" | "53300" | "57P03" | "57P01" | "40001")
-            )
-        }
-        _ => false,
+        | sqlx::Error::WorkerCrashed => ErrorClass::Transient,
+        sqlx::Error::Database(db) => classified_by::<SqliteDialect>(db.as_ref())
+            .or_else(|| classified_by::<PostgresDialect>(db.as_ref()))
+            .unwrap_or(ErrorClass::Permanent),
+        _ => ErrorClass::Permanent,
     }
+}
+
+/// `D`'s classification of `error`, if `error` is one of `D`'s.
+fn classified_by<D: Dialect>(error: &dyn DatabaseError) -> Option<ErrorClass> {
+    error.try_downcast_ref::<D::Error>().map(D::classify)
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -158,6 +156,26 @@ pub trait RowStore: Send + Sync {
         rows: &[DistributionRow],
         progress: &(dyn Fn(usize) + Send + Sync),
     ) -> StoreResult<ImportOutcome>;
+
+    /// Stores every row or none, in ONE transaction: a row whose natural key
+    /// is stored with the same content is skipped, and one whose key is stored
+    /// with other counts is kept or replaced as `on_conflict` says, and
+    /// reported either way.
+    async fn import_rows_resolving(
+        &self,
+        rows: &[DistributionRow],
+        on_conflict: ConflictPolicy,
+    ) -> StoreResult<ImportReport>;
+}
+
+/// What an import does with a row whose natural key is stored with other counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictPolicy {
+    /// The stored row stays; the conflict is reported.
+    Keep,
+    /// The offered row's counts replace the stored row's, which keeps its id
+    /// and creation time.
+    Replace,
 }
 
 /// How often `import_rows` reports progress, in rows.
@@ -176,25 +194,34 @@ pub enum ImportOutcome {
     Conflicts(Vec<(usize, DistributionRow)>),
 }
 
-impl ImportOutcome {
-    /// Tallies per-row outcomes; any conflict means the import must not commit.
+/// What an import's rows did, committed or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Rows that are new.
+    pub created: usize,
+    /// Rows stored before as given.
+    pub already_stored: usize,
+    /// The rows at these indexes met their natural key stored with other
+    /// counts: the stored row beside each, as it was before the import.
+    pub conflicts: Vec<(usize, DistributionRow)>,
+}
+
+impl ImportReport {
+    /// Tallies per-row outcomes, in offering order.
     fn from_outcomes(outcomes: impl IntoIterator<Item = InsertOutcome>) -> Self {
-        let (mut created, mut already_stored, mut conflicts) = (0, 0, Vec::new());
+        let mut report = Self {
+            created: 0,
+            already_stored: 0,
+            conflicts: Vec::new(),
+        };
         for (index, outcome) in outcomes.into_iter().enumerate() {
             match outcome {
-                InsertOutcome::Created(_) => created += 1,
-                InsertOutcome::Replayed(_) => already_stored += 1,
-                InsertOutcome::Conflict(stored) => conflicts.push((index, stored)),
+                InsertOutcome::Created(_) => report.created += 1,
+                InsertOutcome::Replayed(_) => report.already_stored += 1,
+                InsertOutcome::Conflict(stored) => report.conflicts.push((index, stored)),
             }
         }
-        if conflicts.is_empty() {
-            Self::Committed {
-                created,
-                already_stored,
-            }
-        } else {
-            Self::Conflicts(conflicts)
-        }
+        report
     }
 }
 

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::backend::{Backend, DbOf, Dialect, Driver, Query};
 use super::sql::{columns, decode_row, select_rows, table};
 use super::{
-    batch_insert, import, sql, ImportOutcome, InsertOutcome, RowStore, StoreError, StoreResult,
-    UpdateOutcome, NATURAL_KEY_CONSTRAINT,
+    batch_insert, import, sql, ConflictPolicy, ImportOutcome, ImportReport, InsertOutcome,
+    RowStore, StoreError, StoreResult, UpdateOutcome, NATURAL_KEY_CONSTRAINT,
 };
 use crate::domain::{DistributionRow, NewDistributionRow, ReportPeriod, RowPatch, TenantId};
 use crate::odata::{Filter, RowQuery};
@@ -63,7 +63,7 @@ fn by_id<'q, D: Dialect>(sql: &'q str, tenant: &'q TenantId, id: Uuid) -> Query<
 }
 
 /// Writes the patched content over row `id`, answering the row as stored.
-async fn write_patched<D: Dialect>(
+pub(super) async fn write_patched<D: Dialect>(
     conn: &mut <D::DB as Database>::Connection,
     tenant: &TenantId,
     id: Uuid,
@@ -231,5 +231,14 @@ impl<B: Backend> RowStore for B {
         progress: &(dyn Fn(usize) + Send + Sync),
     ) -> StoreResult<ImportOutcome> {
         import::import_rows(self, rows, progress).await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(rows = rows.len()))]
+    async fn import_rows_resolving(
+        &self,
+        rows: &[DistributionRow],
+        on_conflict: ConflictPolicy,
+    ) -> StoreResult<ImportReport> {
+        import::import_rows_resolving(self, rows, on_conflict).await
     }
 }

@@ -18,18 +18,19 @@ backend_tests!(
     readiness_needs_every_migration
 );
 
-/// A trigger that refuses rows with `web = 666`, as a full disk or a broken
-/// constraint would, in the middle of a batch.
-fn refuse_web_666(backend: Backend) -> String {
+/// A trigger that refuses rows with `web = 666` on `event` (`INSERT`,
+/// `UPDATE`), as a full disk or a broken constraint would, in the middle of a
+/// batch.
+pub fn refuse_web_666(backend: Backend, event: &str) -> String {
     match backend {
         Backend::Sqlite => format!(
-            "CREATE TRIGGER sabotage BEFORE INSERT ON {ROWS_TABLE} WHEN NEW.web = 666 \
+            "CREATE TRIGGER sabotage BEFORE {event} ON {ROWS_TABLE} WHEN NEW.web = 666 \
              BEGIN SELECT RAISE(ABORT, 'sabotaged'); END;"
         ),
         Backend::Postgres => format!(
             "CREATE FUNCTION sabotage() RETURNS trigger LANGUAGE plpgsql AS \
              $$ BEGIN IF NEW.web = 666 THEN RAISE EXCEPTION 'sabotaged'; END IF; RETURN NEW; END $$; \
-             CREATE TRIGGER sabotage BEFORE INSERT ON {ROWS_TABLE} \
+             CREATE TRIGGER sabotage BEFORE {event} ON {ROWS_TABLE} \
              FOR EACH ROW EXECUTE FUNCTION sabotage();"
         ),
     }
@@ -44,7 +45,7 @@ async fn a_failing_row_fails_its_whole_batch(backend: Backend) {
         .insert_rows(std::slice::from_ref(&before))
         .await
         .unwrap();
-    t.database.execute(&refuse_web_666(backend)).await;
+    t.database.execute(&refuse_web_666(backend, "INSERT")).await;
     let batch = [
         row("t1", "2026-11-01", ReportPeriod::D7, 1),
         row("t1", "2026-11-02", ReportPeriod::D7, 666),

@@ -11,6 +11,7 @@ mod common;
 
 mod collection;
 mod failures;
+mod imports;
 mod migrations;
 mod plans;
 mod rows;

@@ -6,11 +6,11 @@ use std::future::Future;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::future::BoxFuture;
-use sqlx::postgres::{PgConnection, PgQueryResult, PgRow};
+use sqlx::postgres::{PgConnection, PgDatabaseError, PgQueryResult, PgRow};
 use sqlx::{Executor, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
-use super::super::backend::{Dialect, Driver, Query, RowsAffected};
+use super::super::backend::{Dialect, Driver, ErrorClass, Query, RowsAffected};
 use super::super::sql::{columns, table};
 use super::super::{StoreError, StoreResult};
 use crate::domain::{DistributionRow, ReportPeriod, UserCount};
@@ -31,6 +31,11 @@ impl RowsAffected for PgQueryResult {
 
 impl Dialect for PostgresDialect {
     type DB = Postgres;
+    type Error = PgDatabaseError;
+
+    fn classify(error: &PgDatabaseError) -> ErrorClass {
+        super::error_codes::classify(error.code())
+    }
 
     /// The whole batch is one statement.
     const ROWS_PER_STATEMENT: usize = usize::MAX;

@@ -2,6 +2,7 @@
 //! serve from one database. The group-commit writers have a pool of their own.
 
 mod dialect;
+mod error_codes;
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, Postgres};
 
-use self::dialect::PostgresDialect;
+pub(super) use self::dialect::PostgresDialect;
 use super::backend::{Backend, Pools};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");

@@ -6,11 +6,11 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use futures_util::future::BoxFuture;
-use sqlx::sqlite::{SqliteQueryResult, SqliteRow};
+use sqlx::sqlite::{SqliteError, SqliteQueryResult, SqliteRow};
 use sqlx::{Executor, QueryBuilder, Row, Sqlite, SqliteConnection};
 use uuid::Uuid;
 
-use super::super::backend::{Dialect, Driver, Query, RowsAffected};
+use super::super::backend::{Dialect, Driver, ErrorClass, Query, RowsAffected};
 use super::super::sql::{COLUMNS, TABLE};
 use super::super::{StoreError, StoreResult};
 use crate::domain::{DistributionRow, ReportPeriod};
@@ -87,6 +87,11 @@ impl RowsAffected for SqliteQueryResult {
 
 impl Dialect for SqliteDialect {
     type DB = Sqlite;
+    type Error = SqliteError;
+
+    fn classify(error: &SqliteError) -> ErrorClass {
+        super::error_codes::classify(error)
+    }
 
     /// 64 x 14 = 896 parameters, far below SQLite's limit. Each size from 1 to
     /// 64 is a statement of its own, so a batch is one statement; the writer

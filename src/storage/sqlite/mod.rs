@@ -1,7 +1,9 @@
 //! The SQLite backend: one file, WAL, a single writer connection and a few readers.
 
+mod backup;
 mod checkpoint;
 mod dialect;
+mod error_codes;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,6 +15,7 @@ use sqlx::Sqlite;
 pub(super) use self::dialect::SqliteDialect;
 
 use self::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
+use self::error_codes::is_busy;
 use super::backend::{Backend, Pools};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -110,17 +113,6 @@ impl SqliteStore {
     }
 }
 
-/// SQLITE_BUSY, whatever its extended code: another connection holds the lock.
-fn is_busy(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Database(e) => e
-            .code()
-            .and_then(|code| code.parse::<i32>().ok())
-            .is_some_and(|code| code & 0xff == 5),
-        _ => false,
-    }
-}
-
 impl Backend for SqliteStore {
     type Dialect = SqliteDialect;
 
@@ -172,6 +164,10 @@ mod tests {
             .unwrap_err();
         assert!(is_busy(&error), "{error}");
         assert!(!is_busy(&sqlx::Error::RowNotFound));
+        assert!(matches!(
+            super::super::StoreError::from(error),
+            super::super::StoreError::Unavailable(_)
+        ));
     }
 
     /// `.cargo/config.toml` builds the bundled SQLite without allocation
