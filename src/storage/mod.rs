@@ -6,7 +6,7 @@
 
 mod backend;
 mod batch_insert;
-mod collection;
+mod collector;
 mod import;
 mod postgres;
 mod rows;
@@ -273,7 +273,7 @@ pub struct CollectionStatus {
 
 /// What the Graph collector records.
 #[async_trait]
-pub trait CollectionStore: Send + Sync {
+pub trait CollectorStore: Send + Sync {
     async fn record_collection_run(&self, run: &CollectionRun) -> StoreResult<()>;
 
     /// The newest run of each source and period, its last success and the
@@ -298,7 +298,7 @@ pub trait CollectionStore: Send + Sync {
 
 /// A database the service can run on.
 #[async_trait]
-pub trait Store: RowStore + TokenStore + CollectionStore {
+pub trait Store: RowStore + TokenStore + CollectorStore {
     /// Applies the backend's migrations that are not applied yet.
     async fn migrate(&self) -> anyhow::Result<()>;
 

@@ -9,7 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-mod collection;
+mod collector;
 mod failures;
 mod imports;
 mod migrations;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Database;
 
 use super::backend::{Backend, DbOf, Dialect, Driver};
-use super::{CollectionRun, CollectionStatus, CollectionStore, StoreError, StoreResult};
+use super::{CollectionRun, CollectionStatus, CollectorStore, StoreError, StoreResult};
 use crate::domain::TenantId;
 
 macro_rules! run_columns {
@@ -79,7 +79,7 @@ fn int(n: u64) -> i64 {
 }
 
 #[async_trait]
-impl<B: Backend> CollectionStore for B {
+impl<B: Backend> CollectorStore for B {
     async fn record_collection_run(&self, run: &CollectionRun) -> StoreResult<()> {
         type D<B> = <B as Backend>::Dialect;
         let insert = D::<B>::bind_id(sqlx::query(INSERT_RUN), run.id);

@@ -1,4 +1,4 @@
-//! `CollectionStore`: the Graph collector's runs and its lease.
+//! `CollectorStore`: the Graph collector's runs and its lease.
 
 use chrono::{Duration, Utc};
 use teams_usage_store::domain::{truncate_to_micros, ReportPeriod};
