@@ -10,8 +10,8 @@ mod query;
 pub use filter::{parse_filter, FilterError, MAX_FILTER_COMPARISONS, MAX_FILTER_DEPTH};
 pub use function_call::{parse_function_options, parse_period_call};
 pub use options::{
-    parse_collection_options, parse_count_options, CollectionRequest, QueryError,
-    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
+    parse_collection_options, parse_collection_pairs, parse_count_options, CollectionRequest,
+    QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
 pub use paging::{decode_skiptoken, encode_skiptoken};
 pub use query::{CompareOp, Cursor, Filter, Literal, OrderKey, RowQuery};

@@ -5,6 +5,7 @@
 //! for an option. Every option must be known, supported here and well-formed:
 //! nothing is ignored silently.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::filter::parse_filter;
@@ -104,15 +105,15 @@ const UNSUPPORTED_OPTIONS: [&str; 10] = [
 ];
 
 /// Reads the query string: each option at most once, each allowed on `route`.
-fn read_options(
-    query_string: &str,
+fn read_options<'a>(
+    pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
     allowed: &[QueryOption],
     route: &str,
 ) -> Result<Vec<(QueryOption, String)>, QueryError> {
     let supported: Vec<&str> = allowed.iter().map(|o| o.name()).collect();
     let supported = supported.join(", ");
     let mut options: Vec<(QueryOption, String)> = Vec::new();
-    for (name, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
+    for (name, value) in pairs {
         let lower = name.to_ascii_lowercase();
         if !lower.starts_with('$') {
             return Err(QueryError::new(
@@ -151,7 +152,15 @@ fn read_options(
 /// already says where a page starts, so the two together are refused (the
 /// `@odata.nextLink` of a `$skip` page carries the token and drops `$skip`).
 pub fn parse_collection_options(query_string: &str) -> Result<CollectionRequest, QueryError> {
-    let options = read_options(query_string, &COLLECTION_OPTIONS, "this collection")?;
+    parse_collection_pairs(url::form_urlencoded::parse(query_string.as_bytes()))
+}
+
+/// `parse_collection_options` over name-value pairs already split (and
+/// decoded) from a query string, e.g. with options a route reads itself left out.
+pub fn parse_collection_pairs<'a>(
+    pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+) -> Result<CollectionRequest, QueryError> {
+    let options = read_options(pairs, &COLLECTION_OPTIONS, "this collection")?;
     let mut request = CollectionRequest {
         query: RowQuery::first(DEFAULT_PAGE_SIZE),
         count: false,
@@ -194,7 +203,11 @@ pub fn parse_collection_options(query_string: &str) -> Result<CollectionRequest,
 
 /// Parses the query string of `{collection}/$count`: only `$filter` applies.
 pub fn parse_count_options(query_string: &str) -> Result<Option<Filter>, QueryError> {
-    let options = read_options(query_string, &[QueryOption::Filter], "/$count")?;
+    let options = read_options(
+        url::form_urlencoded::parse(query_string.as_bytes()),
+        &[QueryOption::Filter],
+        "/$count",
+    )?;
     options
         .into_iter()
         .next()

@@ -17,7 +17,7 @@ use crate::http::{
     json_response, next_link, prefers_representation, response_style, service_root, BodyScope,
     JsonBody,
 };
-use crate::odata::{encode_skiptoken, parse_collection_options, parse_count_options, RowQuery};
+use crate::odata::{encode_skiptoken, parse_count_options, RowQuery};
 use crate::openapi::schemas;
 use crate::state::AppState;
 use crate::storage::{InsertOutcome, UpdateOutcome};
@@ -280,7 +280,7 @@ async fn list_rows(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsRead)?;
-    let query_string = match csv::csv_request(&request, version)? {
+    let options = match csv::csv_request(&request, version)? {
         csv::CollectionForm::Csv(file) => {
             return Ok(csv::csv_response(
                 state.store.clone(),
@@ -288,9 +288,8 @@ async fn list_rows(
                 file,
             ))
         }
-        csv::CollectionForm::Json { query } => query,
+        csv::CollectionForm::Json(options) => options,
     };
-    let options = parse_collection_options(&query_string)?;
     let query = &options.query;
     // One row past the page tells whether another page follows, so the last
     // page carries no link to an empty one.

@@ -17,7 +17,7 @@ use futures_util::stream::{self, Stream};
 use crate::domain::{csv_lines, csv_opening, csv_record, ApiVersion, TenantId};
 use crate::error::ApiError;
 use crate::http::{choose_collection_form, ReportForm, CSV_CONTENT_TYPE};
-use crate::odata::{parse_collection_options, Cursor, RowQuery};
+use crate::odata::{parse_collection_pairs, CollectionRequest, Cursor, RowQuery};
 use crate::storage::Store;
 
 /// Rows read from storage, and sent, at a time.
@@ -31,48 +31,33 @@ pub struct CsvRequest {
     pub version: ApiVersion,
 }
 
-/// What a collection request asks for.
+/// What a collection request asks for, its options read once.
 pub enum CollectionForm {
     Csv(CsvRequest),
-    /// JSON pages, with the query string to read them by (`$format=application/json` taken out).
-    Json {
-        query: String,
-    },
+    /// JSON pages (`$format=application/json`, if given, read and set aside).
+    Json(CollectionRequest),
 }
 
 /// CSV when asked for: `$format` decides when given, else `Accept`'s first choice.
 pub fn csv_request(request: &HttpRequest, version: ApiVersion) -> Result<CollectionForm, ApiError> {
-    let mut format = None;
-    let mut top = None;
-    let mut rest = url::form_urlencoded::Serializer::new(String::new());
-    for (name, value) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
-        match name.to_ascii_lowercase().as_str() {
-            "$format" => format = Some(value.into_owned()),
-            "$top" => top = Some(value.into_owned()),
-            _ => {
-                rest.append_pair(&name, &value);
-            }
-        }
-    }
+    let pairs = || url::form_urlencoded::parse(request.query_string().as_bytes());
+    let named = |name: &str, option: &str| name.eq_ignore_ascii_case(option);
+    let format = pairs()
+        .filter(|(name, _)| named(name, "$format"))
+        .last()
+        .map(|(_, value)| value.into_owned());
     let wants_csv = matches!(
         choose_collection_form(format.as_deref(), request)?,
         ReportForm::Csv { .. }
     );
     if !wants_csv {
-        // JSON takes the options as they came, $format=application/json aside.
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in url::form_urlencoded::parse(request.query_string().as_bytes()) {
-            if !name.eq_ignore_ascii_case("$format") {
-                query.append_pair(&name, &value);
-            }
-        }
-        return Ok(CollectionForm::Json {
-            query: query.finish(),
-        });
+        let options = parse_collection_pairs(pairs().filter(|(name, _)| !named(name, "$format")))?;
+        return Ok(CollectionForm::Json(options));
     }
-    let top = match top {
+    // In a file `$top` bounds the rows of the whole file, not of a page.
+    let top = match pairs().filter(|(name, _)| named(name, "$top")).last() {
         None => None,
-        Some(v) => Some(
+        Some((_, v)) => Some(
             v.trim()
                 .parse::<u64>()
                 .ok()
@@ -82,7 +67,9 @@ pub fn csv_request(request: &HttpRequest, version: ApiVersion) -> Result<Collect
                 })?,
         ),
     };
-    let options = parse_collection_options(&rest.finish())?;
+    let options = parse_collection_pairs(
+        pairs().filter(|(name, _)| !named(name, "$format") && !named(name, "$top")),
+    )?;
     if options.select.is_some() {
         return Err(ApiError::bad_request(
             "$select does not apply to text/csv: the file has Graph's columns; use application/json to choose properties",
