@@ -9,7 +9,7 @@ use std::time::Duration;
 use actix_http::{HttpService, Protocol};
 use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
 use actix_web::dev::{AppConfig, Server, ServerHandle};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, DefaultHeaders};
 use actix_web::{web, App};
 use anyhow::Context;
 use chrono::Utc;
@@ -21,6 +21,7 @@ use crate::domain::TenantId;
 use crate::group_commit::RowWriter;
 use crate::http::{
     answer_panics, BodyDeadline, BodyLimit, ConnectionRules, GuardedStream, HeadLimits,
+    ODATA_VERSION,
 };
 use crate::routes;
 use crate::routes::batch::BatchDispatcher;
@@ -95,6 +96,8 @@ impl Application {
         let app = move || {
             App::new()
                 .wrap(from_fn(answer_panics))
+                // OData Part 1, 8.1.5: every answer says which OData it speaks.
+                .wrap(DefaultHeaders::new().add((ODATA_VERSION, "4.0")))
                 .wrap(from_fn(telemetry::access_log))
                 .wrap(from_fn(telemetry::request_ids))
                 // Outermost, so the latency it records is the whole request's.

@@ -26,5 +26,5 @@ pub use negotiation::{choose_collection_form, choose_report_form, ReportForm, CS
 pub use origin::{client_address, Forwarding, IpNetwork};
 pub use panics::answer_panics;
 pub use prefer::prefers_representation;
-pub use response::{json_response, response_style};
+pub use response::{json_response, response_style, ODATA_VERSION};
 pub use security_headers::{page_response, CONTENT_SECURITY_POLICY};

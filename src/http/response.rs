@@ -19,6 +19,9 @@ pub fn response_style(request: &HttpRequest) -> Int64Format {
     }
 }
 
+/// The header naming the OData version every answer speaks.
+pub const ODATA_VERSION: &str = "OData-Version";
+
 /// A JSON response with Graph's content type.
 pub fn json_response(
     mut builder: actix_web::HttpResponseBuilder,

@@ -201,18 +201,39 @@ pub fn parse_collection_pairs<'a>(
     Ok(request)
 }
 
-/// Parses the query string of `{collection}/$count`: only `$filter` applies.
+/// Parses the query string of `{collection}/$count`: `$filter` decides the
+/// count; `$orderby`, `$top` and `$skip` do not affect it (OData Part 2,
+/// 11.2.10) and are accepted, checked and ignored, so that a client counting
+/// an ordered or paged query need not take them out.
 pub fn parse_count_options(query_string: &str) -> Result<Option<Filter>, QueryError> {
     let options = read_options(
         url::form_urlencoded::parse(query_string.as_bytes()),
-        &[QueryOption::Filter],
+        &[
+            QueryOption::Filter,
+            QueryOption::OrderBy,
+            QueryOption::Top,
+            QueryOption::Skip,
+        ],
         "/$count",
     )?;
-    options
-        .into_iter()
-        .next()
-        .map(|(_, value)| filter(&value))
-        .transpose()
+    let mut counted = None;
+    for (option, value) in options {
+        let invalid = |message: String| QueryError::new(option.name(), message);
+        match option {
+            QueryOption::Filter => counted = Some(filter(&value)?),
+            QueryOption::OrderBy => {
+                parse_orderby(&value).map_err(|e| invalid(format!("Invalid $orderby: {e}")))?;
+            }
+            QueryOption::Top => {
+                parse_top(&value).map_err(invalid)?;
+            }
+            QueryOption::Skip => {
+                parse_skip(&value).map_err(invalid)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(counted)
 }
 
 fn filter(value: &str) -> Result<Filter, QueryError> {

@@ -23,6 +23,5 @@ pub fn configure(config: &mut web::ServiceConfig) {
 async fn service_metadata(version: ApiVersion) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/xml;charset=utf-8"))
-        .insert_header(("OData-Version", "4.0"))
         .body(csdl(version))
 }

@@ -296,8 +296,18 @@ async fn every_response_carries_a_request_id(backend: Backend) {
         app.client.get(app.url("/ready")).send().await.unwrap(),
         app.client.get(app.url(COLLECTION)).send().await.unwrap(),
         app.get("/nothing").await,
+        app.get("/v1.0/$metadata").await,
+        app.get(&format!("{COLLECTION}/$count?$orderby=web&$top=1")).await,
     ] {
         ids.push(request_id(&response));
+        // OData Part 1, 8.1.5: every answer, success or error, names its OData version.
+        assert_eq!(
+            response.headers().get("odata-version").map(|v| v.to_str().unwrap()),
+            Some("4.0"),
+            "{} {}",
+            response.status(),
+            response.url()
+        );
     }
     // A fresh id for each request.
     let count = ids.len();

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::framing::{Refusal, MAX_HEADERS};
 use crate::domain::Int64Format;
 use crate::error::ApiError;
+use crate::http::ODATA_VERSION;
 use crate::telemetry::{self, RequestIds};
 
 /// The whole HTTP/1.1 response to `refusal` and its status; its access line is logged here.
@@ -25,12 +26,13 @@ pub(super) fn answer(refusal: &Refusal) -> (Vec<u8>, StatusCode) {
     telemetry::log_refused_head(ids.request_id, status, body.len());
     let bytes = format!(
         "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nrequest-id: {}\r\n\
-         connection: close\r\ndate: {}\r\n\r\n{body}",
+         connection: close\r\n{}: 4.0\r\ndate: {}\r\n\r\n{body}",
         status.as_u16(),
         status.canonical_reason().unwrap_or(""),
         Int64Format::default().content_type(),
         body.len(),
         ids.request_id,
+        ODATA_VERSION,
         HttpDate::from(SystemTime::now()),
     )
     .into_bytes();
@@ -74,5 +76,6 @@ mod tests {
         assert!(head.contains(&format!("\r\nrequest-id: {id}\r\n")));
         assert!(head.contains(&format!("\r\ncontent-length: {}\r\n", body.len())));
         assert!(head.contains("\r\nconnection: close\r\n"));
+        assert!(head.contains("\r\nOData-Version: 4.0\r\n"));
     }
 }

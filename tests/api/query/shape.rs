@@ -150,8 +150,19 @@ async fn the_count_segment_is_plain_text_and_honours_the_filter(backend: Backend
         .await,
         "0"
     );
+    // $orderby, $top and $skip do not change a count: accepted and ignored.
+    let full = text(app.get(&count_path).await).await;
+    assert_eq!(
+        text(
+            app.get(&format!("{count_path}?$orderby=web%20desc&$top=1&$skip=1"))
+                .await
+        )
+        .await,
+        full
+    );
     for (query, what) in [
-        ("$top=1", "'$top' is not supported on /$count"),
+        ("$top=0", "$top"),
+        ("$orderby=bogus", "'bogus' is not a property"),
         ("$count=true", "'$count' is not supported on /$count"),
         (
             "$format=text/plain",
