@@ -297,12 +297,16 @@ async fn every_response_carries_a_request_id(backend: Backend) {
         app.client.get(app.url(COLLECTION)).send().await.unwrap(),
         app.get("/nothing").await,
         app.get("/v1.0/$metadata").await,
-        app.get(&format!("{COLLECTION}/$count?$orderby=web&$top=1")).await,
+        app.get(&format!("{COLLECTION}/$count?$orderby=web&$top=1"))
+            .await,
     ] {
         ids.push(request_id(&response));
         // OData Part 1, 8.1.5: every answer, success or error, names its OData version.
         assert_eq!(
-            response.headers().get("odata-version").map(|v| v.to_str().unwrap()),
+            response
+                .headers()
+                .get("odata-version")
+                .map(|v| v.to_str().unwrap()),
             Some("4.0"),
             "{} {}",
             response.status(),
