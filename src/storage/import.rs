@@ -7,7 +7,7 @@ use sqlx::Database;
 
 use super::backend::{Backend, Dialect};
 use super::batch_insert::insert_batch;
-use super::rows::write_patched;
+use super::sql::write_patched;
 use super::{ConflictPolicy, ImportOutcome, ImportReport, StoreResult, IMPORT_PROGRESS_STEP};
 use crate::domain::DistributionRow;
 

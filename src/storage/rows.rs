@@ -7,7 +7,7 @@ use sqlx::Database;
 use uuid::Uuid;
 
 use super::backend::{Backend, DbOf, Dialect, Driver, Query};
-use super::sql::{columns, decode_row, select_rows, table};
+use super::sql::{columns, decode_row, select_rows, table, write_patched};
 use super::{
     batch_insert, import, sql, ConflictPolicy, ImportOutcome, ImportReport, InsertOutcome,
     RowStore, StoreError, StoreResult, UpdateOutcome, NATURAL_KEY_CONSTRAINT,
@@ -22,14 +22,6 @@ const SELECT_ROW_BY_KEY: &str =
     select_rows!("WHERE tenant_id = $1 AND report_refresh_date = $2 AND report_period = $3");
 const SELECT_LATEST_ROW: &str = select_rows!(
     "WHERE tenant_id = $1 AND report_period = $2 ORDER BY report_refresh_date DESC LIMIT 1"
-);
-const UPDATE_ROW: &str = concat!(
-    "UPDATE ",
-    table!(),
-    " SET report_refresh_date = $1, web = $2, windows_phone = $3, \
-     android_phone = $4, ios = $5, mac = $6, windows = $7, chrome_os = $8, linux = $9, \
-     report_period = $10, updated_at = $11 WHERE tenant_id = $12 AND id = $13 RETURNING ",
-    columns!()
 );
 const DELETE_ROW: &str = concat!(
     "DELETE FROM ",
@@ -60,21 +52,6 @@ async fn select_by_key<D: Dialect>(
 /// `sql` with the tenant and a row id bound, as its statements take them.
 fn by_id<'q, D: Dialect>(sql: &'q str, tenant: &'q TenantId, id: Uuid) -> Query<'q, D::DB> {
     D::bind_id(D::DB::bind_str(sqlx::query(sql), tenant.as_str()), id)
-}
-
-/// Writes the patched content over row `id`, answering the row as stored.
-pub(super) async fn write_patched<D: Dialect>(
-    conn: &mut <D::DB as Database>::Connection,
-    tenant: &TenantId,
-    id: Uuid,
-    content: &NewDistributionRow,
-    now: DateTime<Utc>,
-) -> Result<Option<<D::DB as Database>::Row>, sqlx::Error> {
-    let update = D::bind_date(sqlx::query(UPDATE_ROW), content.report_refresh_date);
-    let update = D::DB::bind_counts(update, &content.counts);
-    let update = D::bind_timestamp(D::DB::bind_period(update, content.report_period), now);
-    let update = D::bind_id(D::DB::bind_str(update, tenant.as_str()), id);
-    D::DB::fetch_optional(conn, update).await
 }
 
 /// `RowStore::insert_rows`, before its outcome is noted for readiness.

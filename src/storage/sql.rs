@@ -2,12 +2,15 @@
 //! bound SQL. Every value reaches SQL through a bind; only fixed column names
 //! and operators are written into the text.
 
+use chrono::{DateTime, Utc};
 use sqlx::{Database, QueryBuilder};
+use uuid::Uuid;
 
 use super::backend::{Dialect, Driver};
 use super::StoreResult;
 use crate::domain::{
-    DeviceCounts, DistributionRow, Property, PropertyKind, ReportPeriod, TenantId,
+    DeviceCounts, DistributionRow, NewDistributionRow, Property, PropertyKind, ReportPeriod,
+    TenantId,
 };
 use crate::odata::{CompareOp, Filter, Literal, RowQuery};
 
@@ -377,6 +380,31 @@ fn push_compare<'a, D: Dialect>(
             b.push(")");
         }
     }
+}
+
+/// Writes `content` over the tenant's row `id` (its id and creation time
+/// kept), answering the row as stored, or `None` when there is no such row:
+/// a PATCH and an import that replaces a restated row alike.
+pub(super) async fn write_patched<D: Dialect>(
+    conn: &mut <D::DB as Database>::Connection,
+    tenant: &TenantId,
+    id: Uuid,
+    content: &NewDistributionRow,
+    now: DateTime<Utc>,
+) -> Result<Option<<D::DB as Database>::Row>, sqlx::Error> {
+    const UPDATE_ROW: &str = concat!(
+        "UPDATE ",
+        table!(),
+        " SET report_refresh_date = $1, web = $2, windows_phone = $3, \
+         android_phone = $4, ios = $5, mac = $6, windows = $7, chrome_os = $8, linux = $9, \
+         report_period = $10, updated_at = $11 WHERE tenant_id = $12 AND id = $13 RETURNING ",
+        columns!()
+    );
+    let update = D::bind_date(sqlx::query(UPDATE_ROW), content.report_refresh_date);
+    let update = D::DB::bind_counts(update, &content.counts);
+    let update = D::bind_timestamp(D::DB::bind_period(update, content.report_period), now);
+    let update = D::bind_id(D::DB::bind_str(update, tenant.as_str()), id);
+    D::DB::fetch_optional(conn, update).await
 }
 
 #[cfg(test)]
