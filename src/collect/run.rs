@@ -146,23 +146,20 @@ impl Collector {
         // Graph may restate stored dates: the policy keeps or replaces those
         // rows in the same transaction that stores the rest.
         let report = store.import_rows_resolving(&rows, self.on_conflict).await?;
-        for (_, stored) in &report.conflicts {
-            match self.on_conflict {
-                ConflictPolicy::Keep => tracing::warn!(
-                    source = %client.source().name,
-                    report_refresh_date = %stored.report_refresh_date,
-                    report_period = %stored.report_period,
-                    id = %stored.id,
-                    "Graph restates a stored date with other counts; the stored row is kept (COLLECT_ON_CONFLICT=replace takes Graph's)"
-                ),
-                ConflictPolicy::Replace => tracing::warn!(
-                    source = %client.source().name,
-                    report_refresh_date = %stored.report_refresh_date,
-                    report_period = %stored.report_period,
-                    id = %stored.id,
-                    "Graph restates a stored date with other counts; Graph's counts replaced the stored row"
-                ),
+        let outcome = match self.on_conflict {
+            ConflictPolicy::Keep => {
+                "the stored row is kept (COLLECT_ON_CONFLICT=replace takes Graph's)"
             }
+            ConflictPolicy::Replace => "Graph's counts replaced the stored row",
+        };
+        for (_, stored) in &report.conflicts {
+            tracing::warn!(
+                source = %client.source().name,
+                report_refresh_date = %stored.report_refresh_date,
+                report_period = %stored.report_period,
+                id = %stored.id,
+                "Graph restates a stored date with other counts; {outcome}"
+            );
         }
         Ok(Stored {
             created: report.created as u64,
