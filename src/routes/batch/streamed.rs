@@ -13,6 +13,7 @@ use actix_web::HttpRequest;
 use crate::domain::ApiVersion;
 use crate::error::ApiError;
 use crate::http::{choose_report_form, ReportForm};
+use crate::odata::parse_function_options;
 use crate::routes::report::FUNCTION;
 use crate::routes::rows::csv::{csv_request, CollectionForm};
 use crate::routes::rows::COLLECTION;
@@ -58,9 +59,10 @@ pub fn would_stream(request: &HttpRequest) -> bool {
         return matches!(csv_request(request, version), Ok(CollectionForm::Csv(_)));
     }
     if is_report_call(path) {
-        let format = url::form_urlencoded::parse(request.query_string().as_bytes())
-            .find(|(name, _)| name == "$format")
-            .map(|(_, value)| value.into_owned());
+        // Options the function refuses are left to it, so that it says why.
+        let Ok(format) = parse_function_options(request.query_string(), FUNCTION) else {
+            return false;
+        };
         return matches!(
             choose_report_form(format.as_deref(), request, FUNCTION),
             Ok(ReportForm::Csv { .. })
