@@ -33,7 +33,7 @@ pub const CSV_COLUMNS: [(&str, Property); 10] = [
 pub fn csv_columns(version: ApiVersion) -> impl Iterator<Item = (&'static str, Property)> {
     CSV_COLUMNS
         .into_iter()
-        .filter(move |(_, property)| version.has_property(*property))
+        .filter(move |(_, property)| version.has_csv_column(*property))
 }
 
 pub fn csv_header(version: ApiVersion) -> Vec<&'static str> {

@@ -1,7 +1,9 @@
-//! Graph's API versions, each a shape of the report: `/beta` added the
-//! `chromeOS` and `linux` counts in 2021; `/v1.0` predates them. The one
-//! place that says which version holds which property: the JSON, the CSV
-//! columns, `$metadata` and the collector's report URL all ask it.
+//! Graph's API versions, each a shape of the report's CSV: `/beta` added the
+//! `Chrome OS` and `Linux` columns in 2021; `/v1.0` predates them. The one
+//! place that says which version's CSV holds which column: the CSV writer,
+//! the report download and the collector's report URL ask it. The JSON form
+//! (Graph serves it under beta only) is this store's under both prefixes and
+//! carries every property, so `$metadata` declares every one under both.
 
 use super::Property;
 
@@ -29,8 +31,8 @@ impl ApiVersion {
         Self::ALL.into_iter().find(|v| v.segment() == segment)
     }
 
-    /// Whether the version's shape of the report carries `property`.
-    pub fn has_property(self, property: Property) -> bool {
+    /// Whether the version's CSV of the report has a column for `property`.
+    pub fn has_csv_column(self, property: Property) -> bool {
         self == Self::Beta || !matches!(property, Property::ChromeOs | Property::Linux)
     }
 }
@@ -49,16 +51,16 @@ mod tests {
     }
 
     #[test]
-    fn only_beta_carries_chrome_os_and_linux() {
+    fn only_beta_csv_has_chrome_os_and_linux() {
         let carried = |v: ApiVersion| {
             Property::ALL
                 .into_iter()
-                .filter(|&p| v.has_property(p))
+                .filter(|&p| v.has_csv_column(p))
                 .count()
         };
         assert_eq!(carried(ApiVersion::Beta), Property::ALL.len());
         assert_eq!(carried(ApiVersion::V1), Property::ALL.len() - 2);
-        assert!(!ApiVersion::V1.has_property(Property::Linux));
-        assert!(ApiVersion::V1.has_property(Property::Windows));
+        assert!(!ApiVersion::V1.has_csv_column(Property::Linux));
+        assert!(ApiVersion::V1.has_csv_column(Property::Windows));
     }
 }

@@ -1,7 +1,9 @@
-//! OData query options: parsing them into a typed `RowQuery`. Pure, no I/O.
+//! OData's grammar: query options parsed into a typed `RowQuery`, function
+//! calls and key predicates. Pure, no I/O.
 
 mod filter;
 mod function_call;
+mod key;
 mod options;
 mod paging;
 mod properties;
@@ -9,6 +11,7 @@ mod query;
 
 pub use filter::{parse_filter, FilterError, MAX_FILTER_COMPARISONS, MAX_FILTER_DEPTH};
 pub use function_call::{parse_function_options, parse_period_call};
+pub use key::parse_key_predicate;
 pub use options::{
     parse_collection_options, parse_collection_pairs, parse_count_options, CollectionRequest,
     QueryError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,

@@ -51,6 +51,33 @@ pub fn document(service: OpenApi, graph: OpenApi, versions: &[ApiVersion]) -> Op
     document
 }
 
+/// Documents the operations of every path under `prefix` a second time, at
+/// the path `also` gives it (with a suffix for the copies' operation ids):
+/// the same handlers serve a resource under more than one URL.
+pub fn serve_also_at(
+    api: &mut OpenApi,
+    prefix: &str,
+    also: impl Fn(&str) -> Option<(String, &'static str)>,
+) {
+    let copies: Vec<(String, PathItem)> = api
+        .paths
+        .paths
+        .iter()
+        .filter(|(path, _)| path.starts_with(prefix))
+        .filter_map(|(path, item)| {
+            let (other, suffix) = also(path)?;
+            let mut item = item.clone();
+            for operation in operations(&mut item) {
+                if let Some(id) = operation.operation_id.as_mut() {
+                    id.push_str(suffix);
+                }
+            }
+            Some((other, item))
+        })
+        .collect();
+    api.paths.paths.extend(copies);
+}
+
 /// Every operation of a path item.
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     [

@@ -266,6 +266,19 @@ pub struct ReportCollection {
     value: Vec<RowEntity>,
 }
 
+/// The singleton `reports`, `microsoft.graph.reportRoot`.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct ReportRoot {
+    #[schema(rename = "@odata.context")]
+    context: String,
+    #[schema(rename = "@odata.type", pattern = "^#microsoft\\.graph\\.reportRoot$")]
+    odata_type: String,
+    /// Always empty: the singleton has no identity of its own.
+    #[schema(max_length = 0)]
+    id: String,
+}
+
 /// Graph's error body: the answer to every failure, whatever the status.
 #[allow(dead_code)]
 #[derive(ToSchema)]

@@ -1,15 +1,25 @@
-//! `GET {version}/$metadata`: the CSDL that every `@odata.context` points at.
-//! Open like `/openapi.json`: it describes the schema, never a row.
+//! What describes the service to a generic OData client: `GET {version}/$metadata`,
+//! the CSDL that every `@odata.context` points at, and `GET {version}/`, the
+//! service document listing the entity set and the singleton. Open like
+//! `/openapi.json`: they describe the schema, never a row.
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::resource;
-use crate::domain::ApiVersion;
-use crate::metadata::csdl;
+use crate::http::service_root;
+use crate::metadata::{csdl, service_document};
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource("/$metadata", "GET").route(web::get().to(service_metadata)));
+    config
+        .service(resource("/$metadata", "GET").route(web::get().to(service_metadata)))
+        // The service root, with and without its closing slash.
+        .service(
+            resource("", "GET")
+                .name("service_document")
+                .route(web::get().to(service_root_document)),
+        )
+        .service(resource("/", "GET").route(web::get().to(service_root_document)));
 }
 
 #[utoipa::path(
@@ -17,11 +27,29 @@ pub fn configure(config: &mut web::ServiceConfig) {
     path = "/$metadata",
     tag = "service",
     operation_id = "serviceMetadata",
-    summary = "The CSDL (XML) of the entity type, entity set and report function",
+    summary = "The CSDL (XML) of the entity type, entity set, singleton and report function",
     responses((status = 200, description = "The service's CSDL", content_type = "application/xml")),
 )]
-async fn service_metadata(version: ApiVersion) -> HttpResponse {
+async fn service_metadata() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/xml;charset=utf-8"))
-        .body(csdl(version))
+        .body(csdl())
+}
+
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "service",
+    operation_id = "serviceDocument",
+    summary = "The OData service document: the entity set and the singleton, with their URLs",
+    responses((status = 200, description = "The service document", content_type = "application/json")),
+)]
+async fn service_root_document(request: HttpRequest) -> HttpResponse {
+    let document = service_document(&service_root(&request));
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            "application/json;odata.metadata=minimal;charset=utf-8",
+        ))
+        .body(document.to_string())
 }

@@ -33,10 +33,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
         rows::get_row,
         rows::update_row,
         rows::delete_row,
+        report::get_reports,
         report::get_report,
         batch::run_batch,
         collector::collection_status,
         metadata::service_metadata,
+        metadata::service_root_document,
         dashboard::chart,
     ),
     // Parameter types are not collected from the paths.
@@ -71,7 +73,21 @@ struct ServiceApi;
 /// The whole document: the service routes, and the Graph surface under each
 /// version root.
 pub fn document() -> utoipa::openapi::OpenApi {
-    openapi::document(ServiceApi::openapi(), GraphApi::openapi(), &ApiVersion::ALL)
+    let mut graph = GraphApi::openapi();
+    openapi::serve_also_at(&mut graph, rows::COLLECTION.path, |path| {
+        // The key in parentheses, OData's canonical form, beside the segment.
+        let by_key = path.strip_suffix("/{id}").map(|p| format!("{p}('{{id}}')"));
+        by_key.map(|p| (p, "ByKey"))
+    });
+    openapi::serve_also_at(&mut graph, rows::COLLECTION.path, |path| {
+        let rest = path.strip_prefix(rows::COLLECTION.path)?;
+        Some((format!("{}{rest}", rows::ENTITY_SET.path), "InEntitySet"))
+    });
+    // The service root answers without its closing slash too.
+    openapi::serve_also_at(&mut graph, "/", |path| {
+        (path == "/").then(|| (String::new(), "WithoutSlash"))
+    });
+    openapi::document(ServiceApi::openapi(), graph, &ApiVersion::ALL)
 }
 
 #[utoipa::path(

@@ -1,5 +1,6 @@
-//! The report function `getTeamsDeviceUsageDistributionUserCounts(period='D7')`:
-//! the tenant's latest row for a period, as Graph's CSV or as a JSON collection.
+//! The singleton `reports` (`microsoft.graph.reportRoot`) and its function
+//! `getTeamsDeviceUsageDistributionUserCounts(period='D7')`: the tenant's
+//! latest row for a period, as Graph's CSV or as a JSON collection.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,7 +9,7 @@ use super::resource;
 use crate::auth::{Caller, Scope};
 use crate::domain::{write_csv, ApiVersion, RowJson, RowsJson};
 use crate::error::ApiError;
-use crate::http::{choose_report_form, json_response, service_root, ReportForm};
+use crate::http::{choose_report_form, json_response, response_style, service_root, ReportForm};
 use crate::odata::{parse_function_options, parse_period_call};
 use crate::openapi::schemas;
 use crate::state::AppState;
@@ -16,6 +17,7 @@ use crate::state::AppState;
 pub const FUNCTION: &str = "getTeamsDeviceUsageDistributionUserCounts";
 
 pub fn configure(config: &mut web::ServiceConfig) {
+    config.service(resource("/reports", "GET").route(web::get().to(get_reports)));
     // One path segment starting with the function's name (optionally namespaced);
     // the handler reads the parameters from it, so a malformed call is a 400 that
     // says why rather than a 404.
@@ -23,6 +25,39 @@ pub fn configure(config: &mut web::ServiceConfig) {
         resource(r"/reports/{call:(?:microsoft\.graph\.)?getTeamsDeviceUsageDistributionUserCounts(?:\([^/]*)?}", "GET")
             .route(web::get().to(get_report)),
     );
+}
+
+/// The singleton's one property: `reportRoot` is an `entity`, since OData 4.0
+/// requires a key of a singleton's type. The singleton has no identity of its
+/// own, so its key is empty: a client that writes an entity's URL from its key
+/// (`reports('...')`) when it has one writes the singleton's own, `reports`.
+const REPORTS_ID: &str = "";
+
+#[utoipa::path(
+    get,
+    path = "/reports",
+    tag = "report",
+    operation_id = "getReports",
+    summary = "The singleton reports (microsoft.graph.reportRoot) the report function is bound to",
+    responses(
+        (status = 200, description = "The singleton", body = schemas::ReportRoot),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = schemas::GraphError),
+    ),
+    security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
+)]
+#[tracing::instrument(level = "debug", skip_all)]
+async fn get_reports(request: HttpRequest, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ReportsRead)?;
+    let body = serde_json::json!({
+        "@odata.context": format!("{}/$metadata#reports/$entity", service_root(&request)),
+        "@odata.type": "#microsoft.graph.reportRoot",
+        "id": REPORTS_ID,
+    });
+    Ok(json_response(
+        HttpResponse::Ok(),
+        response_style(&request),
+        &body,
+    ))
 }
 
 #[utoipa::path(

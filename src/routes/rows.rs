@@ -1,8 +1,12 @@
-//! The collection `reports/teamsDeviceUsageDistributionUserCounts`: create, read,
-//! update and delete rows.
+//! The collection `reports/teamsDeviceUsageDistributionUserCounts` (and the
+//! same rows as the entity set at the version root): create, read, update and
+//! delete rows, each named by its key as a segment or in parentheses.
 
+use std::future::{ready, Ready};
+
+use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -17,7 +21,7 @@ use crate::http::{
     json_response, next_link, prefers_representation, response_style, service_root, BodyScope,
     JsonBody,
 };
-use crate::odata::{encode_skiptoken, parse_count_options, RowQuery};
+use crate::odata::{encode_skiptoken, parse_count_options, parse_key_predicate, RowQuery};
 use crate::openapi::schemas;
 use crate::state::AppState;
 use crate::storage::{InsertOutcome, UpdateOutcome};
@@ -25,31 +29,117 @@ use crate::telemetry::metrics::RowOutcome;
 
 pub mod csv;
 
-pub const COLLECTION: &str = "/reports/teamsDeviceUsageDistributionUserCounts";
-
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(
-            resource(COLLECTION, "GET, POST")
-                .app_data(BodyScope(Scope::ReportsReadWrite))
-                .route(web::post().to(create_row))
-                .route(web::get().to(list_rows)),
-        )
-        // Before `{id}`, which would otherwise take `$count` as an id.
-        .service(resource(&format!("{COLLECTION}/$count"), "GET").route(web::get().to(count_rows)))
-        .service(
-            resource(&format!("{COLLECTION}/{{id}}"), "GET, PATCH, DELETE")
-                .app_data(BodyScope(Scope::ReportsReadWrite))
-                .route(web::get().to(get_row))
-                .route(web::patch().to(update_row))
-                .route(web::delete().to(delete_row)),
-        );
+/// Where the collection is served, below a version root: Graph's URL, under
+/// the `reports` singleton, and the entity set's at the root, where a generic
+/// OData client looks for the entity set `$metadata` declares. The same rows
+/// and the same handlers behind both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Collection {
+    pub path: &'static str,
 }
 
-fn entity_context(request: &HttpRequest) -> String {
+pub const COLLECTION: Collection = Collection {
+    path: "/reports/teamsDeviceUsageDistributionUserCounts",
+};
+pub const ENTITY_SET: Collection = Collection {
+    path: "/teamsDeviceUsageDistributionUserCounts",
+};
+
+impl Collection {
+    /// What `@odata.context` names it by: its path from the version root.
+    fn context_path(self) -> &'static str {
+        self.path.trim_start_matches('/')
+    }
+}
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    for collection in [COLLECTION, ENTITY_SET] {
+        let path = collection.path;
+        config
+            .service(
+                resource(path, "GET, POST")
+                    .app_data(collection)
+                    .app_data(BodyScope(Scope::ReportsReadWrite))
+                    .route(web::post().to(create_row))
+                    .route(web::get().to(list_rows)),
+            )
+            // Before `{id}`, which would otherwise take `$count` as an id.
+            .service(resource(&format!("{path}/$count"), "GET").route(web::get().to(count_rows)))
+            // The key as a segment (Graph's form) and in parentheses (OData's canonical form).
+            .service(row_resource(collection, &format!("{path}/{{id}}")))
+            .service(row_resource(collection, &format!("{path}({{key}})")));
+    }
+}
+
+/// One row's resource at `pattern`, which names it by `{id}` or `({key})`.
+fn row_resource(collection: Collection, pattern: &str) -> actix_web::Resource {
+    resource(pattern, "GET, PATCH, DELETE")
+        .app_data(collection)
+        .app_data(BodyScope(Scope::ReportsReadWrite))
+        .route(web::get().to(get_row))
+        .route(web::patch().to(update_row))
+        .route(web::delete().to(delete_row))
+}
+
+impl FromRequest for Collection {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(request.app_data::<Collection>().copied().ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!(
+                "the route {} is not registered for a collection",
+                request.path()
+            ))
+        }))
+    }
+}
+
+/// The row a URL names: the `{id}` segment, or the key predicate's `'...'`.
+struct RowKey {
+    /// As the client wrote it (unquoted), for the 404 that names it.
+    text: String,
+    id: Option<Uuid>,
+}
+
+impl RowKey {
+    /// Row ids are UUIDs; anything else names no row.
+    fn id(&self) -> Result<Uuid, ApiError> {
+        self.id.ok_or_else(|| not_found(&self.text))
+    }
+}
+
+impl FromRequest for RowKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let info = request.match_info();
+        let key = match (info.get("id"), info.get("key")) {
+            (Some(id), _) => Some(id.to_owned()),
+            (None, Some(predicate)) => parse_key_predicate(predicate, "id"),
+            (None, None) => None,
+        };
+        let key = match key {
+            Some(text) => Self {
+                id: Uuid::parse_str(&text).ok(),
+                text,
+            },
+            // A predicate that is not one quoted string names no row either.
+            None => Self {
+                text: info.get("key").unwrap_or_default().to_owned(),
+                id: None,
+            },
+        };
+        ready(Ok(key))
+    }
+}
+
+fn entity_context(request: &HttpRequest, collection: Collection) -> String {
     format!(
-        "{}/$metadata#reports/teamsDeviceUsageDistributionUserCounts/$entity",
-        service_root(request)
+        "{}/$metadata#{}/$entity",
+        service_root(request),
+        collection.context_path()
     )
 }
 
@@ -57,20 +147,16 @@ fn entity_context(request: &HttpRequest) -> String {
 fn entity_response(
     builder: actix_web::HttpResponseBuilder,
     request: &HttpRequest,
+    collection: Collection,
     row: &DistributionRow,
     style: Int64Format,
 ) -> HttpResponse {
-    let context = entity_context(request);
+    let context = entity_context(request, collection);
     json_response(builder, style, &RowJson::entity(row, style, &context))
 }
 
-fn row_location(request: &HttpRequest, id: Uuid) -> String {
-    format!("{}{COLLECTION}/{id}", service_root(request))
-}
-
-/// Row ids are UUIDs; anything else names no row.
-fn parse_row_id(id: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| not_found(id))
+fn row_location(request: &HttpRequest, collection: Collection, id: Uuid) -> String {
+    format!("{}{}/{id}", service_root(request), collection.path)
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -101,6 +187,7 @@ fn not_found(id: &str) -> ApiError {
 #[tracing::instrument(level = "debug", skip_all)]
 async fn create_row(
     request: HttpRequest,
+    collection: Collection,
     caller: Caller,
     // Taken as a Result so that a caller without the scope hears 403 whatever the body.
     body: Result<JsonBody, ApiError>,
@@ -117,12 +204,18 @@ async fn create_row(
         InsertOutcome::Created(row) => {
             state.metrics.count_row(RowOutcome::Created);
             let mut created = HttpResponse::Created();
-            created.insert_header((header::LOCATION, row_location(&request, row.id)));
-            Ok(entity_response(created, &request, &row, style))
+            created.insert_header((header::LOCATION, row_location(&request, collection, row.id)));
+            Ok(entity_response(created, &request, collection, &row, style))
         }
         InsertOutcome::Replayed(row) => {
             state.metrics.count_row(RowOutcome::Replayed);
-            Ok(entity_response(HttpResponse::Ok(), &request, &row, style))
+            Ok(entity_response(
+                HttpResponse::Ok(),
+                &request,
+                collection,
+                &row,
+                style,
+            ))
         }
         InsertOutcome::Conflict(existing) => {
             state.metrics.count_row(RowOutcome::Conflict);
@@ -151,19 +244,25 @@ async fn create_row(
 #[tracing::instrument(level = "debug", skip_all)]
 async fn get_row(
     request: HttpRequest,
+    collection: Collection,
     caller: Caller,
-    id: web::Path<String>,
+    key: RowKey,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsRead)?;
-    let row_id = parse_row_id(&id)?;
     let row = state
         .store
-        .get_row(&caller.tenant_id, row_id)
+        .get_row(&caller.tenant_id, key.id()?)
         .await?
-        .ok_or_else(|| not_found(&id))?;
+        .ok_or_else(|| not_found(&key.text))?;
     let style = response_style(&request);
-    Ok(entity_response(HttpResponse::Ok(), &request, &row, style))
+    Ok(entity_response(
+        HttpResponse::Ok(),
+        &request,
+        collection,
+        &row,
+        style,
+    ))
 }
 
 /// `PATCH {collection}/{id}`: sets the properties the body names, each checked
@@ -194,14 +293,15 @@ async fn get_row(
 #[tracing::instrument(level = "debug", skip_all)]
 async fn update_row(
     request: HttpRequest,
+    collection: Collection,
     caller: Caller,
-    id: web::Path<String>,
+    key: RowKey,
     // Taken as a Result so that a caller without the scope hears 403 whatever the body.
     body: Result<JsonBody, ApiError>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsReadWrite)?;
-    let row_id = parse_row_id(&id)?;
+    let row_id = key.id()?;
     let body = body?;
     let now = Utc::now();
     let patch = parse_row_patch(&body.value, body.format, now.date_naive())
@@ -215,10 +315,10 @@ async fn update_row(
             let style = response_style(&request);
             let mut ok = HttpResponse::Ok();
             ok.insert_header(("Preference-Applied", "return=representation"));
-            Ok(entity_response(ok, &request, &row, style))
+            Ok(entity_response(ok, &request, collection, &row, style))
         }
         UpdateOutcome::Updated(_) => Ok(HttpResponse::NoContent().finish()),
-        UpdateOutcome::NotFound => Err(not_found(&id)),
+        UpdateOutcome::NotFound => Err(not_found(&key.text)),
         UpdateOutcome::Conflict { existing_id } => Err(ApiError::Conflict(format!(
             "The change would give this row the reportRefreshDate and reportPeriod of another row: id '{existing_id}'."
         ))),
@@ -243,15 +343,14 @@ async fn update_row(
 #[tracing::instrument(level = "debug", skip_all)]
 async fn delete_row(
     caller: Caller,
-    id: web::Path<String>,
+    key: RowKey,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsReadWrite)?;
-    let row_id = parse_row_id(&id)?;
-    if state.store.delete_row(&caller.tenant_id, row_id).await? {
+    if state.store.delete_row(&caller.tenant_id, key.id()?).await? {
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(not_found(&id))
+        Err(not_found(&key.text))
     }
 }
 
@@ -275,6 +374,7 @@ async fn delete_row(
 #[tracing::instrument(level = "debug", skip_all)]
 async fn list_rows(
     request: HttpRequest,
+    collection: Collection,
     version: ApiVersion,
     caller: Caller,
     state: web::Data<AppState>,
@@ -322,8 +422,9 @@ async fn list_rows(
     });
     let body = RowsJson {
         context: format!(
-            "{}/$metadata#reports/teamsDeviceUsageDistributionUserCounts{projection}",
-            service_root(&request)
+            "{}/$metadata#{}{projection}",
+            service_root(&request),
+            collection.context_path()
         ),
         count,
         value: rows

@@ -202,8 +202,8 @@ async fn an_unknown_route_is_not_found(backend: Backend) {
         // `/` is the dashboard page; other files beside its own are not.
         (Method::GET, "/dashboard/nothing.js"),
         (Method::GET, "/nothing"),
-        (Method::GET, "/v1.0"),
-        (Method::GET, "/v1.0/reports"),
+        (Method::GET, "/v1.0/nothing"),
+        (Method::GET, "/v1.0/reports/nothing"),
         (
             Method::GET,
             "/v2.0/reports/teamsDeviceUsageDistributionUserCounts",

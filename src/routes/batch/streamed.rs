@@ -16,7 +16,7 @@ use crate::http::{choose_report_form, ReportForm};
 use crate::odata::parse_function_options;
 use crate::routes::report::FUNCTION;
 use crate::routes::rows::csv::{csv_request, CollectionForm};
-use crate::routes::rows::COLLECTION;
+use crate::routes::rows::{COLLECTION, ENTITY_SET};
 
 /// The refusal, for the request and for an answer found streamed afterwards alike.
 pub fn refusal() -> ApiError {
@@ -55,7 +55,7 @@ pub fn would_stream(request: &HttpRequest) -> bool {
     }) else {
         return false;
     };
-    if path == COLLECTION {
+    if path == COLLECTION.path || path == ENTITY_SET.path {
         return matches!(csv_request(request, version), Ok(CollectionForm::Csv(_)));
     }
     if is_report_call(path) {
