@@ -30,6 +30,7 @@ mod metadata;
 mod metrics;
 mod odata_client;
 mod openapi;
+mod powerbi;
 mod query;
 mod races;
 mod rate_limit;
