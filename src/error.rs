@@ -158,6 +158,7 @@ impl From<AuthError> for ApiError {
         match error {
             AuthError::InvalidToken(message) => Self::InvalidToken(message),
             AuthError::AccessDenied(message) => Self::AccessDenied(message),
+            AuthError::TenantNotNamed(message) => Self::bad_request(message),
             AuthError::RateLimited(limited) => Self::TooManyRequests {
                 retry_after_secs: limited.retry_after_secs,
             },

@@ -7,7 +7,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::domain::{Scopes, StoredToken, TenantId};
+use crate::domain::{Scopes, StoredToken, TenantId, TokenReach};
 
 /// Every secret starts with this, so leaked tokens are easy to find and scan for.
 const SECRET_PREFIX: &str = "tus_";
@@ -32,6 +32,7 @@ pub fn issue_token(
     let stored = StoredToken {
         id: Uuid::now_v7(),
         tenant_id,
+        reach: TokenReach::Tenant,
         name,
         scopes,
         token_hash: hash_secret(&secret),
@@ -40,6 +41,14 @@ pub fn issue_token(
         revoked_at: None,
     };
     IssuedToken { secret, stored }
+}
+
+impl IssuedToken {
+    /// The same token, reaching `reach`.
+    pub fn reaching(mut self, reach: TokenReach) -> Self {
+        self.stored.reach = reach;
+        self
+    }
 }
 
 /// SHA-256, hex. The secret has 256 bits of entropy, so a fast hash is enough:

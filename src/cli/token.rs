@@ -6,7 +6,7 @@ use chrono::{Duration, Utc};
 use clap::Subcommand;
 use uuid::Uuid;
 
-use crate::auth::{issue_token, Scopes};
+use crate::auth::{issue_token, Scopes, TokenReach};
 use crate::config::Settings;
 use crate::domain::TenantId;
 use crate::startup::open_store;
@@ -27,6 +27,11 @@ pub enum TokenCommand {
         /// Lifetime such as 90d, 12h or 30m; without it the token does not expire.
         #[arg(long, value_parser = parse_lifetime)]
         expires_in: Option<Duration>,
+        /// An operator's token: it reads every tenant, naming the tenant of each
+        /// request in the `tenant-id` header, and writes none but its own (--tenant),
+        /// and that only with Reports.ReadWrite.All.
+        #[arg(long)]
+        all_tenants: bool,
     },
     /// List tokens (never their secrets).
     List {
@@ -72,17 +77,31 @@ pub async fn run(command: TokenCommand, settings: Settings) -> anyhow::Result<()
                 name,
                 scopes,
                 expires_in,
+                all_tenants,
             } => {
                 let tenant =
                     TenantId::parse(&tenant).map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
                 let scopes = Scopes::parse(&scopes.join(" "))
                     .map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
                 let now = Utc::now();
-                let issued = issue_token(tenant, name, scopes, expires_in.map(|d| now + d), now);
+                let reach = if all_tenants {
+                    TokenReach::AllTenants
+                } else {
+                    TokenReach::Tenant
+                };
+                let issued = issue_token(tenant, name, scopes, expires_in.map(|d| now + d), now)
+                    .reaching(reach);
                 store.insert_token(&issued.stored).await?;
                 println!("{}", issued.secret);
+                let reaches = match reach {
+                    TokenReach::Tenant => String::new(),
+                    TokenReach::AllTenants => {
+                        ", reading every tenant (name one per request in the tenant-id header)"
+                            .to_owned()
+                    }
+                };
                 eprintln!(
-                    "created token {} for tenant '{}' ({}); it is shown this once",
+                    "created token {} for tenant '{}' ({}{reaches}); it is shown this once",
                     issued.stored.id, issued.stored.tenant_id, issued.stored.scopes
                 );
             }
@@ -92,7 +111,7 @@ pub async fn run(command: TokenCommand, settings: Settings) -> anyhow::Result<()
                     .transpose()?;
                 let tokens = store.list_tokens(tenant.as_ref()).await?;
                 let mut out = std::io::stdout().lock();
-                writeln!(out, "id\ttenant\tname\tscopes\tcreated\texpires\tstatus")?;
+                writeln!(out, "id\ttenant\tname\tscopes\tcreated\texpires\tstatus\treach")?;
                 let now = Utc::now();
                 for t in tokens {
                     let status = match t.check_usable(now) {
@@ -104,13 +123,14 @@ pub async fn run(command: TokenCommand, settings: Settings) -> anyhow::Result<()
                         |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
                     writeln!(
                         out,
-                        "{}\t{}\t{}\t{}\t{}\t{}\t{status}",
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{status}\t{}",
                         t.id,
                         t.tenant_id,
                         t.name,
                         t.scopes,
                         time(t.created_at),
-                        t.expires_at.map(time).unwrap_or_else(|| "never".into())
+                        t.expires_at.map(time).unwrap_or_else(|| "never".into()),
+                        t.reach.name()
                     )?;
                 }
             }

@@ -32,5 +32,5 @@ pub use row::{
 pub use row_builder::{latest_refresh_date, parse_date_literal};
 pub use secret::Secret;
 pub use tenant::TenantId;
-pub use token::{Scope, Scopes, StoredToken, TokenRejection};
+pub use token::{Scope, Scopes, StoredToken, TokenReach, TokenRejection};
 pub use version::ApiVersion;

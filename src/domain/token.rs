@@ -77,11 +77,41 @@ impl fmt::Display for Scopes {
     }
 }
 
+/// Which tenants' rows a token reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenReach {
+    /// Its own tenant's, read and written as its scopes say.
+    #[default]
+    Tenant,
+    /// Every tenant's, for reading: an operator's token, which names the
+    /// tenant on each request. It writes only its own tenant, and only when
+    /// its scopes say so.
+    AllTenants,
+}
+
+impl TokenReach {
+    /// As the database and `token list` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Tenant => "tenant",
+            Self::AllTenants => "allTenants",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Tenant, Self::AllTenants]
+            .into_iter()
+            .find(|reach| reach.name() == name)
+    }
+}
+
 /// A token as the database keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredToken {
     pub id: Uuid,
+    /// The token's own tenant: the only one it reads unless it reaches all of them.
     pub tenant_id: TenantId,
+    pub reach: TokenReach,
     pub name: String,
     pub scopes: Scopes,
     pub token_hash: String,
@@ -117,6 +147,7 @@ mod tests {
         StoredToken {
             id: Uuid::nil(),
             tenant_id: TenantId::parse("t").unwrap(),
+            reach: TokenReach::Tenant,
             name: "n".into(),
             scopes: Scopes::parse(scopes).unwrap(),
             token_hash: String::new(),
@@ -140,6 +171,14 @@ mod tests {
         assert_eq!(both.to_string(), "Reports.Read.All Reports.ReadWrite.All");
         assert!(Scopes::parse("").is_err());
         assert!(Scopes::parse("User.Read").is_err());
+    }
+
+    #[test]
+    fn reaches_are_spelled_once() {
+        for reach in [TokenReach::Tenant, TokenReach::AllTenants] {
+            assert_eq!(TokenReach::parse(reach.name()), Some(reach));
+        }
+        assert_eq!(TokenReach::parse("all"), None);
     }
 
     #[test]

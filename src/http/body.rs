@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use super::gate::AuthenticationGate;
 use super::media::{ieee754_requested, json_media_type, JsonMediaType};
-use crate::auth::{Caller, Scope};
+use super::caller::BodyScopes;
+use crate::auth::Scope;
 use crate::domain::Int64Format;
 use crate::error::ApiError;
 
@@ -196,8 +197,8 @@ impl FromRequest for JsonBody {
                 // The caller's answer (401, 403) does not depend on the body: leave it unread.
                 let allowed = request
                     .extensions()
-                    .get::<Caller>()
-                    .is_some_and(|caller| scope.is_none_or(|s| caller.scopes.allows(s)));
+                    .get::<BodyScopes>()
+                    .is_some_and(|caller| scope.is_none_or(|s| caller.0.allows(s)));
                 if !allowed {
                     return Err(ApiError::AccessDenied("the body was not read".into()));
                 }

@@ -10,7 +10,11 @@ use chrono::Utc;
 
 use super::gate::AuthenticationGate;
 use super::origin::client_address;
-use crate::auth::{authenticate, Caller, Verifier};
+use crate::auth::{
+    authenticate, AuthError, Caller, Operator, Scopes, StoredToken, TokenHolder, Verifier,
+    TENANT_SELECTOR,
+};
+use crate::domain::TenantId;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -57,17 +61,21 @@ fn caller_secret(request: &HttpRequest) -> Result<String, ApiError> {
         })
 }
 
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // A body extracted beside the caller waits until this ends.
-        let gate = AuthenticationGate::close(request);
-        let secret = caller_secret(request);
-        let state = request.app_data::<web::Data<AppState>>().cloned();
-        let client = client_address(request);
-        let authenticate = async move {
+/// The verified token of `request`, with the body extractor held back until
+/// it is known; `act` turns it into what the handler takes.
+fn verified<T: 'static>(
+    request: &HttpRequest,
+    act: impl FnOnce(&StoredToken, &HttpRequest) -> Result<T, AuthError> + 'static,
+    acts_as: impl FnOnce(&T) -> (TenantId, BodyScopes) + 'static,
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    // A body extracted beside the caller waits until this ends.
+    let gate = AuthenticationGate::close(request);
+    let secret = caller_secret(request);
+    let state = request.app_data::<web::Data<AppState>>().cloned();
+    let client = client_address(request);
+    let request = request.clone();
+    Box::pin(async move {
+        let verify = async {
             let secret = secret?;
             let state = state
                 .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))?;
@@ -77,21 +85,82 @@ impl FromRequest for Caller {
                 rate_limiter: &state.rate_limiter,
                 failures: &state.failure_limiter,
             };
-            let caller = authenticate(&secret, client, verifier, Utc::now()).await?;
-            Ok(caller)
+            let token = authenticate(&secret, client, verifier, Utc::now()).await?;
+            Ok::<_, ApiError>(act(&token, &request)?)
         };
-        let request = request.clone();
-        Box::pin(async move {
-            let caller = authenticate.await;
-            if let Ok(caller) = &caller {
-                // For the access line: the tenant of an authenticated request.
-                request.extensions_mut().insert(caller.tenant_id.clone());
-                // For the body extractor: whether this caller's body is worth reading.
-                request.extensions_mut().insert(caller.clone());
-            }
-            gate.open();
-            caller
+        let acting = verify.await;
+        if let Ok(acting) = &acting {
+            let (tenant, scopes) = acts_as(acting);
+            // For the access line: the tenant of an authenticated request.
+            request.extensions_mut().insert(tenant);
+            // For the body extractor: whether this caller's body is worth reading.
+            request.extensions_mut().insert(scopes);
+        }
+        gate.open();
+        acting
+    })
+}
+
+/// What the authenticated caller of a request may do, for the body extractor
+/// to decide whether its body is worth reading.
+#[derive(Debug, Clone)]
+pub struct BodyScopes(pub Scopes);
+
+/// The tenant a request names in the `tenant-id` header, as sent.
+fn named_tenant(request: &HttpRequest) -> Result<Option<&str>, AuthError> {
+    request
+        .headers()
+        .get(TENANT_SELECTOR)
+        .map(|value| {
+            value.to_str().map_err(|_| {
+                AuthError::TenantNotNamed(format!("The {TENANT_SELECTOR} header is not text"))
+            })
         })
+        .transpose()
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        verified(
+            request,
+            |token, request| Caller::acting(token, named_tenant(request)?),
+            |caller: &Caller| (caller.tenant_id.clone(), BodyScopes(caller.scopes.clone())),
+        )
+    }
+}
+
+impl FromRequest for TokenHolder {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        verified(
+            request,
+            |token, _| {
+                Ok(TokenHolder {
+                    token_tenant: token.tenant_id.clone(),
+                    scopes: token.scopes.clone(),
+                })
+            },
+            |holder: &TokenHolder| (holder.token_tenant.clone(), BodyScopes(holder.scopes.clone())),
+        )
+    }
+}
+
+impl FromRequest for Operator {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        verified(
+            request,
+            |token, _| Operator::of(token),
+            // The routes about every tenant take no body.
+            |operator: &Operator| (operator.token_tenant.clone(), BodyScopes(Scopes::new(Vec::new()))),
+        )
     }
 }
 

@@ -24,7 +24,7 @@ pub use envelope::{
 pub use limits::{BatchLimits, RESPONSE_BYTES, TOTAL_BYTES};
 
 use super::resource;
-use crate::auth::Caller;
+use crate::auth::TokenHolder;
 use crate::error::ApiError;
 use crate::http::{response_style, BodyLimit, JsonBody};
 use crate::openapi::schemas;
@@ -77,7 +77,7 @@ fn version_root(request: &HttpRequest) -> &str {
 async fn run_batch(
     request: HttpRequest,
     // Only a valid token may batch; each sub-request checks its own scope.
-    _caller: Caller,
+    _holder: TokenHolder,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let Some(dispatcher) = request.app_data::<Rc<BatchDispatcher>>() else {

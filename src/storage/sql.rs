@@ -32,7 +32,7 @@ macro_rules! columns {
 /// The tokens' columns in the order every statement reads and writes them.
 macro_rules! token_columns {
     () => {
-        "id, tenant_id, name, scopes, token_hash, created_at, expires_at, revoked_at"
+        "id, tenant_id, name, scopes, token_hash, created_at, expires_at, revoked_at, reach"
     };
 }
 

@@ -9,13 +9,13 @@ use uuid::Uuid;
 use super::backend::{Backend, DbOf, Dialect, Driver};
 use super::sql::token_columns;
 use super::{StoreError, StoreResult, TokenStore};
-use crate::domain::{Scopes, StoredToken, TenantId};
+use crate::domain::{Scopes, StoredToken, TenantId, TokenReach};
 
 // Written once for both databases: SQLite reads `$n` as Postgres does.
 const INSERT_TOKEN: &str = concat!(
     "INSERT INTO api_tokens (",
     token_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 );
 const SELECT_TOKEN: &str = concat!(
     "SELECT ",
@@ -39,9 +39,12 @@ const ANY_TOKEN: &str = "SELECT COUNT(*) AS n FROM (SELECT 1 FROM api_tokens LIM
 
 fn decode_token<D: Dialect>(row: &<D::DB as Database>::Row) -> StoreResult<StoredToken> {
     let scopes = D::DB::get_string(row, "scopes")?;
+    let reach = D::DB::get_string(row, "reach")?;
     Ok(StoredToken {
         id: D::get_id(row, "id")?,
         tenant_id: D::DB::get_tenant(row, "tenant_id")?,
+        reach: TokenReach::parse(&reach)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown token reach {reach:?}")))?,
         name: D::DB::get_string(row, "name")?,
         scopes: Scopes::parse(&scopes).map_err(StoreError::Corrupt)?,
         token_hash: D::DB::get_string(row, "token_hash")?,
@@ -63,6 +66,7 @@ async fn insert_token_row<D: Dialect>(
     let insert = D::bind_timestamp(insert, token.created_at);
     let insert = D::bind_optional_timestamp(insert, token.expires_at);
     let insert = D::bind_optional_timestamp(insert, token.revoked_at);
+    let insert = D::DB::bind_str(insert, token.reach.name());
     D::DB::execute(conn, insert).await?;
     Ok(())
 }

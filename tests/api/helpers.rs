@@ -7,7 +7,7 @@ use actix_web::dev::ServerHandle;
 use chrono::Utc;
 use reqwest::{Client, Response};
 use serde_json::Value;
-use teams_usage_store::auth::{issue_token, Scopes};
+use teams_usage_store::auth::{issue_token, Scopes, TokenReach};
 use teams_usage_store::config::Settings;
 use teams_usage_store::domain::TenantId;
 use teams_usage_store::startup::Application;
@@ -125,6 +125,20 @@ impl TestApp {
             None,
             Utc::now(),
         );
+        self.store.insert_token(&issued.stored).await.unwrap();
+        issued.secret
+    }
+
+    /// An operator's token: it reads every tenant, its own (`tenant`) as `scopes` say.
+    pub async fn all_tenants_token(&self, tenant: &str, scopes: &str) -> String {
+        let issued = issue_token(
+            TenantId::parse(tenant).unwrap(),
+            "operator".into(),
+            Scopes::parse(scopes).unwrap(),
+            None,
+            Utc::now(),
+        )
+        .reaching(TokenReach::AllTenants);
         self.store.insert_token(&issued.stored).await.unwrap();
         issued.secret
     }

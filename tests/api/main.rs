@@ -30,6 +30,7 @@ mod metadata;
 mod metrics;
 mod odata_client;
 mod openapi;
+mod operator;
 mod powerbi;
 mod query;
 mod races;

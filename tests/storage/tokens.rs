@@ -2,7 +2,7 @@
 //! token issued once per database.
 
 use chrono::{DateTime, Duration, Utc};
-use teams_usage_store::auth::{hash_secret, issue_token, IssuedToken, Scopes};
+use teams_usage_store::auth::{hash_secret, issue_token, IssuedToken, Scopes, TokenReach};
 use teams_usage_store::domain::truncate_to_micros;
 
 use crate::common::fixtures::tenant;
@@ -13,7 +13,8 @@ backend_tests!(
     a_token_is_found_by_its_hash_only,
     tokens_are_listed_oldest_first_by_tenant,
     a_revoked_token_stays_revoked,
-    the_bootstrap_token_is_issued_once
+    the_bootstrap_token_is_issued_once,
+    an_all_tenants_token_keeps_its_reach,
 );
 
 fn issue(tenant_name: &str, scopes: &str, created_at: DateTime<Utc>) -> IssuedToken {
@@ -160,4 +161,27 @@ async fn the_bootstrap_token_is_issued_once(backend: Backend) {
     let wins: Vec<bool> = wins.into_iter().map(Result::unwrap).collect();
     assert_eq!(wins.iter().filter(|&&w| w).count(), 1, "{wins:?}");
     assert_eq!(fresh.store.list_tokens(None).await.unwrap().len(), 1);
+}
+
+async fn an_all_tenants_token_keeps_its_reach(backend: Backend) {
+    let Some(t) = TestStore::open(backend).await else {
+        return;
+    };
+    let ordinary = issue("contoso", "Reports.Read.All", Utc::now());
+    let operator = issue("msp", "Reports.Read.All", Utc::now()).reaching(TokenReach::AllTenants);
+    t.store.insert_token(&ordinary.stored).await.unwrap();
+    t.store.insert_token(&operator.stored).await.unwrap();
+    for issued in [&ordinary, &operator] {
+        let found = t.store.find_token(&hash_secret(&issued.secret)).await.unwrap();
+        assert_eq!(found.map(|f| f.reach), Some(issued.stored.reach));
+    }
+    let listed: Vec<TokenReach> = t
+        .store
+        .list_tokens(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|token| token.reach)
+        .collect();
+    assert_eq!(listed, [TokenReach::Tenant, TokenReach::AllTenants]);
 }

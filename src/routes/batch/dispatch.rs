@@ -23,6 +23,7 @@ use tokio::sync::OnceCell;
 use super::envelope::{BatchResponseItem, Embedded, SubRequest};
 use super::limits::{self, BatchLimits, Budget};
 use super::streamed;
+use crate::auth::TENANT_SELECTOR;
 use crate::error::ApiError;
 use crate::http::media::is_json_content_type;
 
@@ -170,6 +171,13 @@ fn sub_request(batch: &HttpRequest, root: &str, request: &SubRequest) -> Request
         headers.remove(&name);
         for value in batch.headers().get_all(&name) {
             headers.append(name.clone(), value.clone());
+        }
+    }
+    // An all-tenants token names the tenant per sub-request, or once for the batch.
+    let tenant = HeaderName::from_static(TENANT_SELECTOR);
+    if !headers.contains_key(&tenant) {
+        for value in batch.headers().get_all(&tenant) {
+            headers.append(tenant.clone(), value.clone());
         }
     }
     if request.body.is_some() {
