@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::collect::{summarise, Collector, MAX_ERROR_CHARS};
+use crate::collect::{is_skipped, summarise, Collector, MAX_ERROR_CHARS};
 use crate::config::Settings;
 use crate::startup::open_store;
 use crate::storage::{CollectionRun, Store};
@@ -28,13 +28,22 @@ pub async fn run(status: bool, settings: Settings) -> anyhow::Result<()> {
     for run in &runs {
         eprintln!("{}", summary(run));
     }
-    let failed: Vec<&CollectionRun> = runs.iter().filter(|r| r.error.is_some()).collect();
+    let skipped = runs.iter().filter(|r| is_skipped(r)).count();
+    let failed: Vec<&CollectionRun> = runs
+        .iter()
+        .filter(|r| r.error.is_some() && !is_skipped(r))
+        .collect();
     match failed.first() {
         None => Ok(()),
         Some(first) => anyhow::bail!(
-            "{} of {} collections failed; {} {}: {}",
+            "{} of {} collections failed{}; {} {}: {}",
             failed.len(),
             runs.len(),
+            match (skipped, failed.len()) {
+                (0, _) => String::new(),
+                (n, 1) => format!(" ({n} more skipped because of it)"),
+                (n, _) => format!(" ({n} more skipped because of them)"),
+            },
             first.source,
             first.period.function_arg(),
             first.error.as_deref().unwrap_or_default()
@@ -42,7 +51,8 @@ pub async fn run(status: bool, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-/// `SOURCE PERIOD -> TENANT: N new, N already stored, N conflicting`, or why it failed.
+/// `SOURCE PERIOD -> TENANT: N new, N already stored, N conflicting`, why it
+/// failed, or which failure it was skipped after.
 fn summary(run: &CollectionRun) -> String {
     let what = format!(
         "{} {} -> tenant '{}'",
@@ -55,6 +65,7 @@ fn summary(run: &CollectionRun) -> String {
             "{what}: {} new, {} already stored, {} conflicting",
             run.created, run.already_stored, run.conflicting
         ),
+        Some(reason) if is_skipped(run) => format!("{what}: {reason}"),
         // Bounded when stored; bounded again for runs stored before that was so.
         Some(reason) => format!("{what}: failed: {}", summarise(reason, MAX_ERROR_CHARS)),
     }

@@ -1,7 +1,9 @@
 //! Graph's side of a collection: an app-only token from Entra ID (a client
 //! secret or a signed client assertion), cached until shortly before it
 //! expires; the report function; its download URL fetched WITHOUT the
-//! Authorization header; 429 and 5xx retried within a bounded budget.
+//! Authorization header; 429 and 5xx retried within a bounded budget. A login
+//! host that cannot be reached at all is not retried: nothing changes that
+//! within a run.
 //! Every answer is read as a stream against a limit, and every text Entra ID
 //! or Graph sends back enters an error redacted and bounded (`scrub`).
 
@@ -36,6 +38,8 @@ pub struct GraphClient {
     http: reqwest::Client,
     source: Source,
     token_url: String,
+    /// The login host as errors name it: scheme, host and port, nothing else.
+    login_origin: String,
     graph_url: String,
     retry: RetryPolicy,
     token: tokio::sync::Mutex<Option<CachedToken>>,
@@ -83,9 +87,13 @@ impl GraphClient {
             .connect_timeout(CONNECT_TIMEOUT)
             .build()
             .map_err(|e| CollectError::Unreachable(describe(e)))?;
+        let login_origin = url::Url::parse(login_url)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_else(|_| "GRAPH_LOGIN_URL".to_owned());
         Ok(Self {
             http,
             token_url: format!("{login_url}/{}/oauth2/v2.0/token", source.graph_tenant),
+            login_origin,
             graph_url: graph_url.to_owned(),
             source,
             retry,
@@ -115,6 +123,7 @@ impl GraphClient {
                         .header(AUTHORIZATION, format!("Bearer {}", token.expose()))
                 },
                 &secrets,
+                None,
             )
             .await?;
         let status = response.status();
@@ -141,7 +150,9 @@ impl GraphClient {
 
     /// The pre-authenticated download URL, fetched with no Authorization header.
     async fn download(&self, url: &str) -> Result<Vec<u8>, CollectError> {
-        let response = self.send(|| self.http.get(url), &self.secrets()).await?;
+        let response = self
+            .send(|| self.http.get(url), &self.secrets(), None)
+            .await?;
         let status = response.status();
         if !status.is_success() {
             return Err(CollectError::Graph(format!(
@@ -183,8 +194,17 @@ impl GraphClient {
                 secrets.push(assertion.expose().to_owned());
             }
         }
+        // A host that takes no connection now will not take one a few seconds on.
+        let login_origin = &self.login_origin;
+        let unreachable = move |detail: String| {
+            CollectError::LoginUnreachable(format!("cannot connect to {login_origin}: {detail}"))
+        };
         let response = self
-            .send(|| self.http.post(&self.token_url).form(&form), &secrets)
+            .send(
+                || self.http.post(&self.token_url).form(&form),
+                &secrets,
+                Some(&unreachable),
+            )
             .await
             .map_err(|e| match e {
                 CollectError::Unreachable(detail) => {
@@ -246,10 +266,14 @@ impl GraphClient {
 
     /// Sends what `build` makes, again on 429, 5xx and connection failures,
     /// waiting `Retry-After` or a doubling backoff, within the retry budget.
+    /// With `no_connection`, a request that finds no connection (refused, no
+    /// such host, the connect timed out, the TLS handshake failed) is not
+    /// retried but fails at once with the error it makes.
     async fn send(
         &self,
         build: impl Fn() -> reqwest::RequestBuilder,
         secrets: &[String],
+        no_connection: Option<&(dyn Fn(String) -> CollectError + Sync)>,
     ) -> Result<Response, CollectError> {
         let mut backoff = self.retry.base;
         let mut attempt = 1;
@@ -267,7 +291,10 @@ impl GraphClient {
                         return Ok(response);
                     }
                 }
-                Err(e) => (backoff, CollectError::Unreachable(describe(e))),
+                Err(e) => match no_connection {
+                    Some(fail) if e.is_connect() => return Err(fail(describe(e))),
+                    _ => (backoff, CollectError::Unreachable(describe(e))),
+                },
             };
             if attempt >= self.retry.attempts || wait > self.retry.max_wait {
                 return Err(failure);
@@ -439,6 +466,41 @@ mod tests {
         assert_eq!(human_size(&REPORT_LIMIT), "4 MiB");
         assert_eq!(human_size(&ANSWER_LIMIT), "64 KiB");
         assert_eq!(human_size(&1000), "1000 bytes");
+    }
+
+    /// `send` gives up at once on what reqwest calls a connect failure: a
+    /// refused connection, and a connect that times out, are both that.
+    #[tokio::test]
+    async fn a_refused_or_timed_out_connect_is_a_connect_failure() {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(200))
+            .build()
+            .unwrap();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let refused = format!("http://{}/", closed.local_addr().unwrap());
+        drop(closed);
+        let error = client.get(&refused).send().await.unwrap_err();
+        assert!(error.is_connect(), "{error:?}");
+
+        // A listener that accepts nothing: once its queue is full, a connect
+        // waits for an answer that never comes.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = silent.local_addr().unwrap();
+        let mut queued = Vec::new();
+        while let Ok(stream) =
+            std::net::TcpStream::connect_timeout(&address, Duration::from_millis(100))
+        {
+            queued.push(stream);
+            assert!(queued.len() < 100_000, "the listener's queue never filled");
+        }
+        let started = Instant::now();
+        let error = client
+            .get(format!("http://{address}/"))
+            .send()
+            .await
+            .unwrap_err();
+        assert!(error.is_connect() && error.is_timeout(), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::storage::StoreError;
 
 pub use self::graph::GraphClient;
 pub use self::graph::{ANSWER_LIMIT, REPORT_LIMIT};
-pub use self::run::{Collector, RunObserver};
+pub use self::run::{is_skipped, Collector, RunObserver};
 pub use self::schedule::{Scheduler, LEASE_NAME};
 pub use self::scrub::{summarise, MAX_ERROR_CHARS};
 pub use self::settings::{CollectSettings, Credential, RetryPolicy, Source};
@@ -41,6 +41,10 @@ pub enum CollectError {
     Throttled { attempts: u32 },
     #[error("Graph unreachable: {0}")]
     Unreachable(String),
+    /// No connection to Entra ID's token endpoint at all (refused, no such
+    /// host, no answer to the connect, a TLS handshake that fails): not retried.
+    #[error("Entra ID unreachable: {0}; check GRAPH_LOGIN_URL and that this host can reach it")]
+    LoginUnreachable(String),
     #[error("{0}")]
     Graph(String),
     #[error(
@@ -56,9 +60,16 @@ pub enum CollectError {
 }
 
 impl CollectError {
-    /// True when the source's other periods would fail the same way: no
-    /// point asking Graph for them.
-    fn ends_the_source(&self) -> bool {
-        matches!(self, Self::BadCredentials(_) | Self::MissingPermission(_))
+    /// What the failure is called when it ends the source for this run: the
+    /// source's other periods would fail the same way (the login host cannot
+    /// be reached, Entra ID refuses the app, Graph refuses it the report), so
+    /// they are skipped, not asked for. `None` for a failure of one period.
+    fn ends_the_source(&self) -> Option<&'static str> {
+        match self {
+            Self::BadCredentials(_) => Some("bad credentials"),
+            Self::MissingPermission(_) => Some("missing permission"),
+            Self::LoginUnreachable(_) => Some("Entra ID unreachable"),
+            _ => None,
+        }
     }
 }

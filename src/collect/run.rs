@@ -1,5 +1,7 @@
 //! One collection: for each source, each period, the report from Graph
-//! stored through the import path and recorded as a run.
+//! stored through the import path and recorded as a run. A failure that the
+//! source's other periods would meet too ends the source for the run: they
+//! are recorded as skipped because of it, not attempted.
 
 use std::sync::Arc;
 
@@ -15,6 +17,16 @@ use crate::storage::{CollectionRun, ConflictPolicy, Store};
 
 /// Told of every recorded run (the metrics).
 pub type RunObserver = Arc<dyn Fn(&CollectionRun) + Send + Sync>;
+
+/// How the error of a run skipped because of an earlier failure begins.
+const SKIPPED: &str = "skipped: ";
+
+/// True when `run` was not attempted: an earlier period of its source failed
+/// in a way this run could not change. Its error names that period and the
+/// failure's kind; the failure itself is told once, with that period.
+pub fn is_skipped(run: &CollectionRun) -> bool {
+    run.error.as_deref().is_some_and(|e| e.starts_with(SKIPPED))
+}
 
 /// The configured sources, each with its Graph client (and token cache).
 pub struct Collector {
@@ -57,26 +69,32 @@ impl Collector {
     }
 
     /// Collects every source's periods once; one recorded run per source and
-    /// period, in order. A failed period fails alone, except that bad
-    /// credentials or a missing permission fail the source's other periods
-    /// without asking Graph again.
+    /// period, in order. A failed period fails alone, except that a login
+    /// host that cannot be reached, bad credentials or a missing permission
+    /// end the source: its other periods are recorded as skipped (see
+    /// `is_skipped`), and neither Entra ID nor Graph is asked again. Nothing
+    /// is logged above debug: the caller tells of the runs (`collect` prints
+    /// them, the schedule logs them), so each failure is told once.
     pub async fn run_once(&self, store: &dyn Store) -> Vec<CollectionRun> {
         let mut runs = Vec::new();
         for client in &self.clients {
-            let mut source_failure: Option<String> = None;
+            // The period whose failure ended the source, and what it was.
+            let mut ended_by: Option<(ReportPeriod, &'static str)> = None;
             for &period in &client.source().periods {
                 let started_at = Utc::now();
-                let outcome = match &source_failure {
-                    Some(reason) => Err(reason.clone()),
+                let outcome = match ended_by {
+                    Some((first, kind)) => Err(format!(
+                        "{SKIPPED}not attempted after {} failed ({kind}), which this run \
+                         could not change",
+                        first.function_arg()
+                    )),
                     None => match self.collect_period(client, period, store).await {
                         Ok(stored) => Ok(stored),
                         Err(e) => {
                             // What is logged, stored and shown: no secret, one bounded line.
                             let reason =
                                 summarise(&client.redact(&e.to_string()).await, MAX_ERROR_CHARS);
-                            if e.ends_the_source() {
-                                source_failure = Some(reason.clone());
-                            }
+                            ended_by = e.ends_the_source().map(|kind| (period, kind));
                             Err(reason)
                         }
                     },
@@ -85,7 +103,7 @@ impl Collector {
                 let (stored, error) = match outcome {
                     Ok(stored) => (stored, None),
                     Err(reason) => {
-                        tracing::warn!(source = %source.name, period = period.function_arg(), %reason, "collection failed");
+                        tracing::debug!(source = %source.name, period = period.function_arg(), %reason, "collection failed");
                         let none = Stored {
                             created: 0,
                             already_stored: 0,

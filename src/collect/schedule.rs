@@ -9,8 +9,8 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::task::JoinHandle;
 
-use super::run::Collector;
-use crate::storage::Store;
+use super::run::{is_skipped, Collector};
+use crate::storage::{CollectionRun, Store};
 
 /// The lease's name in `collection_leases`.
 pub const LEASE_NAME: &str = "graph-collection";
@@ -35,9 +35,7 @@ impl Scheduler {
                     now + chrono::Duration::from_std(hold).unwrap_or(chrono::Duration::zero());
                 match store.take_lease(LEASE_NAME, &holder, now, until).await {
                     Ok(true) => {
-                        let runs = collector.run_once(store.as_ref()).await;
-                        let failed = runs.iter().filter(|r| r.error.is_some()).count();
-                        tracing::info!(runs = runs.len(), failed, "collection finished");
+                        log_runs(&collector.run_once(store.as_ref()).await);
                     }
                     Ok(false) => tracing::debug!("another replica collects this interval"),
                     Err(e) => tracing::warn!(error = %e, "cannot take the collection lease"),
@@ -46,6 +44,24 @@ impl Scheduler {
         });
         Self { task }
     }
+}
+
+/// Each failure once, at warn; the periods skipped because of it at debug;
+/// then the totals.
+fn log_runs(runs: &[CollectionRun]) {
+    let (mut failed, mut skipped) = (0, 0);
+    for run in runs {
+        let Some(reason) = &run.error else { continue };
+        let period = run.period.function_arg();
+        if is_skipped(run) {
+            skipped += 1;
+            tracing::debug!(source = %run.source, period, %reason, "collection skipped");
+        } else {
+            failed += 1;
+            tracing::warn!(source = %run.source, period, %reason, "collection failed");
+        }
+    }
+    tracing::info!(runs = runs.len(), failed, skipped, "collection finished");
 }
 
 impl Drop for Scheduler {

@@ -37,6 +37,9 @@ backend_tests!(
     throttling_past_the_budget_fails_the_period,
     a_server_error_is_retried,
     bad_credentials_say_so_without_the_secret,
+    a_login_refused_with_400_ends_the_source,
+    an_unreachable_login_host_ends_the_source_at_once,
+    a_source_that_cannot_log_in_leaves_the_others_be,
     a_missing_permission_names_it_and_admin_consent,
     a_conflict_keeps_the_stored_row,
     replace_takes_graphs_counts,
@@ -373,12 +376,157 @@ async fn bad_credentials_say_so_without_the_secret(backend: Backend) {
     assert_failed(&run, "bad credentials");
     assert!(run.stderr.contains("AADSTS7000215"), "{}", run.stderr);
     assert!(!run.stderr.contains(wrong) && !run.stdout.contains(wrong));
-    // The source's other periods are not tried again.
+    // The source's other periods are not tried again, and the failure is told once.
     graph.with(|s| assert_eq!(s.token_requests, 1));
+    assert_told_once(&run, "AADSTS7000215", "D7", "bad credentials", 3);
+}
+
+/// `detail` of one failure stands on one period's line (`period`'s) and on
+/// the closing `error:` line, no more; the `skipped` periods after it say they
+/// were skipped because of it (`kind`), and the closing line counts them.
+fn assert_told_once(run: &Run, detail: &str, period: &str, kind: &str, skipped: usize) {
+    let (lines, closing) = run.stderr.trim_end().rsplit_once('\n').unwrap();
+    assert!(closing.contains(detail), "{}", run.stderr);
     assert!(
-        run.stderr.contains("4 of 4 collections failed"),
+        closing.contains(&format!(
+            "1 of {} collections failed ({skipped} more skipped because of it)",
+            skipped + 1
+        )),
         "{}",
         run.stderr
+    );
+    let telling: Vec<&str> = lines.lines().filter(|l| l.contains(detail)).collect();
+    assert_eq!(telling.len(), 1, "{}", run.stderr);
+    assert!(
+        telling[0].contains(&format!(" {period} -> tenant 'default': failed: ")),
+        "{}",
+        run.stderr
+    );
+    let skip = format!(": skipped: not attempted after {period} failed ({kind})");
+    assert_eq!(
+        lines.lines().filter(|l| l.contains(&skip)).count(),
+        skipped,
+        "{}",
+        run.stderr
+    );
+    // No log line repeats it either.
+    assert!(!run.stderr.contains("collection failed"), "{}", run.stderr);
+}
+
+async fn a_login_refused_with_400_ends_the_source(backend: Backend) {
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let graph = FakeGraph::start().await;
+    // A tenant Entra ID does not know: 400 with AADSTS90002.
+    let run = collect(
+        &database,
+        &graph,
+        &[("GRAPH_TENANT_ID", "no-such-tenant.onmicrosoft.com")],
+    )
+    .await;
+    assert_failed(&run, "bad credentials");
+    assert!(run.stderr.contains("400 Bad Request"), "{}", run.stderr);
+    graph.with(|s| assert_eq!(s.token_requests, 1));
+    assert_eq!(graph.with(|s| s.report_calls.len()), 0);
+    assert_told_once(&run, "AADSTS90002", "D7", "bad credentials", 3);
+}
+
+/// A login host that takes no connection: the source's first period fails at
+/// once, without the retries a 429 or 5xx gets (2 + 4 + 8 seconds per period
+/// with the default backoff), and its other periods are skipped.
+async fn an_unreachable_login_host_ends_the_source_at_once(backend: Backend) {
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let graph = FakeGraph::start().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let started = Instant::now();
+    let run = collect(
+        &database,
+        &graph,
+        &[
+            ("GRAPH_LOGIN_URL", &nowhere),
+            // The default backoff, which used to make this run last 56 seconds.
+            ("COLLECT_RETRY_BASE_MS", "2000"),
+        ],
+    )
+    .await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_failed(&run, "Entra ID unreachable");
+    assert!(run.stderr.contains(&nowhere), "{}", run.stderr);
+    assert!(run.stderr.contains("GRAPH_LOGIN_URL"), "{}", run.stderr);
+    assert_told_once(&run, "Connection refused", "D7", "Entra ID unreachable", 3);
+    assert_eq!(graph.with(|s| s.report_calls.len()), 0);
+    assert_eq!(database.row_count().await, 0);
+
+    // Every period is recorded: the first with the failure, the others as skipped.
+    let status = run_status(&database).await;
+    let lines: Vec<&str> = status.lines().collect();
+    assert_eq!(lines.len(), 4, "{status}");
+    assert!(
+        lines[0].contains("D7 -> tenant 'default': failed: Entra ID unreachable"),
+        "{status}"
+    );
+    for line in &lines[1..] {
+        assert!(
+            line.contains("skipped: not attempted after D7 failed (Entra ID unreachable)"),
+            "{status}"
+        );
+        assert!(line.ends_with("failures since 1"), "{status}");
+    }
+}
+
+/// `collect --status` with nothing configured: every recorded run.
+async fn run_status(database: &TestDatabase) -> String {
+    let status = run(database, &["collect", "--status"], vec![]).await;
+    assert!(status.success, "{}", status.stderr);
+    status.stdout
+}
+
+async fn a_source_that_cannot_log_in_leaves_the_others_be(backend: Backend) {
+    let Some(database) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let graph = FakeGraph::start().await;
+    graph.set_csv("D7", &beta_csv(&[beta_line("2026-11-27", 1, "7")]));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sources.json");
+    let entry = |name: &str, secret: &str| {
+        serde_json::json!({"name": name, "graph_tenant_id": GRAPH_TENANT, "client_id": CLIENT_ID,
+            "client_secret": secret, "tenant": name, "periods": "D7,D30"})
+    };
+    let sources = serde_json::json!({"sources": [
+        entry("expired", "an-expired-secret-value"),
+        entry("contoso", "env:CONTOSO_SECRET"),
+    ]});
+    std::fs::write(&file, sources.to_string()).unwrap();
+    let env = vec![
+        ("COLLECT_SOURCES".to_owned(), file.display().to_string()),
+        ("CONTOSO_SECRET".to_owned(), CLIENT_SECRET.to_owned()),
+        ("GRAPH_BASE_URL".to_owned(), graph.url.clone()),
+        ("GRAPH_LOGIN_URL".to_owned(), graph.url.clone()),
+    ];
+    let run = run(&database, &["collect"], env).await;
+    run.assert_discreet();
+    assert_failed(&run, "expired D7: bad credentials");
+    for line in [
+        "expired D7 -> tenant 'expired': failed: bad credentials",
+        "expired D30 -> tenant 'expired': skipped: not attempted after D7 failed (bad credentials)",
+        "contoso D7 -> tenant 'contoso': 1 new",
+        "contoso D30 -> tenant 'contoso': 0 new",
+        "error: 1 of 4 collections failed (1 more skipped because of it)",
+    ] {
+        assert!(run.stderr.contains(line), "{line} in {}", run.stderr);
+    }
+    // One refused login, one for the other source, which then reads both periods.
+    graph.with(|s| assert_eq!(s.token_requests, 2));
+    assert_eq!(
+        graph.report_calls("beta/D7") + graph.report_calls("beta/D30"),
+        2
     );
 }
 
