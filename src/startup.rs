@@ -15,7 +15,7 @@ use anyhow::Context;
 use chrono::Utc;
 
 use crate::auth::{issue_token, FailureLimiter, Scope, Scopes, TokenCache, TokenRateLimiter};
-use crate::collect::{Collector, Scheduler};
+use crate::collect::{Collector, ConfiguredSources, Scheduler};
 use crate::config::{Secret, Settings};
 use crate::domain::TenantId;
 use crate::group_commit::RowWriter;
@@ -86,6 +86,7 @@ impl Application {
             ),
             metrics: metrics.clone(),
             collect_every: settings.collect.as_ref().and_then(|c| c.every),
+            collect_sources: ConfiguredSources::of(settings.collect.as_ref()),
         });
         let collector_metrics = metrics.clone();
         let refusals = metrics.clone();

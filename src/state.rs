@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::{FailureLimiter, TokenCache, TokenRateLimiter};
+use crate::collect::ConfiguredSources;
 use crate::group_commit::RowWriter;
 use crate::storage::Store;
 use crate::telemetry::metrics::Metrics;
@@ -20,4 +21,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// `COLLECT_EVERY` when this service collects from Graph by itself.
     pub collect_every: Option<Duration>,
+    /// The collector's sources as configured here: the status route shows those.
+    pub collect_sources: ConfiguredSources,
 }

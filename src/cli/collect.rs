@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::collect::{is_skipped, summarise, Collector, MAX_ERROR_CHARS};
+use crate::collect::{is_skipped, summarise, Collector, ConfiguredSources, MAX_ERROR_CHARS};
 use crate::config::Settings;
 use crate::startup::open_store;
 use crate::storage::{CollectionRun, Store};
@@ -11,7 +11,8 @@ use crate::storage::{CollectionRun, Store};
 pub async fn run(status: bool, settings: Settings) -> anyhow::Result<()> {
     if status {
         let store = open_store(&settings).await?;
-        let result = print_status(store.as_ref()).await;
+        let configured = ConfiguredSources::of(settings.collect.as_ref());
+        let result = print_status(store.as_ref(), &configured).await;
         store.close().await;
         return result;
     }
@@ -75,9 +76,9 @@ fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The newest run of each source and period and its last success, on stdout.
-async fn print_status(store: &dyn Store) -> anyhow::Result<()> {
-    let statuses = store.latest_collection_runs(None).await?;
+/// The newest run of each configured source and period and its last success, on stdout.
+async fn print_status(store: &dyn Store, configured: &ConfiguredSources) -> anyhow::Result<()> {
+    let statuses = configured.current(store.latest_collection_runs(None).await?);
     if statuses.is_empty() {
         eprintln!("no collection has run on this database yet");
         return Ok(());

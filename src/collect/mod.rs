@@ -12,6 +12,7 @@ mod run;
 mod schedule;
 mod scrub;
 pub mod settings;
+mod status;
 
 use crate::storage::StoreError;
 
@@ -21,6 +22,7 @@ pub use self::run::{is_skipped, Collector, RunObserver};
 pub use self::schedule::{Scheduler, LEASE_NAME};
 pub use self::scrub::{summarise, MAX_ERROR_CHARS};
 pub use self::settings::{CollectSettings, Credential, RetryPolicy, Source};
+pub use self::status::ConfiguredSources;
 
 /// Why one source's period was not collected: one line, never a secret or a URL
 /// with a signature in it. What Entra ID or Graph said is quoted redacted and

@@ -1,5 +1,6 @@
 //! `GET {base}/collection/status`: the Graph collector's recorded runs for
-//! the caller's tenant, for dashboards and alerting.
+//! the caller's tenant, for dashboards and alerting; of the sources configured
+//! on this replica (every recorded one when it has none configured).
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -47,8 +48,10 @@ struct RunJson {
     tag = "collection",
     operation_id = "collectionStatus",
     summary = "The Graph collector's newest run per source and period, for the caller's tenant",
-    description = "One entry per source and report period whose rows go to the caller's tenant: \
+    description = "One entry per configured source and report period whose rows go to the caller's tenant: \
         the newest run (its counts and error), when the source last succeeded and how many runs failed since. \
+        A source no longer configured is left out (its runs stay recorded); a replica with no source \
+        configured lists every recorded one. \
         `collectEverySeconds` is COLLECT_EVERY on the answering replica (docs/collect.md).",
     responses(
         (status = 200, description = "The collector's status", body = Object, example = json!({
@@ -67,10 +70,12 @@ async fn collection_status(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsRead)?;
-    let statuses = state
-        .store
-        .latest_collection_runs(Some(&caller.tenant_id))
-        .await?;
+    let statuses = state.collect_sources.current(
+        state
+            .store
+            .latest_collection_runs(Some(&caller.tenant_id))
+            .await?,
+    );
     let value = statuses
         .into_iter()
         .map(|status| {

@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod bounds;
+mod configured;
 mod fake_graph;
 mod schedule;
 
