@@ -80,14 +80,58 @@ fn the_dockerfile_prepares_the_data_folder_before_its_volume() {
     assert!(dockerfile.contains("HEALTHCHECK"));
 }
 
+/// The lines of `service`'s block in compose YAML (its own or as
+/// `docker-compose config` prints it): those below `  service:` indented
+/// deeper, up to the first that is not.
+fn service_block(compose: &str, service: &str) -> String {
+    let header = format!("  {service}:");
+    let block: Vec<&str> = compose
+        .lines()
+        .skip_while(|line| *line != "services:")
+        .skip_while(|line| *line != header)
+        .skip(1)
+        .take_while(|line| line.starts_with("    "))
+        .collect();
+    assert!(!block.is_empty(), "no service {service} in\n{compose}");
+    block.join("\n")
+}
+
+/// What compose.yaml hands the app and the database, said in the file itself.
+fn assert_each_service_gets_what_it_needs(compose: &str) {
+    let app = service_block(compose, "app");
+    let db = service_block(compose, "db");
+    assert!(!app.contains("POSTGRES_PASSWORD"), "{app}");
+    assert!(
+        app.contains("./deploy/collect:/run/collect:ro"),
+        "the collector's sources are mounted read-only: {app}"
+    );
+    assert!(
+        db.contains("POSTGRES_PASSWORD_FILE: /run/secrets/postgres_password"),
+        "{db}"
+    );
+    assert!(compose.contains("file: ./deploy/secrets/postgres-password"));
+}
+
 #[test]
 fn docker_compose_accepts_the_compose_file() {
     let compose = read("compose.yaml");
     assert!(
         !compose.contains("PASSWORD:"),
-        "secrets come from .env.compose"
+        "no password in compose.yaml: the database's is a secret file, the app's in .env.compose"
     );
     assert_eq!(compose.matches("restart: unless-stopped").count(), 3);
+    assert_each_service_gets_what_it_needs(&compose);
+    // The app's env_file: what it needs, not the database's password.
+    let app_env = read(".env.compose.example");
+    assert!(app_env.contains("\nDATABASE_URL=postgres://"), "{app_env}");
+    assert!(!app_env.contains("POSTGRES_PASSWORD"), "{app_env}");
+    assert!(app_env.contains("COLLECT_SOURCES=/run/collect/sources.json"));
+    // Neither git nor the image's build context takes the secrets.
+    for folder in ["deploy/secrets", "deploy/collect"] {
+        let ignored = read(&format!("{folder}/.gitignore"));
+        assert!(ignored.lines().any(|line| line == "*"), "{folder}");
+        assert!(read(".dockerignore").lines().any(|line| line == folder));
+    }
     let Some(docker_compose) = tool("docker-compose", &[]) else {
         return;
     };
@@ -105,10 +149,46 @@ fn docker_compose_accepts_the_compose_file() {
     .unwrap();
     let output = Command::new(docker_compose)
         .current_dir(dir.path())
-        .args(["-f", "compose.yaml", "config", "-q"])
+        .args(["-f", "compose.yaml", "config"])
         .output()
         .unwrap();
     assert!(succeeded(&output), "docker-compose refused compose.yaml");
+    // As compose resolves it, env_file merged into each service's environment.
+    let resolved = String::from_utf8(output.stdout).unwrap();
+    let app = service_block(&resolved, "app");
+    assert!(!app.contains("POSTGRES_PASSWORD"), "{app}");
+    assert!(app.contains("DATABASE_URL: postgres://"), "{app}");
+    assert!(app.contains("/deploy/collect:/run/collect:ro"), "{app}");
+    let db = service_block(&resolved, "db");
+    assert!(db.contains("source: postgres_password"), "{db}");
+    assert!(!db.contains("DATABASE_URL"), "{db}");
+}
+
+/// deploy/collect/sources.example.json is a sources file the service accepts,
+/// once the files its entries name exist.
+#[test]
+fn the_example_sources_file_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().display().to_string();
+    let example = read("deploy/collect/sources.example.json");
+    let named: Vec<&str> = example
+        .split('"')
+        .filter_map(|part| part.strip_prefix("file:/run/collect/"))
+        .collect();
+    assert_eq!(named.len(), 3, "{example}");
+    for name in &named {
+        std::fs::write(dir.path().join(name), "a value").unwrap();
+    }
+    let sources = dir.path().join("sources.json");
+    std::fs::write(&sources, example.replace("/run/collect", &folder)).unwrap();
+    let sources = sources.display().to_string();
+    let settings = teams_usage_store::config::Settings::from_lookup(|name| {
+        (name == "COLLECT_SOURCES").then(|| sources.clone())
+    })
+    .unwrap();
+    let collect = settings.collect.expect("the sources are configured");
+    let names: Vec<&str> = collect.sources.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["contoso", "fabrikam"]);
 }
 
 #[test]
