@@ -38,6 +38,8 @@ pub struct Settings {
     pub send_timeout: Duration,
     /// `RUST_LOG` and `LOG_FORMAT`.
     pub logging: LogSettings,
+    /// Days after which a tenant's newest report is stale (`STALE_AFTER_DAYS`).
+    pub stale_after_days: u32,
     /// Requests each token may make; `None` turns the limit off.
     pub rate_limit: Option<RateLimit>,
     /// When set, `GET /metrics` requires `Authorization: Bearer <this>`.
@@ -142,6 +144,7 @@ impl Settings {
             header_read_timeout: vars.header_read_timeout,
             body_read_timeout: vars.body_read_timeout,
             send_timeout: vars.send_timeout,
+            stale_after_days: vars.stale_after_days,
             logging: LogSettings {
                 format: LogFormat::parse(Some(&vars.log_format))?,
                 filter: vars.log_filter,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod dashboard;
 pub mod domain;
 pub mod error;
+pub mod fleet;
 pub mod group_commit;
 pub mod http;
 pub mod metadata;

@@ -86,6 +86,7 @@ impl Application {
             ),
             metrics: metrics.clone(),
             collect_every: settings.collect.as_ref().and_then(|c| c.every),
+            stale_after_days: settings.stale_after_days,
             collect_sources: ConfiguredSources::of(settings.collect.as_ref()),
         });
         let collector_metrics = metrics.clone();

@@ -23,4 +23,6 @@ pub struct AppState {
     pub collect_every: Option<Duration>,
     /// The collector's sources as configured here: the status route shows those.
     pub collect_sources: ConfiguredSources,
+    /// Days after which a tenant's newest report is stale (`STALE_AFTER_DAYS`).
+    pub stale_after_days: u32,
 }

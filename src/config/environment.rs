@@ -115,6 +115,16 @@ pub struct Environment {
 
     #[arg(
         long,
+        env = "STALE_AFTER_DAYS",
+        default_value = "3",
+        value_parser = values::whole_number(1u32),
+        help = "a tenant whose newest report is older than this many days is stale \
+                (GET {base}/tenants, the dashboard, /metrics)"
+    )]
+    pub stale_after_days: u32,
+
+    #[arg(
+        long,
         env = "RATE_LIMIT_PER_SECOND",
         default_value = "1000",
         value_parser = values::whole_number(0u32),

@@ -10,9 +10,9 @@ use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use super::caller::BodyScopes;
 use super::gate::AuthenticationGate;
 use super::media::{ieee754_requested, json_media_type, JsonMediaType};
-use super::caller::BodyScopes;
 use crate::auth::Scope;
 use crate::domain::Int64Format;
 use crate::error::ApiError;

@@ -145,7 +145,12 @@ impl FromRequest for TokenHolder {
                     scopes: token.scopes.clone(),
                 })
             },
-            |holder: &TokenHolder| (holder.token_tenant.clone(), BodyScopes(holder.scopes.clone())),
+            |holder: &TokenHolder| {
+                (
+                    holder.token_tenant.clone(),
+                    BodyScopes(holder.scopes.clone()),
+                )
+            },
         )
     }
 }
@@ -159,7 +164,12 @@ impl FromRequest for Operator {
             request,
             |token, _| Operator::of(token),
             // The routes about every tenant take no body.
-            |operator: &Operator| (operator.token_tenant.clone(), BodyScopes(Scopes::new(Vec::new()))),
+            |operator: &Operator| {
+                (
+                    operator.token_tenant.clone(),
+                    BodyScopes(Scopes::new(Vec::new())),
+                )
+            },
         )
     }
 }

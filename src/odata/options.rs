@@ -8,10 +8,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::filter::parse_filter;
+use super::filter::{parse_filter, parse_filter_of};
 use super::paging::decode_skiptoken;
-use super::properties::{parse_orderby, parse_select};
-use super::{Filter, RowQuery};
+use super::properties::{parse_orderby, parse_orderby_of, parse_select};
+use super::{Filter, FilterProperty, OrderKey, RowQuery};
 use crate::domain::Property;
 
 /// Page size when the client names none, and the most it may ask for.
@@ -238,6 +238,57 @@ pub fn parse_count_options(query_string: &str) -> Result<Option<Filter>, QueryEr
 
 fn filter(value: &str) -> Result<Filter, QueryError> {
     parse_filter(value).map_err(|e| QueryError::new("$filter", format!("Invalid $filter: {e}")))
+}
+
+/// What a request for a short list answered whole (`{base}/tenants`) asks
+/// for: which items, in which order, how many. No paging token: the list is
+/// read in one piece, so `$skip` and `$top` are positions in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRequest<P> {
+    pub filter: Option<Filter<P>>,
+    pub order_by: Vec<OrderKey<P>>,
+    pub top: Option<u32>,
+    pub skip: u64,
+}
+
+const LIST_OPTIONS: [QueryOption; 4] = [
+    QueryOption::Filter,
+    QueryOption::OrderBy,
+    QueryOption::Top,
+    QueryOption::Skip,
+];
+
+/// Parses a list request's options over the properties `P`, from pairs
+/// already split (with options a route reads itself, `$format`, left out).
+pub fn parse_list_pairs<'a, P: FilterProperty>(
+    pairs: impl IntoIterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+    route: &str,
+) -> Result<ListRequest<P>, QueryError> {
+    let mut request = ListRequest {
+        filter: None,
+        order_by: Vec::new(),
+        top: None,
+        skip: 0,
+    };
+    for (option, value) in read_options(pairs, &LIST_OPTIONS, route)? {
+        let invalid = |message: String| QueryError::new(option.name(), message);
+        match option {
+            QueryOption::Filter => {
+                request.filter =
+                    Some(parse_filter_of(&value).map_err(|e| {
+                        QueryError::new("$filter", format!("Invalid $filter: {e}"))
+                    })?);
+            }
+            QueryOption::OrderBy => {
+                request.order_by = parse_orderby_of(&value)
+                    .map_err(|e| invalid(format!("Invalid $orderby: {e}")))?;
+            }
+            QueryOption::Top => request.top = Some(parse_top(&value).map_err(invalid)?),
+            QueryOption::Skip => request.skip = parse_skip(&value).map_err(invalid)?,
+            _ => {}
+        }
+    }
+    Ok(request)
 }
 
 fn parse_top(value: &str) -> Result<u32, String> {

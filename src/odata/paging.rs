@@ -70,6 +70,8 @@ fn encode_key(key: &Literal) -> Value {
         Literal::Date(date) => json!(date.to_string()),
         Literal::Period(period) => json!(period.days()),
         Literal::Id(id) => json!(id.to_string()),
+        Literal::Bool(flag) => json!(flag),
+        Literal::Text(text) => json!(text),
     }
 }
 

@@ -1,7 +1,61 @@
 //! The options whose values are comma lists of properties: `$orderby` and `$select`.
 
-use super::OrderKey;
-use crate::domain::Property;
+use super::{FilterProperty, FilterValue, Literal, OrderKey};
+use crate::domain::{Property, PropertyKind, ReportPeriod};
+
+/// The rows' properties, as `$filter` and `$orderby` name them.
+impl FilterProperty for Property {
+    const COLLECTION: &'static str = "teamsDeviceUsageDistributionUserCounts";
+
+    fn all() -> &'static [Self] {
+        &Property::ALL
+    }
+
+    fn name(self) -> &'static str {
+        self.json_name()
+    }
+
+    fn literal(self, value: &FilterValue) -> Result<Literal, String> {
+        let literal = match (self.kind(), value) {
+            // OData: any property may be compared with null.
+            (_, FilterValue::Null) => Literal::Null,
+            (PropertyKind::Id, FilterValue::Guid(id)) => Literal::Id(*id),
+            (PropertyKind::Id, FilterValue::Str(s)) => uuid::Uuid::try_parse(s)
+                .map(Literal::Id)
+                .map_err(|_| "id is a GUID such as '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'")?,
+            (PropertyKind::Id, _) => return Err("id is a GUID".into()),
+            (PropertyKind::Date, FilterValue::Date(d)) => Literal::Date(*d),
+            (PropertyKind::Date, FilterValue::Str(_)) => {
+                return Err(
+                    "dates are written without quotes: reportRefreshDate ge 2026-01-01".into(),
+                )
+            }
+            (PropertyKind::Date, _) => return Err("it is a date, written YYYY-MM-DD".into()),
+            (PropertyKind::Count | PropertyKind::OptionalCount, FilterValue::Int(n)) if *n >= 0 => {
+                Literal::Int(*n)
+            }
+            (PropertyKind::Count | PropertyKind::OptionalCount, FilterValue::Int(_)) => {
+                return Err("counts are Int64 values >= 0".into())
+            }
+            (PropertyKind::Count | PropertyKind::OptionalCount, FilterValue::Str(_)) => {
+                return Err("it is an Int64, written without quotes: web gt 5".into())
+            }
+            (PropertyKind::Count | PropertyKind::OptionalCount, _) => {
+                return Err("it is an Int64 >= 0".into())
+            }
+            (PropertyKind::Period, FilterValue::Str(s)) => ReportPeriod::from_json_str(s)
+                .map(Literal::Period)
+                .ok_or("reportPeriod is one of '7', '30', '90', '180'")?,
+            (PropertyKind::Period, FilterValue::Int(_)) => {
+                return Err("reportPeriod is a string: write it quoted, reportPeriod eq '7'".into())
+            }
+            (PropertyKind::Period, _) => {
+                return Err("reportPeriod is one of '7', '30', '90', '180'".into())
+            }
+        };
+        Ok(literal)
+    }
+}
 
 /// A comma list's items, trimmed, each with the 1-based character position it starts at.
 fn items(value: &str) -> Vec<(usize, &str)> {
@@ -16,26 +70,30 @@ fn items(value: &str) -> Vec<(usize, &str)> {
 }
 
 /// Property names are case-sensitive, as in Graph; a near miss is named.
-pub(super) fn find_property(name: &str) -> Result<Property, String> {
-    Property::from_json_name(name).ok_or_else(|| {
-        let hint = Property::ALL
+pub(super) fn find_property<P: FilterProperty>(name: &str) -> Result<P, String> {
+    let all = P::all().iter().copied();
+    all.clone().find(|p| p.name() == name).ok_or_else(|| {
+        let hint = all
             .into_iter()
-            .find(|p| p.json_name().eq_ignore_ascii_case(name))
-            .map_or(String::new(), |p| {
-                format!("; did you mean '{}'?", p.json_name())
-            });
-        format!("'{name}' is not a property of teamsDeviceUsageDistributionUserCounts{hint}")
+            .find(|p| p.name().eq_ignore_ascii_case(name))
+            .map_or(String::new(), |p| format!("; did you mean '{}'?", p.name()));
+        format!("'{name}' is not a property of {}{hint}", P::COLLECTION)
     })
 }
 
-fn property(name: &str, position: usize) -> Result<Property, String> {
+fn property<P: FilterProperty>(name: &str, position: usize) -> Result<P, String> {
     find_property(name).map_err(|message| format!("{message} (at position {position})"))
 }
 
 /// `$orderby=reportRefreshDate desc,reportPeriod`: one or more keys, each
 /// `asc` (the default) or `desc`, no property twice.
 pub fn parse_orderby(value: &str) -> Result<Vec<OrderKey>, String> {
-    let mut keys: Vec<OrderKey> = Vec::new();
+    parse_orderby_of(value)
+}
+
+/// `parse_orderby` over the properties `P`.
+pub fn parse_orderby_of<P: FilterProperty>(value: &str) -> Result<Vec<OrderKey<P>>, String> {
+    let mut keys: Vec<OrderKey<P>> = Vec::new();
     for (position, item) in items(value) {
         let mut words = item.split_whitespace();
         let Some(name) = words.next() else {
@@ -86,7 +144,7 @@ pub fn parse_select(value: &str) -> Result<Option<Vec<Property>>, String> {
             }
             "*" => everything = true,
             name => {
-                let property = property(name, position)?;
+                let property = property::<Property>(name, position)?;
                 if !selected.contains(&property) {
                     selected.push(property);
                 }

@@ -8,18 +8,59 @@ use uuid::Uuid;
 
 use crate::domain::{Property, ReportPeriod};
 
-/// A `$filter` expression.
+/// A `$filter` expression over the properties `P` of a collection (the rows'
+/// by default).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filter {
-    And(Box<Filter>, Box<Filter>),
-    Or(Box<Filter>, Box<Filter>),
-    Not(Box<Filter>),
+pub enum Filter<P = Property> {
+    And(Box<Filter<P>>, Box<Filter<P>>),
+    Or(Box<Filter<P>>, Box<Filter<P>>),
+    Not(Box<Filter<P>>),
     /// `property op value`; a literal on the left is normalised to this form.
     Compare {
-        property: Property,
+        property: P,
         op: CompareOp,
         value: Literal,
     },
+}
+
+/// What a `$filter` or `$orderby` may name: a collection's properties, each
+/// with the type its literals must have.
+pub trait FilterProperty: Copy + Eq + fmt::Debug + 'static {
+    /// How error messages name the collection.
+    const COLLECTION: &'static str;
+    /// Every property, for the near miss an error names.
+    fn all() -> &'static [Self];
+    /// The name a query writes it by (case-sensitive, as in Graph).
+    fn name(self) -> &'static str;
+    /// The literal `value` is when compared with this property, or what the
+    /// property takes instead.
+    fn literal(self, value: &FilterValue) -> Result<Literal, String>;
+}
+
+/// A literal as a `$filter` writes it, before it is checked against a property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilterValue {
+    Null,
+    Boolean(bool),
+    Int(i64),
+    Date(NaiveDate),
+    Guid(Uuid),
+    /// A quoted string, `''` already unescaped.
+    Str(String),
+}
+
+impl FilterValue {
+    /// How the value is named in an error message.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Null => "null".into(),
+            Self::Boolean(b) => format!("the Boolean {b}"),
+            Self::Int(n) => format!("the number {n}"),
+            Self::Date(d) => format!("the date {d}"),
+            Self::Guid(g) => format!("the GUID {g}"),
+            Self::Str(s) => format!("the string '{}'", s.replace('\'', "''")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,11 +106,13 @@ pub enum Literal {
     Date(NaiveDate),
     Period(ReportPeriod),
     Id(Uuid),
+    Bool(bool),
+    Text(String),
 }
 
 /// The canonical OData text of a filter, fully parenthesised: two filters that
 /// mean the same parse tree print the same, whatever spacing or case the client used.
-impl fmt::Display for Filter {
+impl<P: FilterProperty> fmt::Display for Filter<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::And(l, r) => write!(f, "({l} and {r})"),
@@ -79,7 +122,7 @@ impl fmt::Display for Filter {
                 property,
                 op,
                 value,
-            } => write!(f, "{} {} {value}", property.json_name(), op.keyword()),
+            } => write!(f, "{} {} {value}", property.name(), op.keyword()),
         }
     }
 }
@@ -93,21 +136,23 @@ impl fmt::Display for Literal {
             Self::Date(d) => write!(f, "{d}"),
             Self::Period(p) => write!(f, "'{p}'"),
             Self::Id(id) => write!(f, "{id}"),
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Text(t) => write!(f, "'{}'", t.replace('\'', "''")),
         }
     }
 }
 
 /// One `$orderby` key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OrderKey {
-    pub property: Property,
+pub struct OrderKey<P = Property> {
+    pub property: P,
     pub descending: bool,
 }
 
-impl fmt::Display for OrderKey {
+impl<P: FilterProperty> fmt::Display for OrderKey<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let direction = if self.descending { "desc" } else { "asc" };
-        write!(f, "{} {direction}", self.property.json_name())
+        write!(f, "{} {direction}", self.property.name())
     }
 }
 

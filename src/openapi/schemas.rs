@@ -399,6 +399,68 @@ pub struct CollectionQuery {
     skiptoken: Option<String>,
 }
 
+/// The options of `{base}/tenants`, read whole, so `$top` and `$skip` are
+/// positions in the list.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TenantsQuery {
+    /// Over id, displayName (strings), rowCount, ageDays (numbers),
+    /// latestReportRefreshDate (a date), stale (true/false): `stale eq true`.
+    #[param(rename = "$filter", min_length = 1)]
+    filter: Option<String>,
+    /// The same properties with `asc`/`desc`: `ageDays desc`.
+    #[param(rename = "$orderby", min_length = 1)]
+    orderby: Option<String>,
+    /// The most tenants in the answer, 1 to 1000.
+    #[param(rename = "$top", minimum = 1, maximum = 1000)]
+    top: Option<u32>,
+    /// Tenants to leave out from the start.
+    #[param(rename = "$skip", minimum = 0, maximum = 9223372036854775807_i64)]
+    skip: Option<u64>,
+    /// `application/json` (default) or `text/csv`.
+    #[param(rename = "$format", schema_with = list_format)]
+    format: Option<String>,
+}
+
+fn list_format() -> impl Into<RefOr<Schema>> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["application/json", "text/csv"]))
+}
+
+/// One tenant as an operator sees it.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct TenantEntity {
+    id: String,
+    display_name: Option<String>,
+    row_count: u64,
+    #[schema(format = Date)]
+    latest_report_refresh_date: Option<String>,
+    /// The newest reportRefreshDate of each period with rows, keyed by period ("7").
+    latest_by_period: std::collections::BTreeMap<String, String>,
+    /// Days from latestReportRefreshDate to today; null without rows.
+    age_days: Option<i64>,
+    /// Older than STALE_AFTER_DAYS, or no report at all.
+    stale: bool,
+    #[schema(format = DateTime)]
+    last_collection_success_at: Option<String>,
+    #[schema(format = DateTime)]
+    last_collection_error_at: Option<String>,
+    last_collection_error: Option<String>,
+}
+
+/// `{base}/tenants`.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct TenantCollection {
+    #[schema(rename = "@odata.context")]
+    context: String,
+    value: Vec<TenantEntity>,
+}
+
 /// The report function's query options.
 #[allow(dead_code)]
 #[derive(IntoParams)]

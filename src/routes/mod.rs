@@ -9,6 +9,7 @@ mod metrics;
 pub mod openapi;
 mod report;
 mod rows;
+mod tenants;
 
 /// The collection as a streamed CSV file (its page-at-a-time stream is tested on its own).
 pub use rows::csv as rows_csv;
@@ -34,6 +35,7 @@ pub fn configure(config: &mut web::ServiceConfig, batch_body_limit: BodyLimit) {
                 .configure(rows::configure)
                 .configure(report::configure)
                 .configure(collector::configure)
+                .configure(tenants::configure)
                 .configure(dashboard::configure_chart)
                 .configure(|config| batch::configure(config, batch_body_limit)),
         );

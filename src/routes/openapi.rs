@@ -9,7 +9,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use utoipa::OpenApi;
 
-use super::{batch, collector, dashboard, health, metadata, metrics, report, resource, rows};
+use super::{
+    batch, collector, dashboard, health, metadata, metrics, report, resource, rows, tenants,
+};
 use crate::domain::ApiVersion;
 use crate::error::ApiError;
 use crate::openapi::{
@@ -37,6 +39,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         report::get_report,
         batch::run_batch,
         collector::collection_status,
+        tenants::list_tenants,
         metadata::service_metadata,
         metadata::service_root_document,
         dashboard::chart,
@@ -64,6 +67,7 @@ struct GraphApi;
         (name = "report", description = "The report function, as Graph serves it"),
         (name = "batch", description = "Graph JSON batching"),
         (name = "collection", description = "The Graph collector's recorded runs (docs/collect.md)"),
+        (name = "tenants", description = "Every tenant at once, for an operator's token (docs/tenants.md)"),
         (name = "service", description = "Health, readiness, metrics and this document"),
         (name = "dashboard", description = "The dashboard page, its files and its chart"),
     )

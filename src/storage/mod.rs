@@ -12,6 +12,7 @@ mod postgres;
 mod rows;
 mod sql;
 mod sqlite;
+mod tenants;
 mod tokens;
 mod url;
 
@@ -296,9 +297,34 @@ pub trait CollectorStore: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// One tenant's rows of one period: how many, and the newest refresh date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantPeriodRows {
+    pub tenant: TenantId,
+    pub period: ReportPeriod,
+    pub rows: u64,
+    pub latest: chrono::NaiveDate,
+}
+
+/// What the service knows of each tenant, for an operator looking after all of them.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Names `tenant` `name` for people, replacing any earlier name.
+    async fn set_tenant_name(&self, tenant: &TenantId, name: &str) -> StoreResult<()>;
+
+    /// Every named tenant's name.
+    async fn tenant_names(&self) -> StoreResult<std::collections::BTreeMap<TenantId, String>>;
+
+    /// The tenants that hold a token (perhaps no row yet), each once.
+    async fn token_tenants(&self) -> StoreResult<Vec<TenantId>>;
+
+    /// Every tenant's rows per period, ordered by tenant, then period.
+    async fn tenant_period_rows(&self) -> StoreResult<Vec<TenantPeriodRows>>;
+}
+
 /// A database the service can run on.
 #[async_trait]
-pub trait Store: RowStore + TokenStore + CollectorStore {
+pub trait Store: RowStore + TokenStore + CollectorStore + TenantStore {
     /// Applies the backend's migrations that are not applied yet.
     async fn migrate(&self) -> anyhow::Result<()>;
 

@@ -21,9 +21,11 @@ use std::fmt;
 pub(crate) use lexer::string_literal;
 use lexer::{tokenize, Token, TokenKind};
 
+use std::marker::PhantomData;
+
 use super::properties::find_property;
-use super::{CompareOp, Filter, Literal};
-use crate::domain::{Property, PropertyKind, ReportPeriod};
+use super::{CompareOp, Filter, FilterProperty, FilterValue};
+use crate::domain::Property;
 
 /// How deeply parentheses and `not` may nest.
 pub const MAX_FILTER_DEPTH: usize = 32;
@@ -56,15 +58,21 @@ impl fmt::Display for FilterError {
 
 impl std::error::Error for FilterError {}
 
-/// Parses a `$filter` value into a typed filter over this resource's properties.
+/// Parses a `$filter` value into a typed filter over the rows' properties.
 pub fn parse_filter(text: &str) -> Result<Filter, FilterError> {
+    parse_filter_of::<Property>(text)
+}
+
+/// Parses a `$filter` value into a typed filter over the properties `P`.
+pub fn parse_filter_of<P: FilterProperty>(text: &str) -> Result<Filter<P>, FilterError> {
     let tokens = tokenize(text)?;
-    let mut parser = Parser {
+    let mut parser = Parser::<P> {
         tokens,
         next: 0,
         end: text.chars().count() + 1,
         depth: 0,
         comparisons: 0,
+        properties: PhantomData,
     };
     if parser.tokens.is_empty() {
         return Err(FilterError::new(1, "$filter is empty"));
@@ -87,21 +95,22 @@ pub fn parse_filter(text: &str) -> Result<Filter, FilterError> {
 }
 
 /// One side of a comparison, before the two sides are matched up.
-enum Operand {
-    Property(Property, usize),
-    Literal(TokenKind, usize),
+enum Operand<P> {
+    Property(P, usize),
+    Literal(FilterValue, usize),
 }
 
-struct Parser {
+struct Parser<P> {
     tokens: Vec<Token>,
     next: usize,
     /// The position just past the text, for errors at its end.
     end: usize,
     depth: usize,
     comparisons: usize,
+    properties: PhantomData<P>,
 }
 
-impl Parser {
+impl<P: FilterProperty> Parser<P> {
     fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.next)
     }
@@ -124,7 +133,7 @@ impl Parser {
         self.peek().map_or(self.end, |t| t.position)
     }
 
-    fn or(&mut self) -> Result<Filter, FilterError> {
+    fn or(&mut self) -> Result<Filter<P>, FilterError> {
         let mut left = self.and()?;
         while self.eat(&TokenKind::Or) {
             let right = self.and()?;
@@ -133,7 +142,7 @@ impl Parser {
         Ok(left)
     }
 
-    fn and(&mut self) -> Result<Filter, FilterError> {
+    fn and(&mut self) -> Result<Filter<P>, FilterError> {
         let mut left = self.condition()?;
         while self.eat(&TokenKind::And) {
             let right = self.condition()?;
@@ -142,7 +151,7 @@ impl Parser {
         Ok(left)
     }
 
-    fn condition(&mut self) -> Result<Filter, FilterError> {
+    fn condition(&mut self) -> Result<Filter<P>, FilterError> {
         let position = self.here();
         if self.eat(&TokenKind::Not) {
             self.negated(position)
@@ -154,7 +163,7 @@ impl Parser {
     }
 
     /// After `not` (at `not_at`): a negated group, or another `not`.
-    fn negated(&mut self, not_at: usize) -> Result<Filter, FilterError> {
+    fn negated(&mut self, not_at: usize) -> Result<Filter<P>, FilterError> {
         self.nest(not_at)?;
         let position = self.here();
         let inner = if self.eat(&TokenKind::Not) {
@@ -172,7 +181,7 @@ impl Parser {
     }
 
     /// After `(` (at `open_at`): a filter, then `)`.
-    fn group(&mut self, open_at: usize) -> Result<Filter, FilterError> {
+    fn group(&mut self, open_at: usize) -> Result<Filter<P>, FilterError> {
         self.nest(open_at)?;
         let inner = self.or()?;
         if !self.eat(&TokenKind::Close) {
@@ -202,7 +211,7 @@ impl Parser {
         Ok(())
     }
 
-    fn comparison(&mut self) -> Result<Filter, FilterError> {
+    fn comparison(&mut self) -> Result<Filter<P>, FilterError> {
         let left = self.operand()?;
         let op = match self.bump() {
             Some(Token {
@@ -211,7 +220,7 @@ impl Parser {
             }) => op,
             other => {
                 let what = match &left {
-                    Operand::Property(p, _) => format!("'{}'", p.json_name()),
+                    Operand::Property(p, _) => format!("'{}'", p.name()),
                     Operand::Literal(kind, _) => kind.describe(),
                 };
                 let found = other
@@ -253,7 +262,7 @@ impl Parser {
         }
     }
 
-    fn operand(&mut self) -> Result<Operand, FilterError> {
+    fn operand(&mut self) -> Result<Operand<P>, FilterError> {
         let Some(token) = self.bump() else {
             return Err(FilterError::new(
                 self.end,
@@ -268,16 +277,16 @@ impl Parser {
                         format!("functions such as {name}() are not supported; use eq ne gt ge lt le, and, or, not"),
                     ));
                 }
-                find_property(&name)
+                find_property::<P>(&name)
                     .map(|p| Operand::Property(p, token.position))
                     .map_err(|message| FilterError::new(token.position, message))
             }
-            kind @ (TokenKind::Null
-            | TokenKind::Boolean(_)
-            | TokenKind::Int(_)
-            | TokenKind::Date(_)
-            | TokenKind::Guid(_)
-            | TokenKind::Str(_)) => Ok(Operand::Literal(kind, token.position)),
+            TokenKind::Null => Ok(Operand::Literal(FilterValue::Null, token.position)),
+            TokenKind::Boolean(b) => Ok(Operand::Literal(FilterValue::Boolean(b), token.position)),
+            TokenKind::Int(n) => Ok(Operand::Literal(FilterValue::Int(n), token.position)),
+            TokenKind::Date(d) => Ok(Operand::Literal(FilterValue::Date(d), token.position)),
+            TokenKind::Guid(g) => Ok(Operand::Literal(FilterValue::Guid(g), token.position)),
+            TokenKind::Str(s) => Ok(Operand::Literal(FilterValue::Str(s), token.position)),
             other => Err(FilterError::new(
                 token.position,
                 format!(
@@ -290,61 +299,22 @@ impl Parser {
 }
 
 /// Checks the literal against the property's type and builds the comparison.
-fn typed(
-    property: Property,
+fn typed<P: FilterProperty>(
+    property: P,
     op: CompareOp,
-    value: TokenKind,
+    value: FilterValue,
     at: usize,
-) -> Result<Filter, FilterError> {
-    let name = property.json_name();
-    let mismatch = |expected: &str| {
+) -> Result<Filter<P>, FilterError> {
+    let literal = property.literal(&value).map_err(|expected| {
         FilterError::new(
             at,
             format!(
-                "{name} is compared with {}, but {expected}",
+                "{} is compared with {}, but {expected}",
+                property.name(),
                 value.describe()
             ),
         )
-    };
-    let literal = match (property.kind(), &value) {
-        // OData: any property may be compared with null.
-        (_, TokenKind::Null) => Literal::Null,
-        (PropertyKind::Id, TokenKind::Guid(id)) => Literal::Id(*id),
-        (PropertyKind::Id, TokenKind::Str(s)) => uuid::Uuid::try_parse(s)
-            .map(Literal::Id)
-            .map_err(|_| mismatch("id is a GUID such as '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b'"))?,
-        (PropertyKind::Id, _) => return Err(mismatch("id is a GUID")),
-        (PropertyKind::Date, TokenKind::Date(d)) => Literal::Date(*d),
-        (PropertyKind::Date, TokenKind::Str(_)) => {
-            return Err(mismatch(
-                "dates are written without quotes: reportRefreshDate ge 2026-01-01",
-            ))
-        }
-        (PropertyKind::Date, _) => return Err(mismatch("it is a date, written YYYY-MM-DD")),
-        (PropertyKind::Count | PropertyKind::OptionalCount, TokenKind::Int(n)) if *n >= 0 => {
-            Literal::Int(*n)
-        }
-        (PropertyKind::Count | PropertyKind::OptionalCount, TokenKind::Int(_)) => {
-            return Err(mismatch("counts are Int64 values >= 0"))
-        }
-        (PropertyKind::Count | PropertyKind::OptionalCount, TokenKind::Str(_)) => {
-            return Err(mismatch("it is an Int64, written without quotes: web gt 5"))
-        }
-        (PropertyKind::Count | PropertyKind::OptionalCount, _) => {
-            return Err(mismatch("it is an Int64 >= 0"))
-        }
-        (PropertyKind::Period, TokenKind::Str(s)) => ReportPeriod::from_json_str(s)
-            .map(Literal::Period)
-            .ok_or_else(|| mismatch("reportPeriod is one of '7', '30', '90', '180'"))?,
-        (PropertyKind::Period, TokenKind::Int(_)) => {
-            return Err(mismatch(
-                "reportPeriod is a string: write it quoted, reportPeriod eq '7'",
-            ))
-        }
-        (PropertyKind::Period, _) => {
-            return Err(mismatch("reportPeriod is one of '7', '30', '90', '180'"))
-        }
-    };
+    })?;
     Ok(Filter::Compare {
         property,
         op,

@@ -1,4 +1,6 @@
 use super::*;
+use crate::domain::{PropertyKind, ReportPeriod};
+use crate::odata::Literal;
 use chrono::NaiveDate;
 use uuid::Uuid;
 

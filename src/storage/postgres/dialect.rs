@@ -54,6 +54,8 @@ impl Dialect for PostgresDialect {
             Literal::Date(d) => b.push_bind(*d),
             Literal::Period(p) => b.push_bind(p.days()),
             Literal::Id(id) => b.push_bind(*id),
+            Literal::Bool(flag) => b.push_bind(*flag),
+            Literal::Text(text) => b.push_bind(text.clone()),
         };
     }
 

@@ -132,6 +132,8 @@ impl Dialect for SqliteDialect {
             Literal::Date(d) => b.push_bind(d.to_string()),
             Literal::Period(p) => b.push_bind(i64::from(p.days())),
             Literal::Id(id) => b.push_bind(id.to_string()),
+            Literal::Bool(flag) => b.push_bind(i64::from(*flag)),
+            Literal::Text(text) => b.push_bind(text.clone()),
         };
     }
 

@@ -1,0 +1,88 @@
+//! What the service knows of each tenant on any backend, written once over the
+//! backend's dialect: the names people know them by, and each tenant's rows
+//! summed up per period, for an operator looking after all of them.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use sqlx::Database;
+
+use super::backend::{Backend, DbOf, Dialect, Driver};
+use super::sql::TABLE;
+use super::{StoreError, StoreResult, TenantPeriodRows, TenantStore};
+use crate::domain::TenantId;
+
+const SET_NAME: &str = "INSERT INTO tenant_names (tenant_id, display_name) VALUES ($1, $2) \
+     ON CONFLICT (tenant_id) DO UPDATE SET display_name = excluded.display_name";
+const NAMES: &str = "SELECT tenant_id, display_name FROM tenant_names ORDER BY tenant_id";
+/// Tenants that hold a token but perhaps no row yet.
+const TOKEN_TENANTS: &str = "SELECT DISTINCT tenant_id FROM api_tokens ORDER BY tenant_id";
+
+/// One index range per tenant and period: the key leads with both.
+fn period_rows_sql() -> String {
+    format!(
+        "SELECT tenant_id, report_period, COUNT(*) AS row_count, \
+         MAX(report_refresh_date) AS latest FROM {TABLE} \
+         GROUP BY tenant_id, report_period ORDER BY tenant_id, report_period"
+    )
+}
+
+#[async_trait]
+impl<B: Backend> TenantStore for B {
+    async fn set_tenant_name(&self, tenant: &TenantId, name: &str) -> StoreResult<()> {
+        let query = DbOf::<B>::bind_str(sqlx::query(SET_NAME), tenant.as_str());
+        let query = DbOf::<B>::bind_str(query, name);
+        DbOf::<B>::execute(&mut *self.pools().writer.acquire().await?, query).await?;
+        self.committed();
+        Ok(())
+    }
+
+    async fn tenant_names(&self) -> StoreResult<BTreeMap<TenantId, String>> {
+        let rows = DbOf::<B>::fetch_all(
+            &mut *self.pools().readers.acquire().await?,
+            sqlx::query(NAMES),
+        )
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    DbOf::<B>::get_tenant(row, "tenant_id")?,
+                    DbOf::<B>::get_string(row, "display_name")?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn token_tenants(&self) -> StoreResult<Vec<TenantId>> {
+        let rows = DbOf::<B>::fetch_all(
+            &mut *self.pools().readers.acquire().await?,
+            sqlx::query(TOKEN_TENANTS),
+        )
+        .await?;
+        rows.iter()
+            .map(|row| DbOf::<B>::get_tenant(row, "tenant_id"))
+            .collect()
+    }
+
+    async fn tenant_period_rows(&self) -> StoreResult<Vec<TenantPeriodRows>> {
+        let sql = period_rows_sql();
+        let rows = DbOf::<B>::fetch_all(
+            &mut *self.pools().readers.acquire().await?,
+            sqlx::query(&sql),
+        )
+        .await?;
+        rows.iter().map(decode_period_rows::<B::Dialect>).collect()
+    }
+}
+
+fn decode_period_rows<D: Dialect>(row: &<D::DB as Database>::Row) -> StoreResult<TenantPeriodRows> {
+    let count = D::DB::get_optional_int(row, "row_count")?;
+    Ok(TenantPeriodRows {
+        tenant: D::DB::get_tenant(row, "tenant_id")?,
+        period: D::get_period(row, "report_period")?,
+        rows: count
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("row_count = {count:?}")))?,
+        latest: D::get_date(row, "latest")?,
+    })
+}
