@@ -268,6 +268,10 @@ pub(super) trait Dialect: Send + Sync + 'static {
         conn: &'e mut <Self::DB as Database>::Connection,
         rows: &'e [&'e DistributionRow],
     ) -> impl Future<Output = Result<Vec<<Self::DB as Database>::Row>, sqlx::Error>> + Send + 'e;
+
+    /// Counts, as `n`, the migrations tables (`_sqlx_migrations`) that the
+    /// migrations would use: 0 or 1.
+    const MIGRATIONS_TABLES: &'static str;
 }
 
 /// The pools a store runs its work on; one pool may serve several roles.
@@ -388,6 +392,19 @@ impl<B: Backend> Store for B {
             idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
         })
         .collect()
+    }
+
+    async fn never_migrated(&self) -> anyhow::Result<bool> {
+        let mut conn = self.pools().readers.acquire().await?;
+        let tables = sqlx::query(B::Dialect::MIGRATIONS_TABLES);
+        let tables = DbOf::<B>::fetch_one(&mut conn, tables).await?;
+        if DbOf::<B>::get_optional_int(&tables, "n")? == Some(0) {
+            return Ok(true);
+        }
+        // A first start that failed half-way leaves the table and nothing in it.
+        let applied = sqlx::query("SELECT COUNT(*) AS n FROM _sqlx_migrations");
+        let applied = DbOf::<B>::fetch_one(&mut conn, applied).await?;
+        Ok(DbOf::<B>::get_optional_int(&applied, "n")? == Some(0))
     }
 }
 

@@ -167,6 +167,10 @@ pub trait RowStore: Send + Sync {
         rows: &[DistributionRow],
         on_conflict: ConflictPolicy,
     ) -> StoreResult<ImportReport>;
+
+    /// Whether the tenant exists here: it has a token (revoked or not) or a
+    /// row. A tenant comes to exist with its first token or row.
+    async fn tenant_exists(&self, tenant: &TenantId) -> StoreResult<bool>;
 }
 
 /// What an import does with a row whose natural key is stored with other counts.
@@ -338,6 +342,10 @@ pub trait Store: RowStore + TokenStore + CollectorStore + TenantStore {
     fn pool_stats(&self) -> Vec<PoolStats> {
         Vec::new()
     }
+
+    /// True on a database no migration was ever applied to: a new one, whose
+    /// schema `migrate` creates.
+    async fn never_migrated(&self) -> anyhow::Result<bool>;
 }
 
 /// One connection pool's state at a moment.

@@ -28,6 +28,13 @@ const DELETE_ROW: &str = concat!(
     table!(),
     " WHERE tenant_id = $1 AND id = $2"
 );
+/// 1 when the tenant has a token or a row, 0 when it has neither.
+const TENANT_EXISTS: &str = concat!(
+    "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM api_tokens WHERE tenant_id = $1 \
+     UNION ALL SELECT 1 AS one FROM ",
+    table!(),
+    " WHERE tenant_id = $1 LIMIT 1) AS of_tenant"
+);
 
 fn decode_optional_row<D: Dialect>(
     row: Option<<D::DB as Database>::Row>,
@@ -217,5 +224,12 @@ impl<B: Backend> RowStore for B {
         on_conflict: ConflictPolicy,
     ) -> StoreResult<ImportReport> {
         import::import_rows_resolving(self, rows, on_conflict).await
+    }
+
+    #[tracing::instrument(level = "debug", skip(self))]
+    async fn tenant_exists(&self, tenant: &TenantId) -> StoreResult<bool> {
+        let query = DbOf::<B>::bind_str(sqlx::query(TENANT_EXISTS), tenant.as_str());
+        let row = DbOf::<B>::fetch_one(&mut *self.pools().readers.acquire().await?, query).await?;
+        Ok(DbOf::<B>::get_optional_int(&row, "n")? != Some(0))
     }
 }

@@ -15,6 +15,7 @@ mod imports;
 mod migrations;
 mod plans;
 mod rows;
+mod tenants;
 mod tokens;
 mod views;
 mod wal;

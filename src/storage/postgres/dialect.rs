@@ -157,6 +157,10 @@ impl Dialect for PostgresDialect {
             .bind(column(rows, |r| r.report_period.days()));
         conn.fetch_all(select)
     }
+
+    /// The table as the migrations' unqualified name finds it, on the search path.
+    const MIGRATIONS_TABLES: &'static str =
+        "SELECT COUNT(to_regclass('_sqlx_migrations')) AS n";
 }
 
 /// The rows holding some natural keys, sent as arrays.

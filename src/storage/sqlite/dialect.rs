@@ -200,6 +200,9 @@ impl Dialect for SqliteDialect {
         );
         conn.fetch_all(select)
     }
+
+    const MIGRATIONS_TABLES: &'static str = "SELECT COUNT(*) AS n FROM sqlite_master \
+         WHERE type = 'table' AND name = '_sqlx_migrations'";
 }
 
 #[cfg(test)]
