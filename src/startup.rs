@@ -43,22 +43,37 @@ pub struct Application {
     server: Server,
     store: Arc<dyn Store>,
     bootstrap_token: Option<String>,
+    created_database: bool,
     /// Collects from Graph when `COLLECT_EVERY` is set; stops with the server.
     _collector: Option<Scheduler>,
 }
 
-/// Connects and migrates: what `serve` and `migrate` both start with.
-pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+/// A connected and migrated store.
+pub struct OpenedStore {
+    pub store: Arc<dyn Store>,
+    /// No migration had been applied before: this opening created the database's schema.
+    pub created: bool,
+}
+
+/// Connects and migrates: what `serve` and every other command start with.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<OpenedStore> {
     let store = storage::connect(&settings.database_url, settings.group_commit.writers)
         .await
         .with_context(|| format!("cannot open the database {}", settings.database_url))?;
+    let created = store
+        .never_migrated()
+        .await
+        .context("cannot read the database's migrations")?;
     store.migrate().await.context("cannot apply migrations")?;
-    Ok(store)
+    Ok(OpenedStore { store, created })
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let store = open_store(&settings).await?;
+        let OpenedStore {
+            store,
+            created: created_database,
+        } = open_store(&settings).await?;
         let listener = TcpListener::bind((settings.host.as_str(), settings.port))
             .with_context(|| format!("cannot listen on {}:{}", settings.host, settings.port))?;
         let address = listener.local_addr()?;
@@ -162,6 +177,7 @@ impl Application {
             server,
             store,
             bootstrap_token,
+            created_database,
             _collector: collector,
         })
     }
@@ -173,6 +189,11 @@ impl Application {
     /// The token created on this first start of an empty database, if any.
     pub fn bootstrap_token(&self) -> Option<&str> {
         self.bootstrap_token.as_deref()
+    }
+
+    /// Whether this start created the database (no migration had been applied to it).
+    pub fn created_database(&self) -> bool {
+        self.created_database
     }
 
     /// Stops the server from elsewhere (tests, signal handling).

@@ -44,7 +44,8 @@ struct Import {
     stderr: String,
 }
 
-/// Runs `import` on `contents` for `tenant`, in an empty working directory.
+/// Runs `import` on `contents` for `tenant`, in an empty working directory;
+/// the tenant may be new (tests/cli/tenants.rs has the refusal without `--new-tenant`).
 fn import(database: &TestDatabase, contents: &str, tenant: &str) -> Import {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("export.csv");
@@ -52,7 +53,7 @@ fn import(database: &TestDatabase, contents: &str, tenant: &str) -> Import {
     let output = run_import(
         database,
         dir.path(),
-        &[file.to_str().unwrap(), "--tenant", tenant],
+        &[file.to_str().unwrap(), "--tenant", tenant, "--new-tenant"],
     );
     Import {
         success: output.status.success(),
@@ -233,7 +234,11 @@ async fn tenants_keep_their_own_rows(backend: Backend) {
     assert_failed(&bad_tenant, "--tenant");
     assert_eq!(db.row_count().await, 6);
 
-    let missing = run_import(&db, Path::new("."), &["no-such-file.csv", "--tenant", "t"]);
+    let missing = run_import(
+        &db,
+        Path::new("."),
+        &["no-such-file.csv", "--tenant", "t", "--new-tenant"],
+    );
     let missing = Import {
         success: missing.status.success(),
         stderr: String::from_utf8(missing.stderr).unwrap(),

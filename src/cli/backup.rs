@@ -12,7 +12,8 @@ pub async fn run(dest: &Path, settings: &Settings) -> anyhow::Result<()> {
             "backup copies SQLite databases; for Postgres use pg_dump -Fc (and pg_restore), see docs/deployment.md"
         );
     }
+    eprintln!("{}", super::database_line(&settings.database_url, false));
     SqliteStore::back_up(settings.database_url.expose(), dest).await?;
-    eprintln!("backed up {} to {}", settings.database_url, dest.display());
+    eprintln!("backed up to {}", dest.display());
     Ok(())
 }

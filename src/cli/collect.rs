@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use super::open_store;
 use crate::collect::{is_skipped, summarise, Collector, ConfiguredSources, MAX_ERROR_CHARS};
 use crate::config::Settings;
-use crate::startup::open_store;
 use crate::storage::{CollectionRun, Store};
 
 pub async fn run(status: bool, settings: Settings) -> anyhow::Result<()> {

@@ -1,10 +1,13 @@
-//! `import FILE --tenant T`: loads a Graph CSV export (the report function's
+//! `import FILE --tenant T [--new-tenant]`: loads a Graph CSV export (the report function's
 //! CSV, 8 or 10 columns, matched by header name) into one tenant.
 //!
 //! The whole file is checked before anything is stored (`domain::check_csv`).
 //! Then the rows are stored in ONE transaction, idempotent like POST: a line
 //! equal to the stored row is skipped, and a line whose natural key is stored
 //! with other counts fails the import with nothing stored.
+//!
+//! A tenant with neither a token nor rows is refused unless `--new-tenant`
+//! says it is meant: a misspelt tenant creates nothing.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,9 +15,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::Context;
 use chrono::Utc;
 
+use super::open_store;
 use crate::config::Settings;
 use crate::domain::{check_csv, DistributionRow, LineProblem, TenantId};
-use crate::startup::open_store;
 use crate::storage::{ImportOutcome, Store};
 
 /// At most this many problems are printed; the count says how many there were.
@@ -23,13 +26,35 @@ const PRINTED_PROBLEMS: usize = 50;
 /// Files with more rows than this report their progress while storing.
 const PROGRESS_ABOVE_ROWS: usize = 10_000;
 
-/// Opens the store, imports `file` into `tenant` and says what was stored.
-pub async fn run(file: &Path, tenant: &str, settings: Settings) -> anyhow::Result<()> {
+/// Opens the store, imports `file` into `tenant` and says what was stored;
+/// a tenant that does not exist yet only with `new_tenant`.
+pub async fn run(
+    file: &Path,
+    tenant: &str,
+    new_tenant: bool,
+    settings: Settings,
+) -> anyhow::Result<()> {
     let tenant = TenantId::parse(tenant).map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
     let store = open_store(&settings).await?;
-    let result = import_file(store.as_ref(), file, tenant.clone()).await;
+    let result = async {
+        let exists = store.tenant_exists(&tenant).await?;
+        if !exists && !new_tenant {
+            anyhow::bail!(
+                "tenant '{tenant}' has no token and no rows in this database; \
+                 check its name, or pass --new-tenant to create it with these rows"
+            );
+        }
+        Ok((
+            exists,
+            import_file(store.as_ref(), file, tenant.clone()).await?,
+        ))
+    }
+    .await;
     store.close().await;
-    let summary = result?;
+    let (existed, summary) = result?;
+    if !existed && summary.created > 0 {
+        eprintln!("tenant '{tenant}' is new: created with these rows");
+    }
     eprintln!(
         "imported {} into tenant '{tenant}': rows created: {}, already stored: {}{}",
         file.display(),

@@ -8,12 +8,14 @@ mod import;
 mod token;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::Settings;
-use crate::startup::{open_store, Application};
+use crate::config::{DatabaseUrl, Settings};
+use crate::startup::{self, Application};
+use crate::storage::Store;
 use token::TokenCommand;
 
 #[derive(Debug, Parser)]
@@ -42,6 +44,10 @@ pub enum Command {
         /// The tenant the rows belong to.
         #[arg(long)]
         tenant: String,
+        /// Create the tenant if it has neither a token nor rows yet; without
+        /// it such a tenant is refused, so a misspelt name creates nothing.
+        #[arg(long)]
+        new_tenant: bool,
     },
     /// Pull the report from Microsoft Graph once for every configured source
     /// and period (docs/collect.md); non-zero when any failed.
@@ -67,26 +73,70 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
             open_store(&settings).await?.close().await;
-            eprintln!("migrations applied to {}", settings.database_url);
+            eprintln!("migrations applied");
             Ok(())
         }
         Command::Token(command) => token::run(command, settings).await,
-        Command::Import { file, tenant } => import::run(&file, &tenant, settings).await,
+        Command::Import {
+            file,
+            tenant,
+            new_tenant,
+        } => import::run(&file, &tenant, new_tenant, settings).await,
         Command::Collect { status } => collect::run(status, settings).await,
         Command::Backup { dest } => backup::run(&dest, &settings).await,
     }
 }
 
+/// Opens and migrates the database for a command, naming it on stderr (and
+/// saying so when this opening created it).
+async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let opened = startup::open_store(settings).await?;
+    eprintln!("{}", database_line(&settings.database_url, opened.created));
+    Ok(opened.store)
+}
+
+/// `database: URL`, or `created a new database at URL`.
+fn database_line(url: &DatabaseUrl, created: bool) -> String {
+    if created {
+        format!("created a new database at {}", database_name(url))
+    } else {
+        format!("database: {}", database_name(url))
+    }
+}
+
+/// The URL without its password, and the full path of a SQLite file that
+/// the URL names relative to the working directory.
+fn database_name(url: &DatabaseUrl) -> String {
+    match relative_file(url) {
+        Some(full) => format!("{url} ({full})"),
+        None => url.to_string(),
+    }
+}
+
+/// The full path of a SQLite file the URL names relative to the working directory.
+fn relative_file(url: &DatabaseUrl) -> Option<String> {
+    let file = url.sqlite_file().filter(|file| file.is_relative())?;
+    let full = std::path::absolute(file).ok()?;
+    Some(full.display().to_string())
+}
+
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let (host, backend) = (settings.host.clone(), settings.database_url.backend());
+    let (host, url) = (settings.host.clone(), settings.database_url.clone());
     let app = Application::build(settings).await?;
+    // stderr is the log stream here: what other commands print, serve logs.
+    let file = relative_file(&url);
+    if app.created_database() {
+        tracing::info!(database = %url, file, "created a new database");
+    } else {
+        tracing::info!(database = %url, file, "opened the database");
+    }
     if let Some(secret) = app.bootstrap_token() {
         eprintln!(
             "\nFirst start on an empty database: created a Reports.ReadWrite.All token for tenant 'default'.\n\
              It is shown this once; keep it safe (revoke it with `token revoke`):\n\n    {secret}\n"
         );
     }
-    tracing::info!(%host, port = app.port(), backend, "listening");
+    tracing::info!(%host, port = app.port(), backend = url.backend(), "listening");
     app.run_until_stopped()
         .await
         .context("the server stopped with an error")

@@ -9,7 +9,8 @@ use uuid::Uuid;
 use crate::auth::{issue_token, Scopes, TokenReach};
 use crate::config::Settings;
 use crate::domain::TenantId;
-use crate::startup::open_store;
+
+use super::open_store;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -81,6 +82,7 @@ pub async fn run(command: TokenCommand, settings: Settings) -> anyhow::Result<()
             } => {
                 let tenant =
                     TenantId::parse(&tenant).map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
+                let new_tenant = !store.tenant_exists(&tenant).await?;
                 let scopes = Scopes::parse(&scopes.join(" "))
                     .map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
                 let now = Utc::now();
@@ -104,6 +106,12 @@ pub async fn run(command: TokenCommand, settings: Settings) -> anyhow::Result<()
                     "created token {} for tenant '{}' ({}{reaches}); it is shown this once",
                     issued.stored.id, issued.stored.tenant_id, issued.stored.scopes
                 );
+                if new_tenant {
+                    eprintln!(
+                        "tenant '{}' is new: this is its first token",
+                        issued.stored.tenant_id
+                    );
+                }
             }
             TokenCommand::List { tenant } => {
                 let tenant = tenant
@@ -111,7 +119,10 @@ pub async fn run(command: TokenCommand, settings: Settings) -> anyhow::Result<()
                     .transpose()?;
                 let tokens = store.list_tokens(tenant.as_ref()).await?;
                 let mut out = std::io::stdout().lock();
-                writeln!(out, "id\ttenant\tname\tscopes\tcreated\texpires\tstatus\treach")?;
+                writeln!(
+                    out,
+                    "id\ttenant\tname\tscopes\tcreated\texpires\tstatus\treach"
+                )?;
                 let now = Utc::now();
                 for t in tokens {
                     let status = match t.check_usable(now) {

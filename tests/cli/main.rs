@@ -23,10 +23,12 @@ const COLLECTION: &str = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts";
 
 mod backup;
 mod configuration;
+mod database;
 mod log_secrets;
 mod logs;
 mod readme;
 mod serve;
+mod tenants;
 mod tokens;
 
 /// A working directory and a database for the binary.
