@@ -72,12 +72,13 @@ def run_service(binary, database_url, work, label, requests):
         wait_ready(port, time.time() + 300)
         token_file = os.path.join(work, "token")
         if not os.path.exists(token_file):
+            # stderr is no terminal here: the log names the file the bootstrap token is in.
             stderr.seek(0)
-            found = re.search(r"^\s+(tus_\S+)\s*$", stderr.read(), re.M)
+            found = re.search(r" path=(\S*bootstrap-token)", stderr.read())
             if not found:
-                raise RuntimeError("no bootstrap token in the service's output")
-            with open(token_file, "w") as f:
-                f.write(found.group(1))
+                raise RuntimeError("no bootstrap token file in the service's log")
+            with open(found.group(1)) as f, open(token_file, "w") as out:
+                out.write(f.read().strip())
         with open(token_file) as f:
             token = f.read().strip()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)

@@ -3,6 +3,7 @@
 //! for people goes to stderr.
 
 mod backup;
+mod bootstrap;
 mod collect;
 mod import;
 mod token;
@@ -131,10 +132,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!(database = %url, file, "opened the database");
     }
     if let Some(secret) = app.bootstrap_token() {
-        eprintln!(
-            "\nFirst start on an empty database: created a Reports.ReadWrite.All token for tenant 'default'.\n\
-             It is shown this once; keep it safe (revoke it with `token revoke`):\n\n    {secret}\n"
-        );
+        bootstrap::hand_over(secret, &url);
     }
     tracing::info!(%host, port = app.port(), backend = url.backend(), "listening");
     app.run_until_stopped()

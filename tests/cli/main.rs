@@ -10,7 +10,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,6 +22,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_teams-usage-store");
 const COLLECTION: &str = "/v1.0/reports/teamsDeviceUsageDistributionUserCounts";
 
 mod backup;
+mod bootstrap;
 mod configuration;
 mod database;
 mod log_secrets;
@@ -124,6 +125,8 @@ struct Server {
     child: Child,
     base: String,
     stderr: Arc<Mutex<String>>,
+    /// Its working directory.
+    dir: PathBuf,
 }
 
 impl Server {
@@ -155,6 +158,7 @@ impl Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
             stderr,
+            dir: command.get_current_dir().unwrap().to_owned(),
         };
         // `listening` is logged once the bootstrap decision is made and printed.
         server.wait_for(|log| log.contains("listening"));
@@ -177,9 +181,17 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// The bootstrap secret printed on stderr, if any.
+    /// The bootstrap secret, if this start issued one, as an operator gets
+    /// it when stderr is not a terminal: from the file the log names. The
+    /// secret is never in the log itself.
     fn bootstrap_token(&self) -> Option<String> {
-        find_secret(&self.stderr())
+        let log = self.stderr();
+        let file = bootstrap_file(&log)?;
+        let secret = std::fs::read_to_string(self.dir.join(&file)).unwrap();
+        let secret = secret.trim_end().to_owned();
+        assert!(secret.starts_with("tus_"), "{}: {secret:?}", file.display());
+        assert!(!log.contains(&secret), "the secret is in the log:\n{log}");
+        Some(secret)
     }
 
     /// SIGKILL: no shutdown, no flush, nothing the process can do.
@@ -194,6 +206,22 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The file the log says holds the bootstrap secret (`path` of its line,
+/// as text or as JSON).
+fn bootstrap_file(log: &str) -> Option<PathBuf> {
+    let line = log
+        .lines()
+        .find(|line| line.contains("first start on an empty database"))?;
+    let path = if line.starts_with('{') {
+        let line: serde_json::Value = serde_json::from_str(line).unwrap();
+        line["path"].as_str().unwrap().to_owned()
+    } else {
+        let (_, after) = line.split_once(" path=").unwrap();
+        after.split_whitespace().next().unwrap().to_owned()
+    };
+    Some(PathBuf::from(path))
 }
 
 fn find_secret(text: &str) -> Option<String> {

@@ -98,7 +98,8 @@ fn a_port_in_use_fails_the_start_without_using_up_the_bootstrap_token() {
     assert!(errors[0].contains(&port), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(find_secret(&stderr), None);
-    // The start that failed printed no token, so the next one still must.
+    assert!(!dir.path().join("bootstrap-token").exists());
+    // The start that failed issued no token, so the next one still must.
     let url = format!("sqlite://{}", dir.path().join("ok.db").display());
     let server = Server::start(command_in(dir.path(), &["serve"], &url));
     assert!(server.bootstrap_token().is_some(), "{}", server.stderr());
