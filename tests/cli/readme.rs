@@ -1,6 +1,8 @@
 //! The README's tour, run as a newcomer runs it: every `sh` block that talks
 //! to the service, top to bottom, against the real binary, each output
-//! compared with the output the README shows under it (JSON keys, CSV lines).
+//! compared with the output the README shows under it (status lines, header
+//! names, JSON keys, CSV lines). The commands run as written: an id the
+//! service gives is carried by the README's own variables, never pasted in.
 
 use crate::common::Backend;
 use crate::Sandbox;
@@ -43,23 +45,62 @@ fn json_keys(text: &str) -> Vec<String> {
     keys
 }
 
-/// The output a block shows: its `# ` comment lines that are JSON or CSV.
-fn shown_output(block: &str) -> (Vec<String>, Vec<String>) {
-    let mut json = Vec::new();
-    let mut csv = Vec::new();
+/// What a block shows of its output, from its `# ` comment lines.
+#[derive(Default)]
+struct Shown {
+    json: Vec<String>,
+    csv: Vec<String>,
+    /// Status lines (`HTTP/1.1 201 Created`) and bare status codes (`-w '%{http_code}'`).
+    statuses: Vec<String>,
+    /// Names of the headers shown (`location: ...`).
+    headers: Vec<String>,
+}
+
+fn shown_output(block: &str) -> Shown {
+    let mut shown = Shown::default();
     for line in block.lines() {
         let Some(comment) = line.trim_start().strip_prefix("# ") else {
             continue;
         };
+        let header = comment
+            .split_once(": ")
+            .map(|(name, _)| name)
+            .filter(|name| {
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            });
         if comment.starts_with('{') || comment.starts_with(' ') {
-            json.push(comment.to_owned());
+            shown.json.push(comment.to_owned());
         } else if comment.starts_with("Report Refresh Date")
             || (comment.len() > 11 && &comment[4..5] == "-" && &comment[10..11] == ",")
         {
-            csv.push(comment.to_owned());
+            shown.csv.push(comment.to_owned());
+        } else if comment.starts_with("HTTP/")
+            || (comment.len() == 3 && comment.chars().all(|c| c.is_ascii_digit()))
+        {
+            shown.statuses.push(comment.to_owned());
+        } else if let Some(name) = header {
+            shown.headers.push(name.to_owned());
         }
     }
-    (json, csv)
+    shown
+}
+
+/// The names a script assigns (`NAME=...` at the start of a command line).
+fn assigned_names(script: &str) -> Vec<String> {
+    let mut names: Vec<String> = script
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(name, _)| name))
+        .filter(|name| {
+            name.starts_with(|c: char| c.is_ascii_uppercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        })
+        .map(str::to_owned)
+        .collect();
+    names.dedup();
+    names
 }
 
 backend_tests!(the_readme_tour_gives_the_output_it_shows);
@@ -72,9 +113,10 @@ async fn the_readme_tour_gives_the_output_it_shows(backend: Backend) {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let server = sandbox.serve();
     let token = server.bootstrap_token().unwrap();
+    let variables = tempfile::NamedTempFile::new().unwrap();
     // Blocks that build, test or open a database shell are not about the API.
-    // Each block runs a paragraph (up to a blank line) at a time, so a later
-    // paragraph can use the id the output of an earlier one showed.
+    // Each block runs a paragraph (up to a blank line) at a time, so each
+    // paragraph's output is compared with what it shows.
     let blocks: Vec<String> = fenced_blocks(&readme, "sh")
         .into_iter()
         .filter(|b| b.contains("curl") || b.contains("BASE="))
@@ -90,35 +132,37 @@ async fn the_readme_tour_gives_the_output_it_shows(backend: Backend) {
         .collect();
     assert!(blocks.len() >= 8, "{blocks:?}");
     let mut environment = String::new();
-    let mut id: Option<String> = None;
     let mut ran = 0;
     for block in &blocks {
-        let mut script = block
-            .replace("TOKEN=tus_9fL2...", &format!("TOKEN={token}"))
-            .replace("http://127.0.0.1:8080", &server.base);
-        // Commands use the id the service gave; comments keep the README's.
-        let commands_need_id = script
-            .lines()
-            .any(|l| !l.trim_start().starts_with('#') && l.contains("0193..."));
-        if commands_need_id {
-            let id = id.clone().expect("a created row's id before it is used");
-            script = script
-                .lines()
-                .map(|l| {
-                    if l.trim_start().starts_with('#') {
-                        l.to_owned()
-                    } else {
-                        l.replace("0193...", &id)
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
+        // Copied as they are: no placeholder left for the reader to fill in.
+        for line in block.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            assert!(
+                !line.contains("0193...") && !line.contains('<'),
+                "a placeholder in a command: {line}"
+            );
         }
-        // Variables carry over from block to block, as in one terminal.
-        let full = format!("set -eu\n{environment}\n{script}\n");
+        // The one thing a newcomer types in: the token the first start showed.
+        let script = block
+            .replace("TOKEN=tus_9fL2...", &format!("TOKEN={token}"))
+            .replace("http://127.0.0.1:8080", &server.base)
+            .replace("cargo run --release --", crate::BIN);
+        // Variables carry over from paragraph to paragraph, as in one terminal.
+        let names = assigned_names(&script);
+        let keep = if names.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "declare -p {} > '{}'\n",
+                names.join(" "),
+                variables.path().display()
+            )
+        };
+        let full = format!("set -eu\n{environment}\n{script}\n{keep}");
         let output = std::process::Command::new("bash")
             .arg("-c")
             .arg(&full)
+            .current_dir(sandbox.dir.path())
+            .env("DATABASE_URL", sandbox.database.url.expose())
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout).replace('\u{feff}', "");
@@ -127,21 +171,29 @@ async fn the_readme_tour_gives_the_output_it_shows(backend: Backend) {
             "{block}\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        for line in script.lines() {
-            if line.starts_with("TOKEN=") || line.starts_with("BASE=") || line.starts_with("ROWS=")
-            {
-                environment.push_str(line);
-                environment.push('\n');
-            }
+        if !names.is_empty() {
+            environment.push_str(&std::fs::read_to_string(variables.path()).unwrap());
         }
-        if id.is_none() {
-            id = stdout
-                .split("\"id\":\"")
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-                .map(str::to_owned);
+        let Shown {
+            json,
+            csv,
+            statuses,
+            headers,
+        } = shown_output(block);
+        for status in statuses {
+            assert!(
+                stdout.lines().any(|l| l.trim_end() == status),
+                "the README shows {status:?} after\n{block}\nbut the service answered\n{stdout}"
+            );
         }
-        let (json, csv) = shown_output(block);
+        for name in headers {
+            assert!(
+                stdout
+                    .lines()
+                    .any(|l| l.to_ascii_lowercase().starts_with(&format!("{name}: "))),
+                "the README shows the header {name:?} after\n{block}\nbut the service answered\n{stdout}"
+            );
+        }
         for key in json_keys(&json.join("\n")) {
             assert!(
                 stdout.contains(&format!("\"{key}\":")),
