@@ -20,8 +20,16 @@ pub struct ChartRequest {
 impl ChartRequest {
     /// Every problem is a sentence for a 400; unknown or repeated parameters are refused.
     pub fn parse(query: &str) -> Result<Self, String> {
+        Self::parse_pairs(url::form_urlencoded::parse(query.as_bytes()))
+    }
+
+    /// `parse` over name-value pairs already split (and decoded) from a query
+    /// string, e.g. with the OData options a route reads itself left out.
+    pub fn parse_pairs<'a>(
+        pairs: impl IntoIterator<Item = (std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>,
+    ) -> Result<Self, String> {
         let (mut period, mut from, mut to) = (None, None, None);
-        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        for (name, value) in pairs {
             let slot_taken = match name.as_ref() {
                 "period" => period
                     .replace(ReportPeriod::from_json_str(&value).ok_or_else(|| {
@@ -32,7 +40,7 @@ impl ChartRequest {
                 "to" => to.replace(date(&name, &value)?).is_some(),
                 _ => {
                     return Err(format!(
-                        "The chart has no parameter '{name}'; it takes period, from and to"
+                        "There is no parameter '{name}' here; this takes period, from and to"
                     ))
                 }
             };

@@ -31,6 +31,13 @@ pub enum PropertyKind {
     Period,
 }
 
+impl PropertyKind {
+    /// A device's user count, null or not.
+    pub fn is_count(self) -> bool {
+        matches!(self, Self::Count | Self::OptionalCount)
+    }
+}
+
 impl Property {
     /// Every property in Graph's order, which is also the JSON output order.
     pub const ALL: [Property; 11] = [

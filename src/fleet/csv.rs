@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::TenantOverview;
-use crate::domain::{csv_lines, ReportPeriod, CSV_BOM};
+use super::{Rollup, TenantOverview};
+use crate::domain::{csv_header, csv_lines, ApiVersion, Property, ReportPeriod, CSV_BOM};
 
 const HEADER: [&str; 13] = [
     "Tenant Id",
@@ -70,5 +70,41 @@ pub fn tenants_csv(tenants: &[TenantOverview]) -> Result<Vec<u8>, ::csv::Error> 
     document.extend(csv_lines(
         std::iter::once(HEADER.map(String::from).to_vec()).chain(tenants.iter().map(record)),
     )?);
+    Ok(document)
+}
+
+/// The roll-up's days as Graph writes its report (`version`'s columns), each
+/// count summed over the tenants, and the number of tenants of each day.
+pub fn rollup_csv(
+    rollup: &Rollup,
+    period: ReportPeriod,
+    version: ApiVersion,
+) -> Result<Vec<u8>, ::csv::Error> {
+    let mut header: Vec<String> = csv_header(version).into_iter().map(String::from).collect();
+    header.push("Tenant Count".into());
+    let columns: Vec<Property> = crate::domain::CSV_COLUMNS
+        .into_iter()
+        .filter(|(_, property)| version.has_csv_column(*property))
+        .map(|(_, property)| property)
+        .collect();
+    let records = rollup.days.iter().map(|day| {
+        let mut record: Vec<String> = columns
+            .iter()
+            .map(|property| match property {
+                Property::ReportRefreshDate => day.date.to_string(),
+                Property::ReportPeriod => period.to_string(),
+                count => day
+                    .counts
+                    .iter()
+                    .find(|(p, _)| p == count)
+                    .and_then(|(_, n)| *n)
+                    .map_or(String::new(), |n| n.to_string()),
+            })
+            .collect();
+        record.push(day.tenants.to_string());
+        record
+    });
+    let mut document = CSV_BOM.to_vec();
+    document.extend(csv_lines(std::iter::once(header).chain(records))?);
     Ok(document)
 }

@@ -461,6 +461,107 @@ pub struct TenantCollection {
     value: Vec<TenantEntity>,
 }
 
+/// A roll-up's parameters: the dashboard chart's, and `$filter` over the
+/// tenants list's properties choosing the tenants summed.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RollupQuery {
+    /// The report period: 7, 30, 90 or 180.
+    period: ChartPeriod,
+    /// The first refresh date, YYYY-MM-DD.
+    from: Option<DateParameter>,
+    /// The last refresh date, YYYY-MM-DD (at most 3660 days after from).
+    to: Option<DateParameter>,
+    /// The tenants to sum, as on `{base}/tenants`: `stale eq false`; every tenant without it.
+    #[param(rename = "$filter", min_length = 1)]
+    filter: Option<String>,
+    /// `application/json` (default) or `text/csv`.
+    #[param(rename = "$format", schema_with = list_format)]
+    format: Option<String>,
+}
+
+/// A comparison's parameters: the period, and the day it looks back from.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComparisonQuery {
+    /// The report period: 7, 30, 90 or 180.
+    period: ChartPeriod,
+    /// Compare the newest day up to this one (default today), YYYY-MM-DD.
+    to: Option<DateParameter>,
+    /// For the roll-up only: the tenants to sum, as on `{base}/tenants`.
+    #[param(rename = "$filter", min_length = 1)]
+    filter: Option<String>,
+}
+
+/// A tenant's comparison's parameters: the period, and the day it looks back from.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TenantComparisonQuery {
+    /// The report period: 7, 30, 90 or 180.
+    period: ChartPeriod,
+    /// Compare the newest day up to this one (default today), YYYY-MM-DD.
+    to: Option<DateParameter>,
+}
+
+/// One refresh date of a roll-up: every count summed over the tenants.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct RollupDayEntity {
+    #[schema(format = Date)]
+    report_refresh_date: String,
+    tenant_count: u64,
+    web: i64,
+    windows_phone: i64,
+    android_phone: i64,
+    ios: i64,
+    mac: i64,
+    windows: i64,
+    #[schema(rename = "chromeOS")]
+    chrome_os: Option<i64>,
+    linux: Option<i64>,
+    /// Every device's users summed (a null count adds nothing).
+    users: i64,
+}
+
+/// A tenant's part of the newest day's users.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+pub struct TenantShareEntity {
+    id: String,
+    users: i64,
+    /// Percent of the day's users.
+    share: f64,
+}
+
+/// `{base}/tenants/rollup`.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct RollupCollection {
+    #[schema(rename = "@odata.context")]
+    context: String,
+    report_period: String,
+    #[schema(format = Date)]
+    latest_report_refresh_date: Option<String>,
+    value: Vec<RollupDayEntity>,
+    tenant_shares: Vec<TenantShareEntity>,
+}
+
+/// The newest device shares (percent) beside earlier ones; `comparison` is
+/// null without any row, and each earlier entry's fields are null where the
+/// history does not reach back.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ShareComparison {
+    report_period: String,
+    comparison: Option<serde_json::Value>,
+}
+
 /// The report function's query options.
 #[allow(dead_code)]
 #[derive(IntoParams)]

@@ -3,13 +3,14 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::resource;
+use super::{resource, tenants};
 use crate::auth::{Caller, Scope};
 use crate::dashboard::{self, ChartRequest};
 use crate::error::ApiError;
 use crate::http::page_response;
 use crate::openapi::schemas;
 use crate::state::AppState;
+use crate::storage::RollupSelection;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
@@ -20,7 +21,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
 
 /// Under each version root, beside the collection.
 pub fn configure_chart(config: &mut web::ServiceConfig) {
-    config.service(resource("/dashboard/chart.svg", "GET").route(web::get().to(chart)));
+    config
+        .service(resource("/dashboard/chart.svg", "GET").route(web::get().to(chart)))
+        .service(resource("/dashboard/comparison", "GET").route(web::get().to(comparison)));
 }
 
 #[utoipa::path(get, path = "/", tag = "dashboard", operation_id = "dashboardPage",
@@ -79,4 +82,37 @@ async fn chart(
         .await?;
     let svg = dashboard::render_chart(&rows, chart.period).map_err(anyhow::Error::from)?;
     Ok(page_response("image/svg+xml; charset=utf-8", svg))
+}
+
+#[utoipa::path(
+    get,
+    path = "/dashboard/comparison",
+    tag = "dashboard",
+    operation_id = "dashboardComparison",
+    summary = "The caller's tenant: the newest device shares beside those 30, 90 and 365 days earlier",
+    params(schemas::TenantComparisonQuery),
+    responses(
+        (status = 200, description = "Shares in percent, changes in percentage points; null where the history does not reach back", body = schemas::ShareComparison),
+        (status = 400, description = "A bad parameter (badRequest)", body = schemas::GraphError),
+        (status = 403, description = "The token lacks Reports.Read.All (accessDenied)", body = schemas::GraphError),
+    ),
+    security(("bearer" = ["Reports.Read.All"]), ("bearer" = ["Reports.ReadWrite.All"]))
+)]
+#[tracing::instrument(level = "debug", skip_all)]
+async fn comparison(
+    request: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::ReportsRead)?;
+    let range = ChartRequest::parse(request.query_string()).map_err(ApiError::bad_request)?;
+    let mut selection = RollupSelection {
+        period: range.period,
+        from: range.from,
+        to: range.to,
+        tenants: Some(vec![caller.tenant_id.clone()]),
+    };
+    tenants::comparison_range(&mut selection)?;
+    let days = state.store.rollup_days(&selection).await?;
+    tenants::comparison_response(&request, selection.period, &days)
 }

@@ -40,9 +40,12 @@ pub fn configure(config: &mut web::ServiceConfig) {
         batch::run_batch,
         collector::collection_status,
         tenants::list_tenants,
+        tenants::tenants_rollup,
+        tenants::tenants_rollup_comparison,
         metadata::service_metadata,
         metadata::service_root_document,
         dashboard::chart,
+        dashboard::comparison,
     ),
     // Parameter types are not collected from the paths.
     components(schemas(PeriodArgument, ChartPeriod, DateParameter))

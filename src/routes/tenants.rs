@@ -1,7 +1,8 @@
 //! `GET {base}/tenants`: every tenant at once, for an operator's token
 //! (`token create --all-tenants`): its name, rows, how fresh its newest report
 //! is, and its collector. `$filter`, `$orderby`, `$top`, `$skip`; JSON, or CSV
-//! with `$format=text/csv` (or `Accept: text/csv` first).
+//! with `$format=text/csv` (or `Accept: text/csv` first). `{base}/tenants/rollup`:
+//! the device mix summed over the tenants, and its period-over-period comparison.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -10,17 +11,250 @@ use serde::Serialize;
 
 use super::resource;
 use crate::auth::Operator;
+use crate::dashboard::ChartRequest;
+use crate::domain::{ApiVersion, ReportPeriod, TenantId};
 use crate::error::ApiError;
-use crate::fleet::{tenant_overviews, tenants_csv, TenantOverview, TenantProperty};
-use crate::http::{choose_collection_form, json_response, service_root, ReportForm};
-use crate::odata::parse_list_pairs;
+use crate::fleet::{
+    compare_shares, comparison_start, rollup, rollup_csv, tenant_overviews, tenants_csv, users,
+    Rollup, TenantOverview, TenantProperty,
+};
+use crate::http::{
+    choose_collection_form, json_response, response_style, service_root, ReportForm,
+};
+use crate::odata::{parse_list_pairs, Filter, ListRequest};
 use crate::openapi::schemas;
 use crate::state::AppState;
+use crate::storage::{RollupDay, RollupSelection};
 
 pub const TENANTS: &str = "/tenants";
 
 pub fn configure(config: &mut web::ServiceConfig) {
-    config.service(resource(TENANTS, "GET").route(web::get().to(list_tenants)));
+    config
+        .service(resource(TENANTS, "GET").route(web::get().to(list_tenants)))
+        .service(resource("/tenants/rollup", "GET").route(web::get().to(tenants_rollup)))
+        .service(
+            resource("/tenants/rollup/comparison", "GET")
+                .route(web::get().to(tenants_rollup_comparison)),
+        );
+}
+
+/// The tenants a roll-up sums: those `$filter` names (over the properties of
+/// `{base}/tenants`), or every tenant.
+async fn selected_tenants(
+    state: &AppState,
+    filter: Option<Filter<TenantProperty>>,
+) -> Result<Option<Vec<TenantId>>, ApiError> {
+    let Some(filter) = filter else {
+        return Ok(None);
+    };
+    let request = ListRequest {
+        filter: Some(filter),
+        order_by: Vec::new(),
+        top: None,
+        skip: 0,
+    };
+    let tenants = tenant_overviews(
+        state.store.as_ref(),
+        Vec::new(),
+        &request,
+        Utc::now().date_naive(),
+        state.stale_after_days,
+    )
+    .await?;
+    Ok(Some(tenants.into_iter().map(|t| t.id).collect()))
+}
+
+/// A roll-up request: `period`, `from`, `to` (as the dashboard's chart takes
+/// them), `$filter` choosing the tenants, and `$format` where `formats`.
+struct RollupRequest {
+    selection: RollupSelection,
+    format: Option<String>,
+}
+
+async fn rollup_request(
+    request: &HttpRequest,
+    state: &AppState,
+    formats: bool,
+) -> Result<RollupRequest, ApiError> {
+    let pairs = || url::form_urlencoded::parse(request.query_string().as_bytes());
+    let is_option = |name: &str| name.starts_with('$');
+    let is_format = |name: &str| formats && name.eq_ignore_ascii_case("$format");
+    let range = ChartRequest::parse_pairs(pairs().filter(|(name, _)| !is_option(name)))
+        .map_err(ApiError::bad_request)?;
+    let options = parse_list_pairs::<TenantProperty>(
+        pairs().filter(|(name, _)| is_option(name) && !is_format(name)),
+        "a roll-up",
+    )?;
+    if !options.order_by.is_empty() || options.top.is_some() || options.skip > 0 {
+        return Err(ApiError::bad_request(
+            "A roll-up takes $filter to choose the tenants; $orderby, $top and $skip are for the tenants list",
+        ));
+    }
+    let format = pairs()
+        .filter(|(name, _)| is_format(name))
+        .last()
+        .map(|(_, value)| value.into_owned());
+    Ok(RollupRequest {
+        selection: RollupSelection {
+            period: range.period,
+            from: range.from,
+            to: range.to,
+            tenants: selected_tenants(state, options.filter).await?,
+        },
+        format,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RollupJson {
+    #[serde(rename = "@odata.context")]
+    context: String,
+    report_period: String,
+    latest_report_refresh_date: Option<NaiveDate>,
+    /// Per refresh date, oldest first: each count summed over the tenants.
+    value: Vec<serde_json::Value>,
+    /// Each tenant's part of the users on the newest date, largest first.
+    tenant_shares: Vec<serde_json::Value>,
+}
+
+fn rollup_json(request: &HttpRequest, period: ReportPeriod, rollup: Rollup) -> RollupJson {
+    let value = rollup
+        .days
+        .iter()
+        .map(|day| {
+            let mut item = serde_json::Map::new();
+            item.insert("reportRefreshDate".into(), day.date.to_string().into());
+            item.insert("tenantCount".into(), day.tenants.into());
+            for (property, sum) in &day.counts {
+                item.insert(property.json_name().into(), (*sum).into());
+            }
+            item.insert("users".into(), users(day).into());
+            item.into()
+        })
+        .collect();
+    let tenant_shares = rollup
+        .shares
+        .iter()
+        .map(|share| {
+            serde_json::json!({
+                "id": share.tenant.to_string(),
+                "users": share.users,
+                "share": (share.share * 100.0).round() / 100.0,
+            })
+        })
+        .collect();
+    RollupJson {
+        context: format!("{}/$metadata#tenants/rollup", service_root(request)),
+        report_period: period.to_string(),
+        latest_report_refresh_date: rollup.latest(),
+        value,
+        tenant_shares,
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/tenants/rollup",
+    tag = "tenants",
+    operation_id = "tenantsRollup",
+    summary = "The device mix summed over tenants, per refresh date, with each tenant's share (operators only)",
+    params(schemas::RollupQuery),
+    responses(
+        (status = 200, description = "Per refresh date of the period, each count summed over the tenants $filter chooses (every tenant without it); each tenant's share of the newest date's users. With $format=text/csv, the days as Graph's CSV with a Tenant Count column", content(
+            (schemas::RollupCollection = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "A bad parameter or query option (badRequest)", body = schemas::GraphError),
+        (status = 403, description = "The token does not reach every tenant (accessDenied)", body = schemas::GraphError),
+        (status = 406, description = "A $format or Accept the roll-up cannot be written in (notAcceptable)", body = schemas::GraphError),
+    ),
+    security(("bearer" = ["Reports.Read.All"]))
+)]
+#[tracing::instrument(level = "debug", skip_all)]
+async fn tenants_rollup(
+    request: HttpRequest,
+    version: ApiVersion,
+    _operator: Operator,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let RollupRequest { selection, format } = rollup_request(&request, &state, true).await?;
+    let form = choose_collection_form(format.as_deref(), &request)?;
+    let period = selection.period;
+    let rollup = rollup(state.store.as_ref(), &selection).await?;
+    match form {
+        ReportForm::Csv { content_type } => Ok(HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, content_type))
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"all-tenants-{period}-{}.csv\"",
+                    Utc::now().date_naive()
+                ),
+            ))
+            .body(rollup_csv(&rollup, period, version).map_err(anyhow::Error::from)?)),
+        ReportForm::Json(style) => Ok(json_response(
+            HttpResponse::Ok(),
+            style,
+            &rollup_json(&request, period, rollup),
+        )),
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/tenants/rollup/comparison",
+    tag = "tenants",
+    operation_id = "tenantsRollupComparison",
+    summary = "The roll-up's newest device shares beside those 30, 90 and 365 days earlier (operators only)",
+    params(schemas::ComparisonQuery),
+    responses(
+        (status = 200, description = "Shares in percent, changes in percentage points; null where the history does not reach back", body = schemas::ShareComparison),
+        (status = 400, description = "A bad parameter or query option (badRequest)", body = schemas::GraphError),
+        (status = 403, description = "The token does not reach every tenant (accessDenied)", body = schemas::GraphError),
+    ),
+    security(("bearer" = ["Reports.Read.All"]))
+)]
+#[tracing::instrument(level = "debug", skip_all)]
+async fn tenants_rollup_comparison(
+    request: HttpRequest,
+    _operator: Operator,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let RollupRequest { mut selection, .. } = rollup_request(&request, &state, false).await?;
+    comparison_range(&mut selection)?;
+    let days = state.store.rollup_days(&selection).await?;
+    comparison_response(&request, selection.period, &days)
+}
+
+/// A comparison looks back a year from `to` (today when absent); it takes no `from`.
+pub fn comparison_range(selection: &mut RollupSelection) -> Result<(), ApiError> {
+    if selection.from.is_some() {
+        return Err(ApiError::bad_request(
+            "A comparison takes no from: it compares the newest day up to `to` with those 30, 90 and 365 days before it",
+        ));
+    }
+    selection.from = Some(comparison_start(
+        selection.to.unwrap_or_else(|| Utc::now().date_naive()),
+    ));
+    Ok(())
+}
+
+/// The comparison over `days` as JSON (no day: `latest` and `earlier` null and empty).
+pub fn comparison_response(
+    request: &HttpRequest,
+    period: ReportPeriod,
+    days: &[RollupDay],
+) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::json!({
+        "reportPeriod": period.to_string(),
+        "comparison": compare_shares(days),
+    });
+    Ok(json_response(
+        HttpResponse::Ok(),
+        response_style(request),
+        &body,
+    ))
 }
 
 #[derive(Serialize)]

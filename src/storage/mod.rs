@@ -324,6 +324,36 @@ pub trait TenantStore: Send + Sync {
 
     /// Every tenant's rows per period, ordered by tenant, then period.
     async fn tenant_period_rows(&self) -> StoreResult<Vec<TenantPeriodRows>>;
+
+    /// The rows `selection` names, summed per refresh date, oldest first.
+    async fn rollup_days(&self, selection: &RollupSelection) -> StoreResult<Vec<RollupDay>>;
+
+    /// Each selected tenant's row of `date`, ordered by tenant.
+    async fn tenant_days(
+        &self,
+        selection: &RollupSelection,
+        date: chrono::NaiveDate,
+    ) -> StoreResult<Vec<(TenantId, RollupDay)>>;
+}
+
+/// Which rows a roll-up sums: one period, an optional date range, and the
+/// tenants (every tenant when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupSelection {
+    pub period: ReportPeriod,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    pub tenants: Option<Vec<TenantId>>,
+}
+
+/// The counts of one refresh date summed over tenants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollupDay {
+    pub date: chrono::NaiveDate,
+    /// How many tenants have a row that day.
+    pub tenants: u64,
+    /// Each count's sum, in Graph's order; `None` where no tenant has the count.
+    pub counts: Vec<(crate::domain::Property, Option<i64>)>,
 }
 
 /// A database the service can run on.

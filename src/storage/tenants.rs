@@ -7,10 +7,14 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use sqlx::Database;
 
+use chrono::NaiveDate;
+use sqlx::QueryBuilder;
+
 use super::backend::{Backend, DbOf, Dialect, Driver};
 use super::sql::TABLE;
-use super::{StoreError, StoreResult, TenantPeriodRows, TenantStore};
-use crate::domain::TenantId;
+use super::{RollupDay, RollupSelection, StoreError, StoreResult, TenantPeriodRows, TenantStore};
+use crate::domain::{Property, TenantId};
+use crate::odata::Literal;
 
 const SET_NAME: &str = "INSERT INTO tenant_names (tenant_id, display_name) VALUES ($1, $2) \
      ON CONFLICT (tenant_id) DO UPDATE SET display_name = excluded.display_name";
@@ -64,6 +68,46 @@ impl<B: Backend> TenantStore for B {
             .collect()
     }
 
+    async fn rollup_days(&self, selection: &RollupSelection) -> StoreResult<Vec<RollupDay>> {
+        let mut b = QueryBuilder::new(format!(
+            "SELECT report_refresh_date, COUNT(*) AS tenants, {} FROM {TABLE}",
+            sums()
+        ));
+        push_selection::<B::Dialect>(&mut b, selection);
+        b.push(" GROUP BY report_refresh_date ORDER BY report_refresh_date");
+        let rows =
+            B::Dialect::fetch_built(&mut *self.pools().readers.acquire().await?, &mut b).await?;
+        rows.iter().map(decode_day::<B::Dialect>).collect()
+    }
+
+    async fn tenant_days(
+        &self,
+        selection: &RollupSelection,
+        date: NaiveDate,
+    ) -> StoreResult<Vec<(TenantId, RollupDay)>> {
+        let mut b = QueryBuilder::new(format!(
+            "SELECT tenant_id, report_refresh_date, COUNT(*) AS tenants, {} FROM {TABLE}",
+            sums()
+        ));
+        let day = RollupSelection {
+            from: Some(date),
+            to: Some(date),
+            ..selection.clone()
+        };
+        push_selection::<B::Dialect>(&mut b, &day);
+        b.push(" GROUP BY tenant_id, report_refresh_date ORDER BY tenant_id");
+        let rows =
+            B::Dialect::fetch_built(&mut *self.pools().readers.acquire().await?, &mut b).await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    DbOf::<B>::get_tenant(row, "tenant_id")?,
+                    decode_day::<B::Dialect>(row)?,
+                ))
+            })
+            .collect()
+    }
+
     async fn tenant_period_rows(&self) -> StoreResult<Vec<TenantPeriodRows>> {
         let sql = period_rows_sql();
         let rows = DbOf::<B>::fetch_all(
@@ -73,6 +117,60 @@ impl<B: Backend> TenantStore for B {
         .await?;
         rows.iter().map(decode_period_rows::<B::Dialect>).collect()
     }
+}
+
+/// The counts summed, in Graph's order: one `SUM` per count column.
+fn sums() -> String {
+    Property::ALL
+        .into_iter()
+        .filter(|p| p.kind().is_count())
+        // Postgres sums BIGINT as NUMERIC: cast back, as SQLite reads it too.
+        .map(|p| format!("CAST(SUM({0}) AS BIGINT) AS {0}", p.column()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `WHERE` the period, the dates and the tenants of `selection`, all bound.
+fn push_selection<D: Dialect>(b: &mut QueryBuilder<'_, D::DB>, selection: &RollupSelection) {
+    b.push(" WHERE report_period = ");
+    D::bind_literal(b, &Literal::Period(selection.period));
+    if let Some(from) = selection.from {
+        b.push(" AND report_refresh_date >= ");
+        D::bind_literal(b, &Literal::Date(from));
+    }
+    if let Some(to) = selection.to {
+        b.push(" AND report_refresh_date <= ");
+        D::bind_literal(b, &Literal::Date(to));
+    }
+    if let Some(tenants) = &selection.tenants {
+        if tenants.is_empty() {
+            b.push(" AND 1 = 0");
+            return;
+        }
+        b.push(" AND tenant_id IN (");
+        for (n, tenant) in tenants.iter().enumerate() {
+            if n > 0 {
+                b.push(", ");
+            }
+            D::bind_literal(b, &Literal::Text(tenant.to_string()));
+        }
+        b.push(")");
+    }
+}
+
+fn decode_day<D: Dialect>(row: &<D::DB as Database>::Row) -> StoreResult<RollupDay> {
+    let mut counts = Vec::new();
+    for property in Property::ALL.into_iter().filter(|p| p.kind().is_count()) {
+        counts.push((property, D::DB::get_optional_int(row, property.column())?));
+    }
+    let tenants = D::DB::get_optional_int(row, "tenants")?;
+    Ok(RollupDay {
+        date: D::get_date(row, "report_refresh_date")?,
+        tenants: tenants
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("tenants = {tenants:?}")))?,
+        counts,
+    })
 }
 
 fn decode_period_rows<D: Dialect>(row: &<D::DB as Database>::Row) -> StoreResult<TenantPeriodRows> {

@@ -36,6 +36,7 @@ mod query;
 mod races;
 mod rate_limit;
 mod report;
+mod rollup;
 mod slow_clients;
 mod tenants;
 mod update;
