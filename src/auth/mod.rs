@@ -57,6 +57,8 @@ pub struct Operator {
 #[derive(Debug, Clone)]
 pub struct TokenHolder {
     pub token_tenant: TenantId,
+    pub token_name: String,
+    pub reach: TokenReach,
     pub scopes: Scopes,
 }
 

@@ -142,6 +142,8 @@ impl FromRequest for TokenHolder {
             |token, _| {
                 Ok(TokenHolder {
                     token_tenant: token.tenant_id.clone(),
+                    token_name: token.name.clone(),
+                    reach: token.reach,
                     scopes: token.scopes.clone(),
                 })
             },

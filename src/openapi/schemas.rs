@@ -562,6 +562,33 @@ pub struct ShareComparison {
     comparison: Option<serde_json::Value>,
 }
 
+/// Who is signed in on the dashboard.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct DashboardSession {
+    token_name: String,
+    token_tenant: String,
+    /// An operator's token, reading every tenant.
+    all_tenants: bool,
+    stale_after_days: u32,
+    /// The tenant the page shows; null for an operator's token without a tenant-id header.
+    tenant: Option<SessionTenant>,
+}
+
+/// The tenant of a dashboard session.
+#[allow(dead_code)]
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct SessionTenant {
+    id: String,
+    display_name: Option<String>,
+    #[schema(format = Date)]
+    latest_report_refresh_date: Option<String>,
+    age_days: Option<i64>,
+    stale: bool,
+}
+
 /// The report function's query options.
 #[allow(dead_code)]
 #[derive(IntoParams)]

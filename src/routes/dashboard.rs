@@ -4,10 +4,13 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{resource, tenants};
-use crate::auth::{Caller, Scope};
+use crate::auth::{Caller, Scope, TokenHolder, TokenReach, TENANT_SELECTOR};
 use crate::dashboard::{self, ChartRequest};
+use crate::domain::TenantId;
 use crate::error::ApiError;
-use crate::http::page_response;
+use crate::fleet::{tenant_overviews, TenantProperty};
+use crate::http::{json_response, page_response, response_style};
+use crate::odata::{CompareOp, Filter, ListRequest, Literal};
 use crate::openapi::schemas;
 use crate::state::AppState;
 use crate::storage::RollupSelection;
@@ -23,7 +26,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
 pub fn configure_chart(config: &mut web::ServiceConfig) {
     config
         .service(resource("/dashboard/chart.svg", "GET").route(web::get().to(chart)))
-        .service(resource("/dashboard/comparison", "GET").route(web::get().to(comparison)));
+        .service(resource("/dashboard/comparison", "GET").route(web::get().to(comparison)))
+        .service(resource("/dashboard/session", "GET").route(web::get().to(session)));
 }
 
 #[utoipa::path(get, path = "/", tag = "dashboard", operation_id = "dashboardPage",
@@ -115,4 +119,93 @@ async fn comparison(
     tenants::comparison_range(&mut selection)?;
     let days = state.store.rollup_days(&selection).await?;
     tenants::comparison_response(&request, selection.period, &days)
+}
+
+#[utoipa::path(
+    get,
+    path = "/dashboard/session",
+    tag = "dashboard",
+    operation_id = "dashboardSession",
+    summary = "Who is signed in: the token's name, tenant and reach, and how fresh the tenant's newest report is",
+    description = "For an operator's token, `tenant` is the one its `tenant-id` header names, \
+        null without the header.",
+    responses(
+        (status = 200, description = "The session", body = schemas::DashboardSession),
+        (status = 400, description = "A malformed tenant-id header (badRequest)", body = schemas::GraphError),
+        (status = 403, description = "A tenant-id header from a token of one tenant (accessDenied)", body = schemas::GraphError),
+    ),
+    security(("bearer" = []))
+)]
+#[tracing::instrument(level = "debug", skip_all)]
+async fn session(
+    request: HttpRequest,
+    holder: TokenHolder,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let named = request
+        .headers()
+        .get(TENANT_SELECTOR)
+        .map(|value| value.to_str().unwrap_or_default());
+    let all_tenants = holder.reach == TokenReach::AllTenants;
+    let tenant = match (all_tenants, named) {
+        (true, None) => None,
+        _ => Some(tenant_session(&state, &holder, named).await?),
+    };
+    let body = serde_json::json!({
+        "tokenName": holder.token_name,
+        "tokenTenant": holder.token_tenant.to_string(),
+        "allTenants": all_tenants,
+        "staleAfterDays": state.stale_after_days,
+        "tenant": tenant,
+    });
+    Ok(json_response(
+        HttpResponse::Ok(),
+        response_style(&request),
+        &body,
+    ))
+}
+
+/// The tenant the session acts for, as `{base}/tenants` describes it.
+async fn tenant_session(
+    state: &AppState,
+    holder: &TokenHolder,
+    named: Option<&str>,
+) -> Result<serde_json::Value, ApiError> {
+    let tenant = match named {
+        None => holder.token_tenant.clone(),
+        Some(_) if holder.reach == TokenReach::Tenant => {
+            return Err(ApiError::AccessDenied(format!(
+                "This token reads only its own tenant; the {TENANT_SELECTOR} header is for all-tenants tokens"
+            )))
+        }
+        Some(name) => TenantId::parse(name).map_err(|e| {
+            ApiError::bad_request(format!("The {TENANT_SELECTOR} header: {e}"))
+        })?,
+    };
+    let only = ListRequest {
+        filter: Some(Filter::Compare {
+            property: TenantProperty::Id,
+            op: CompareOp::Eq,
+            value: Literal::Text(tenant.to_string()),
+        }),
+        order_by: Vec::new(),
+        top: None,
+        skip: 0,
+    };
+    let overview = tenant_overviews(
+        state.store.as_ref(),
+        Vec::new(),
+        &only,
+        chrono::Utc::now().date_naive(),
+        state.stale_after_days,
+    )
+    .await?
+    .pop();
+    Ok(serde_json::json!({
+        "id": tenant.to_string(),
+        "displayName": overview.as_ref().and_then(|o| o.display_name.clone()),
+        "latestReportRefreshDate": overview.as_ref().and_then(|o| o.latest).map(|d| d.to_string()),
+        "ageDays": overview.as_ref().and_then(|o| o.age_days),
+        "stale": overview.as_ref().is_none_or(|o| o.stale),
+    }))
 }

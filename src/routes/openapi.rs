@@ -46,6 +46,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         metadata::service_root_document,
         dashboard::chart,
         dashboard::comparison,
+        dashboard::session,
     ),
     // Parameter types are not collected from the paths.
     components(schemas(PeriodArgument, ChartPeriod, DateParameter))

@@ -37,6 +37,7 @@ mod races;
 mod rate_limit;
 mod report;
 mod rollup;
+mod session;
 mod slow_clients;
 mod tenants;
 mod update;
