@@ -1,4 +1,5 @@
-//! The command line: serve | migrate | import | collect | backup | token create|list|revoke.
+//! The command line: serve | migrate | import | collect | backup | token create|list|revoke |
+//! tenant rename.
 //! Terminal I/O lives here: secrets and data go to stdout; everything meant
 //! for people goes to stderr.
 
@@ -6,6 +7,7 @@ mod backup;
 mod bootstrap;
 mod collect;
 mod import;
+mod tenant;
 mod token;
 
 use std::path::PathBuf;
@@ -17,6 +19,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{DatabaseUrl, Settings};
 use crate::startup::{self, Application};
 use crate::storage::Store;
+use tenant::TenantCommand;
 use token::TokenCommand;
 
 #[derive(Debug, Parser)]
@@ -61,6 +64,9 @@ pub enum Command {
     /// Manage bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Name tenants for people (the operator's tenants list, the dashboard).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
     /// Copy a SQLite database, consistent, while the service keeps running
     /// (SQLite's VACUUM INTO). On Postgres use pg_dump (docs/deployment.md).
     Backup {
@@ -78,6 +84,7 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(command) => token::run(command, settings).await,
+        Command::Tenant(command) => tenant::run(command, settings).await,
         Command::Import {
             file,
             tenant,

@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::domain::TenantId;
 
 use super::open_store;
+use super::tenant::checked_name;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -33,6 +34,9 @@ pub enum TokenCommand {
         /// and that only with Reports.ReadWrite.All.
         #[arg(long)]
         all_tenants: bool,
+        /// The name people know the tenant by, shown beside its id (as `tenant rename` sets it).
+        #[arg(long)]
+        tenant_name: Option<String>,
     },
     /// List tokens (never their secrets).
     List {
@@ -79,12 +83,19 @@ pub async fn run(command: TokenCommand, settings: Settings) -> anyhow::Result<()
                 scopes,
                 expires_in,
                 all_tenants,
+                tenant_name,
             } => {
                 let tenant =
                     TenantId::parse(&tenant).map_err(|e| anyhow::anyhow!("--tenant: {e}"))?;
                 let new_tenant = !store.tenant_exists(&tenant).await?;
                 let scopes = Scopes::parse(&scopes.join(" "))
                     .map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
+                // Checked before the token exists, so a bad name creates nothing.
+                let tenant_name = tenant_name
+                    .as_deref()
+                    .map(checked_name)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--tenant-name: {e}"))?;
                 let now = Utc::now();
                 let reach = if all_tenants {
                     TokenReach::AllTenants
@@ -94,6 +105,11 @@ pub async fn run(command: TokenCommand, settings: Settings) -> anyhow::Result<()
                 let issued = issue_token(tenant, name, scopes, expires_in.map(|d| now + d), now)
                     .reaching(reach);
                 store.insert_token(&issued.stored).await?;
+                if let Some(name) = tenant_name {
+                    store
+                        .set_tenant_name(&issued.stored.tenant_id, name)
+                        .await?;
+                }
                 println!("{}", issued.secret);
                 let reaches = match reach {
                     TokenReach::Tenant => String::new(),

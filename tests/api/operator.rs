@@ -114,7 +114,10 @@ async fn an_operator_must_name_a_tenant(backend: Backend) {
     let unnamed = app.get_as(&operator, COLLECTION).await;
     let error = assert_graph_error(unnamed, 400, "badRequest").await;
     assert!(
-        error["error"]["message"].as_str().unwrap().contains("tenant-id"),
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tenant-id"),
         "{error}"
     );
     for bad in ["a b", "x'y", &"a".repeat(65)] {
@@ -135,11 +138,17 @@ async fn an_operator_writes_nothing_but_its_own_tenant(backend: Backend) {
     for scopes in [READ, READ_WRITE] {
         let operator = app.all_tenants_token("msp", scopes).await;
         let row = format!("{COLLECTION}/{contoso}");
-        let post = as_operator(&app, &operator, reqwest::Method::POST, COLLECTION, "contoso")
-            .json(&with(valid_row(), "reportRefreshDate", json!("2026-10-10")))
-            .send()
-            .await
-            .unwrap();
+        let post = as_operator(
+            &app,
+            &operator,
+            reqwest::Method::POST,
+            COLLECTION,
+            "contoso",
+        )
+        .json(&with(valid_row(), "reportRefreshDate", json!("2026-10-10")))
+        .send()
+        .await
+        .unwrap();
         assert_graph_error(post, 403, "accessDenied").await;
         let patch = as_operator(&app, &operator, reqwest::Method::PATCH, &row, "contoso")
             .json(&json!({"web": 99}))
@@ -163,7 +172,10 @@ async fn an_operator_writes_nothing_but_its_own_tenant(backend: Backend) {
     }
     assert_eq!(app.row_count().await, before);
     let stored: Value = app
-        .get_as(&app.token_for("contoso", READ).await, &format!("{COLLECTION}/{contoso}"))
+        .get_as(
+            &app.token_for("contoso", READ).await,
+            &format!("{COLLECTION}/{contoso}"),
+        )
         .await
         .json()
         .await
@@ -192,10 +204,16 @@ async fn an_ordinary_token_may_not_name_a_tenant(backend: Backend) {
             .await
             .unwrap();
         assert_graph_error(read, 403, "accessDenied").await;
-        let write = as_operator(&app, &fabrikam, reqwest::Method::DELETE, &format!("{COLLECTION}/{contoso}"), tenant)
-            .send()
-            .await
-            .unwrap();
+        let write = as_operator(
+            &app,
+            &fabrikam,
+            reqwest::Method::DELETE,
+            &format!("{COLLECTION}/{contoso}"),
+            tenant,
+        )
+        .send()
+        .await
+        .unwrap();
         assert_graph_error(write, 403, "accessDenied").await;
     }
     assert_eq!(app.row_count().await, 1);

@@ -7,7 +7,8 @@ use crate::{finish, text, Sandbox};
 
 backend_tests!(
     token_create_says_a_tenant_is_new,
-    import_creates_a_tenant_only_when_told
+    import_creates_a_tenant_only_when_told,
+    tenants_are_named_for_people,
 );
 
 async fn token_create_says_a_tenant_is_new(backend: Backend) {
@@ -94,4 +95,108 @@ async fn import_creates_a_tenant_only_when_told(backend: Backend) {
     assert!(stderr.contains("already stored: 2"), "{stderr}");
     assert!(!stderr.contains("is new"), "{stderr}");
     assert_eq!(sandbox.database.row_count().await, 4);
+}
+
+/// `token create --tenant-name` and `tenant rename` name a tenant; the
+/// operator's tenants list shows the name beside the id.
+async fn tenants_are_named_for_people(backend: Backend) {
+    let Some(sandbox) = Sandbox::new(backend).await else {
+        return;
+    };
+    sandbox.run(&[
+        "token",
+        "create",
+        "--tenant",
+        "contoso",
+        "--name",
+        "collector",
+        "--scope",
+        "Reports.ReadWrite.All",
+        "--tenant-name",
+        "Contoso",
+    ]);
+    sandbox.run(&[
+        "token",
+        "create",
+        "--tenant",
+        "fabrikam",
+        "--name",
+        "collector",
+        "--scope",
+        "Reports.Read.All",
+    ]);
+    let (_, stderr) = sandbox.run(&["tenant", "rename", "contoso", "Contoso Ltd"]);
+    assert!(
+        stderr.contains("tenant 'contoso' is now shown as \"Contoso Ltd\""),
+        "{stderr}"
+    );
+    // A misspelt tenant, or a name that is not one, changes nothing.
+    for args in [
+        vec!["tenant", "rename", "contsoo", "Contoso"],
+        vec!["tenant", "rename", "contoso", "   "],
+        vec!["tenant", "rename", "contoso", "a\u{7}b"],
+        vec!["tenant", "rename", "bad tenant", "x"],
+    ] {
+        let output = finish(sandbox.command(&args));
+        let (_, stderr) = text(&output);
+        assert!(!output.status.success(), "{args:?}");
+        assert_eq!(
+            stderr
+                .trim()
+                .lines()
+                .filter(|l| l.starts_with("error"))
+                .count(),
+            1,
+            "{stderr}"
+        );
+    }
+    let long = "x".repeat(201);
+    let output = finish(sandbox.command(&[
+        "token",
+        "create",
+        "--tenant",
+        "northwind",
+        "--name",
+        "n",
+        "--scope",
+        "Reports.Read.All",
+        "--tenant-name",
+        long.as_str(),
+    ]));
+    assert!(!output.status.success());
+    let (operator, _) = sandbox.run(&[
+        "token",
+        "create",
+        "--all-tenants",
+        "--tenant",
+        "msp",
+        "--name",
+        "ops",
+        "--scope",
+        "Reports.Read.All",
+    ]);
+    let server = sandbox.serve();
+    let list: serde_json::Value = reqwest::Client::new()
+        .get(server.url("/v1.0/tenants?$filter=id ne 'msp'"))
+        .bearer_auth(operator.trim())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<(&str, &serde_json::Value)> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), &t["displayName"]))
+        .collect();
+    // northwind's bad name made no token, so no tenant.
+    assert_eq!(
+        names,
+        [
+            ("contoso", &serde_json::json!("Contoso Ltd")),
+            ("fabrikam", &serde_json::Value::Null)
+        ]
+    );
 }

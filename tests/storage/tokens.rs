@@ -172,7 +172,11 @@ async fn an_all_tenants_token_keeps_its_reach(backend: Backend) {
     t.store.insert_token(&ordinary.stored).await.unwrap();
     t.store.insert_token(&operator.stored).await.unwrap();
     for issued in [&ordinary, &operator] {
-        let found = t.store.find_token(&hash_secret(&issued.secret)).await.unwrap();
+        let found = t
+            .store
+            .find_token(&hash_secret(&issued.secret))
+            .await
+            .unwrap();
         assert_eq!(found.map(|f| f.reach), Some(issued.stored.reach));
     }
     let listed: Vec<TokenReach> = t

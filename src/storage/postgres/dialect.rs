@@ -159,8 +159,7 @@ impl Dialect for PostgresDialect {
     }
 
     /// The table as the migrations' unqualified name finds it, on the search path.
-    const MIGRATIONS_TABLES: &'static str =
-        "SELECT COUNT(to_regclass('_sqlx_migrations')) AS n";
+    const MIGRATIONS_TABLES: &'static str = "SELECT COUNT(to_regclass('_sqlx_migrations')) AS n";
 }
 
 /// The rows holding some natural keys, sent as arrays.
