@@ -7,7 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::{Device, DEVICES};
-use crate::domain::{DistributionRow, ReportPeriod};
+use crate::domain::{DistributionRow, Property, ReportPeriod};
 
 pub const CHART_WIDTH: u32 = 960;
 pub const CHART_HEIGHT: u32 = 400;
@@ -23,10 +23,70 @@ fn failed(error: impl std::fmt::Display) -> ChartError {
     ChartError(error.to_string())
 }
 
+/// One date of a chart: each device's count in `DEVICES` order, `None` where
+/// the date has no value for it. A tenant's row and a roll-up's summed day are
+/// both drawn through this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartDay {
+    pub date: NaiveDate,
+    pub counts: [Option<i64>; DEVICES.len()],
+}
+
+impl ChartDay {
+    /// A day from `(property, count)` pairs; properties that are not devices are ignored.
+    pub fn from_counts(
+        date: NaiveDate,
+        counts: impl IntoIterator<Item = (Property, Option<i64>)>,
+    ) -> Self {
+        let mut day = Self {
+            date,
+            counts: [None; DEVICES.len()],
+        };
+        for (property, count) in counts {
+            if let Some(index) = DEVICES.iter().position(|d| d.property == property) {
+                day.counts[index] = count;
+            }
+        }
+        day
+    }
+
+    fn count(&self, index: usize) -> Option<i64> {
+        self.counts[index]
+    }
+}
+
+impl From<&DistributionRow> for ChartDay {
+    fn from(row: &DistributionRow) -> Self {
+        Self {
+            date: row.report_refresh_date,
+            counts: DEVICES.map(|d| row.counts.get(d.property).map(|c| c.get())),
+        }
+    }
+}
+
+/// Whose counts a chart draws: its title and the words of its text alternative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartSubject {
+    /// One tenant's stored rows.
+    Tenant,
+    /// The counts summed over tenants.
+    AllTenants,
+}
+
 /// The chart of `rows` (any order, one period), as a standalone SVG document.
 pub fn render_chart(rows: &[DistributionRow], period: ReportPeriod) -> Result<String, ChartError> {
-    let mut rows: Vec<&DistributionRow> = rows.iter().collect();
-    rows.sort_by_key(|row| row.report_refresh_date);
+    let days: Vec<ChartDay> = rows.iter().map(ChartDay::from).collect();
+    render_days(days, period, ChartSubject::Tenant)
+}
+
+/// The chart of `days` (any order, one period), as a standalone SVG document.
+pub fn render_days(
+    mut days: Vec<ChartDay>,
+    period: ReportPeriod,
+    subject: ChartSubject,
+) -> Result<String, ChartError> {
+    days.sort_by_key(|day| day.date);
+    let rows = &days;
     let mut svg = String::with_capacity(4096 + rows.len() * DEVICES.len() * 12);
     {
         let root =
@@ -35,12 +95,7 @@ pub fn render_chart(rows: &[DistributionRow], period: ReportPeriod) -> Result<St
         let (plot, legend) = root.split_horizontally(CHART_WIDTH - LEGEND_WIDTH);
         draw_legend(&legend)?;
         match (rows.first(), rows.last()) {
-            (Some(first), Some(last)) => draw_lines(
-                &plot,
-                &rows,
-                first.report_refresh_date,
-                last.report_refresh_date,
-            )?,
+            (Some(first), Some(last)) => draw_lines(&plot, rows, first.date, last.date)?,
             _ => {
                 let style = ("sans-serif", 20).into_font().color(&RGBColor(90, 90, 90));
                 let (w, h) = plot.dim_in_pixel();
@@ -57,12 +112,12 @@ pub fn render_chart(rows: &[DistributionRow], period: ReportPeriod) -> Result<St
         }
         root.present().map_err(failed)?;
     }
-    Ok(with_title(svg, &describe(&rows, period)))
+    Ok(with_title(svg, &describe(rows, period, subject)))
 }
 
 fn draw_lines(
     plot: &DrawingArea<SVGBackend<'_>, Shift>,
-    rows: &[&DistributionRow],
+    rows: &[ChartDay],
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<(), ChartError> {
@@ -71,8 +126,7 @@ fn draw_lines(
     let x_range = if first == last { -1..1 } else { 0..day(last) };
     let highest = rows
         .iter()
-        .flat_map(|row| DEVICES.iter().filter_map(|d| row.counts.get(d.property)))
-        .map(|count| count.get())
+        .flat_map(|row| row.counts.iter().flatten().copied())
         .max()
         .unwrap_or(0);
     // A tenth of headroom above the highest line. Counts go up to Int64's
@@ -99,14 +153,11 @@ fn draw_lines(
         .y_desc("users")
         .draw()
         .map_err(failed)?;
-    for device in &DEVICES {
+    for (index, device) in DEVICES.iter().enumerate() {
         let colour = colour(device);
         let points: Vec<(i32, i128)> = rows
             .iter()
-            .filter_map(|row| {
-                let count = row.counts.get(device.property)?;
-                Some((day(row.report_refresh_date), i128::from(count.get())))
-            })
+            .filter_map(|row| Some((day(row.date), i128::from(row.count(index)?))))
             .collect();
         if points.len() <= MARKED_POINTS {
             chart
@@ -141,23 +192,25 @@ fn colour(device: &Device) -> RGBColor {
 }
 
 /// The text alternative: what the chart shows, and the latest counts.
-fn describe(rows: &[&DistributionRow], period: ReportPeriod) -> (String, String) {
-    let title = format!("Teams users by device, {period}-day reports");
+fn describe(rows: &[ChartDay], period: ReportPeriod, subject: ChartSubject) -> (String, String) {
+    let (whose, dates) = match subject {
+        ChartSubject::Tenant => ("", "reports"),
+        ChartSubject::AllTenants => (", all tenants", "dates summed over the tenants"),
+    };
+    let title = format!("Teams users by device{whose}, {period}-day reports");
     let description = match (rows.first(), rows.last()) {
         (Some(first), Some(last)) => {
             let latest: Vec<String> = DEVICES
                 .iter()
-                .filter_map(|d| {
-                    let count = last.counts.get(d.property)?;
-                    Some(format!("{} {}", d.label, count.get()))
-                })
+                .enumerate()
+                .filter_map(|(index, d)| Some(format!("{} {}", d.label, last.count(index)?)))
                 .collect();
             format!(
-                "{} reports from {} to {}, one line per device. On {}: {}.",
+                "{} {dates} from {} to {}, one line per device. On {}: {}.",
                 rows.len(),
-                first.report_refresh_date,
-                last.report_refresh_date,
-                last.report_refresh_date,
+                first.date,
+                last.date,
+                last.date,
                 latest.join(", ")
             )
         }
@@ -252,6 +305,30 @@ mod tests {
         let svg = render_chart(&[row(1, 0), row(2, highest)], ReportPeriod::D7).unwrap();
         assert!(svg.contains(&format!("Web {}", highest + 1)), "{svg}");
         assert_eq!(svg.matches(r#"stroke-width="2" points"#).count(), 7);
+    }
+
+    #[test]
+    fn draws_summed_days_with_their_own_title() {
+        let date = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let day = ChartDay::from_counts(
+            date,
+            [
+                (Property::Web, Some(30)),
+                (Property::Windows, Some(70)),
+                (Property::Linux, None),
+                (Property::ReportPeriod, Some(7)),
+            ],
+        );
+        assert_eq!(day.counts[0], Some(30));
+        assert_eq!(day.counts[5], Some(70));
+        let svg = render_days(vec![day], ReportPeriod::D7, ChartSubject::AllTenants).unwrap();
+        assert!(svg.contains("Teams users by device, all tenants, 7-day reports"));
+        assert!(
+            svg.contains("1 dates summed over the tenants from 2026-03-01 to 2026-03-01"),
+            "{svg}"
+        );
+        assert!(svg.contains("On 2026-03-01: Web 30, Windows 70."), "{svg}");
+        assert_eq!(svg.matches(r#"stroke-width="2" points"#).count(), 2);
     }
 
     #[test]

@@ -5,7 +5,9 @@
 mod chart;
 mod request;
 
-pub use chart::{render_chart, ChartError, CHART_HEIGHT, CHART_WIDTH};
+pub use chart::{
+    render_chart, render_days, ChartDay, ChartError, ChartSubject, CHART_HEIGHT, CHART_WIDTH,
+};
 pub use request::{ChartRequest, MAX_CHART_DAYS};
 
 use crate::domain::Property;

@@ -703,3 +703,20 @@ mod tests {
         assert_eq!(codes.len(), 17);
     }
 }
+
+/// The roll-up chart's parameters: the dashboard chart's, and `$filter` over
+/// the tenants list's properties choosing the tenants summed.
+#[allow(dead_code)]
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RollupChartQuery {
+    /// The report period: 7, 30, 90 or 180.
+    period: ChartPeriod,
+    /// The first refresh date, YYYY-MM-DD.
+    from: Option<DateParameter>,
+    /// The last refresh date, YYYY-MM-DD (at most 3660 days after from).
+    to: Option<DateParameter>,
+    /// The tenants to sum, as on `{base}/tenants`: `stale eq false`; every tenant without it.
+    #[param(rename = "$filter", min_length = 1)]
+    filter: Option<String>,
+}

@@ -42,6 +42,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         tenants::list_tenants,
         tenants::tenants_rollup,
         tenants::tenants_rollup_comparison,
+        tenants::tenants_rollup_chart,
         metadata::service_metadata,
         metadata::service_root_document,
         dashboard::chart,

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::resource;
 use crate::auth::Operator;
-use crate::dashboard::ChartRequest;
+use crate::dashboard::{self, ChartDay, ChartRequest, ChartSubject, MAX_CHART_DAYS};
 use crate::domain::{ApiVersion, ReportPeriod, TenantId};
 use crate::error::ApiError;
 use crate::fleet::{
@@ -19,7 +19,7 @@ use crate::fleet::{
     Rollup, TenantOverview, TenantProperty,
 };
 use crate::http::{
-    choose_collection_form, json_response, response_style, service_root, ReportForm,
+    choose_collection_form, json_response, page_response, response_style, service_root, ReportForm,
 };
 use crate::odata::{parse_list_pairs, Filter, ListRequest};
 use crate::openapi::schemas;
@@ -35,6 +35,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(
             resource("/tenants/rollup/comparison", "GET")
                 .route(web::get().to(tenants_rollup_comparison)),
+        )
+        .service(
+            resource("/tenants/rollup/chart.svg", "GET").route(web::get().to(tenants_rollup_chart)),
         );
 }
 
@@ -225,6 +228,44 @@ async fn tenants_rollup_comparison(
     comparison_range(&mut selection)?;
     let days = state.store.rollup_days(&selection).await?;
     comparison_response(&request, selection.period, &days)
+}
+
+#[utoipa::path(
+    get,
+    path = "/tenants/rollup/chart.svg",
+    tag = "tenants",
+    operation_id = "tenantsRollupChart",
+    summary = "The device counts summed over tenants for one period over a date range, as an SVG chart (operators only)",
+    description = "The dashboard's chart drawn from the roll-up: one line per device, a legend, a \
+        `<title>` and a `<desc>` text alternative. `period` is required; `from` and `to` \
+        (YYYY-MM-DD, inclusive) are optional and at most 3660 days apart; an open range draws \
+        the newest 3661 dates. `$filter` chooses the tenants summed, as for the roll-up.",
+    params(schemas::RollupChartQuery),
+    responses(
+        (status = 200, description = "The chart", content_type = "image/svg+xml"),
+        (status = 400, description = "A missing, unknown or out-of-range parameter (badRequest)", body = schemas::GraphError),
+        (status = 403, description = "The token does not reach every tenant (accessDenied)", body = schemas::GraphError),
+    ),
+    security(("bearer" = ["Reports.Read.All"]))
+)]
+#[tracing::instrument(level = "debug", skip_all)]
+async fn tenants_rollup_chart(
+    request: HttpRequest,
+    _operator: Operator,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let RollupRequest { selection, .. } = rollup_request(&request, &state, false).await?;
+    let mut days = state.store.rollup_days(&selection).await?;
+    // The newest dates when the range is open, as the tenant's chart draws them.
+    days.sort_by_key(|day| std::cmp::Reverse(day.date));
+    days.truncate((MAX_CHART_DAYS + 1) as usize);
+    let days = days
+        .iter()
+        .map(|day| ChartDay::from_counts(day.date, day.counts.iter().copied()))
+        .collect();
+    let svg = dashboard::render_days(days, selection.period, ChartSubject::AllTenants)
+        .map_err(anyhow::Error::from)?;
+    Ok(page_response("image/svg+xml; charset=utf-8", svg))
 }
 
 /// A comparison looks back a year from `to` (today when absent); it takes no `from`.

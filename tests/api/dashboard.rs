@@ -3,12 +3,13 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_graph_error, valid_row, with, Backend, TestApp, READ};
+use crate::helpers::{assert_graph_error, valid_row, with, Backend, TestApp, READ, READ_WRITE};
 
 backend_tests!(
     the_page_and_its_files_are_open_and_locked_down,
     the_chart_needs_a_token_and_bounded_parameters,
-    the_chart_draws_the_callers_rows
+    the_chart_draws_the_callers_rows,
+    the_rollup_chart_is_an_operators_and_sums_the_tenants
 );
 
 async fn the_page_and_its_files_are_open_and_locked_down(backend: Backend) {
@@ -104,4 +105,84 @@ async fn the_chart_draws_the_callers_rows(backend: Backend) {
         .unwrap();
     assert!(svg.contains("No rows are stored"), "{svg}");
     assert!(!svg.contains("Web 50"), "{svg}");
+}
+
+async fn the_rollup_chart_is_an_operators_and_sums_the_tenants(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let chart = "/v1.0/tenants/rollup/chart.svg";
+    for (tenant, web) in [("contoso", 40), ("fabrikam", 2)] {
+        let token = app.token_for(tenant, READ_WRITE).await;
+        let row = with(valid_row(), "reportRefreshDate", json!("2026-03-01"));
+        let response = app.post_row_as(&token, &with(row, "web", json!(web))).await;
+        assert_eq!(response.status(), 201);
+    }
+    // A tenant's token, and no token at all, are refused.
+    let tenant = app.token_for("contoso", READ).await;
+    let refused = app.get_as(&tenant, &format!("{chart}?period=7")).await;
+    assert_graph_error(refused, 403, "accessDenied").await;
+    let anonymous = app.client.get(app.url(chart)).send().await.unwrap();
+    assert_graph_error(anonymous, 401, "InvalidAuthenticationToken").await;
+
+    let operator = app.all_tenants_token("msp", READ).await;
+    for query in [
+        "",
+        "?period=8",
+        "?period=7&from=2026-13-01",
+        "?period=7&from=2026-02-01&to=2026-01-01",
+        "?period=7&from=2010-01-01&to=2026-01-01",
+        "?period=7&$top=5",
+        "?period=7&$format=text/csv",
+        "?period=7&$filter=nonsense eq 1",
+        "?period=7&colour=red",
+    ] {
+        let response = app.get_as(&operator, &format!("{chart}{query}")).await;
+        assert_graph_error(response, 400, "badRequest").await;
+    }
+
+    let response = app
+        .get_as(
+            &operator,
+            &format!("/beta/tenants/rollup/chart.svg?period=7&from=2026-03-01&to=2026-03-31"),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_owned();
+    assert!(header("content-type").starts_with("image/svg+xml"));
+    assert!(header("content-security-policy").contains("default-src 'self'"));
+    assert_eq!(header("cache-control"), "no-store");
+    let svg = response.text().await.unwrap();
+    assert!(svg.starts_with("<svg"), "{svg}");
+    assert!(
+        svg.contains(
+            "<title id=\"chart-title\">Teams users by device, all tenants, 7-day reports</title>"
+        ),
+        "{svg}"
+    );
+    assert!(
+        svg.contains("1 dates summed over the tenants from 2026-03-01 to 2026-03-01"),
+        "{svg}"
+    );
+    assert!(svg.contains("Web 42"), "{svg}");
+
+    // $filter chooses the tenants summed.
+    let only = app
+        .get_as(
+            &operator,
+            &format!("{chart}?period=7&$filter=id eq 'fabrikam'"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(only.contains("Web 2,") || only.contains("Web 2."), "{only}");
+    // Nothing in a period: the empty chart.
+    let empty = app
+        .get_as(&operator, &format!("{chart}?period=30"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(empty.contains("No rows are stored"), "{empty}");
 }
