@@ -310,7 +310,7 @@ async fn signed_in_the_page_shows_the_stored_rows(backend: Backend) {
     let (file, bytes) = browser.downloaded_file().await;
     assert_eq!(
         file,
-        "teams-device-usage-7d-from-2026-01-05-to-2026-01-14.csv"
+        "teams-device-usage-default-7-from-2026-01-05-to-2026-01-14.csv"
     );
     let text = String::from_utf8(bytes).unwrap();
     let mut lines = text

@@ -1,5 +1,7 @@
-// The dashboard's script: sign-in, then the chart, figures, rows and collector
-// status of the signed-in tenant, all read through the API with the token.
+// The dashboard's script: sign-in, then who is signed in and how fresh the
+// tenant is, and the chart, figures, comparison, rows and collector status of
+// the tenant shown, all read through the API with the token. An operator's token
+// picks the tenant (sent as the tenant-id header) or the All tenants view.
 // Row values reach the page only through textContent or a parsed SVG document.
 'use strict';
 
@@ -36,12 +38,19 @@ function token() {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-// Every data request: the token as a bearer header, never in the URL.
-async function api(url, accept) {
+let session = null;     // the last GET {base}/dashboard/session
+let chosenTenant = '';  // an operator's pick; '' is the All tenants view
+let pickerFilled = false;
+
+// Every data request: the token as a bearer header, never in the URL; the
+// operator's chosen tenant as the tenant-id header, unless `allTenants`.
+async function api(url, accept, allTenants) {
+  const headers = { Authorization: 'Bearer ' + token(), Accept: accept || 'application/json' };
+  if (chosenTenant && !allTenants) headers['tenant-id'] = chosenTenant;
   let response;
   try {
     response = await fetch(url, {
-      headers: { Authorization: 'Bearer ' + token(), Accept: accept || 'application/json' },
+      headers,
       cache: 'no-store',
       credentials: 'omit',
     });
@@ -97,12 +106,31 @@ async function load() {
     return;
   }
   const mine = ++loadNumber;
+  try {
+    const who = await (await api(BASE + '/dashboard/session')).json();
+    if (mine !== loadNumber) return;
+    session = who;
+    showWho(who);
+    if (who.allTenants && !pickerFilled) await fillPicker(mine);
+    if (mine !== loadNumber) return;
+    const all = who.allTenants && !chosenTenant;
+    $('all-view').hidden = !all;
+    $('tenant-view').hidden = all;
+    if (all) await loadAll(sel, mine);
+    else await loadTenant(sel, mine);
+  } catch (failure) {
+    if (mine === loadNumber) fail(failure);
+  }
+}
+
+async function loadTenant(sel, mine) {
   setStatus('Loading the ' + sel.period + '-day reports ' + rangeText(sel) + '…', 'loading');
   $('chart').setAttribute('aria-busy', 'true');
   try {
     pages = [collectionUrl(sel, 'desc', PAGE_SIZE, true)];
     const [count] = await Promise.all([
       showPage(mine), showChart(sel, mine), showFigures(sel, mine), showCollector(mine),
+      showComparison(BASE + '/dashboard/comparison', sel, 'comparison', false, mine),
     ]);
     if (mine !== loadNumber) return;
     if (count === 0) {
@@ -136,13 +164,63 @@ function setStatus(text, kind) {
   status.className = 'status status-' + kind;
 }
 
+// --- Who is signed in, and how fresh the tenant shown is -----------------------------
+
+function showWho(who) {
+  const tenant = who.tenant;
+  $('who-tenant').textContent = tenant
+    ? (tenant.displayName ? tenant.displayName + ' (' + tenant.id + ')' : tenant.id)
+    : 'All tenants';
+  $('who-token').textContent = who.tokenName + (who.allTenants ? ' (operator)' : '');
+  $('who').hidden = false;
+  const warning = $('stale-warning');
+  if (tenant && tenant.stale) {
+    const name = tenant.displayName || tenant.id;
+    warning.textContent = tenant.ageDays === null || tenant.ageDays === undefined
+      ? name + ' is stale: no report is stored yet; stale after ' + who.staleAfterDays + ' days.'
+      : name + ' is stale: newest report ' + tenant.ageDays + ' day' + (tenant.ageDays === 1 ? '' : 's') +
+        ' old (' + tenant.latestReportRefreshDate + '); stale after ' + who.staleAfterDays + ' days.';
+    warning.hidden = false;
+  } else {
+    warning.textContent = '';
+    warning.hidden = true;
+  }
+}
+
+// The operator's tenants, by id; the choice survives a reload of the data.
+async function fillPicker(mine) {
+  const list = await (await api(BASE + '/tenants?$orderby=id', 'application/json', true)).json();
+  if (mine !== loadNumber) return;
+  const picker = $('tenant-picker');
+  const options = [element('option', 'All tenants')];
+  options[0].value = '';
+  for (const tenant of list.value) {
+    const option = element('option', tenant.displayName ? tenant.displayName + ' (' + tenant.id + ')' : tenant.id);
+    option.value = tenant.id;
+    options.push(option);
+  }
+  picker.replaceChildren(...options);
+  picker.value = chosenTenant;
+  $('tenant-picker-label').hidden = false;
+  pickerFilled = true;
+}
+
 // --- The chart: an SVG document parsed as SVG, never as HTML ---------------------
 
+function rangeQuery(sel) {
+  let query = '?period=' + encodeURIComponent(sel.period);
+  if (sel.from) query += '&from=' + encodeURIComponent(sel.from);
+  if (sel.to) query += '&to=' + encodeURIComponent(sel.to);
+  return query;
+}
+
 async function showChart(sel, mine) {
-  let url = BASE + '/dashboard/chart.svg?period=' + encodeURIComponent(sel.period);
-  if (sel.from) url += '&from=' + encodeURIComponent(sel.from);
-  if (sel.to) url += '&to=' + encodeURIComponent(sel.to);
-  const text = await (await api(url, 'image/svg+xml')).text();
+  await drawSvg(BASE + '/dashboard/chart.svg' + rangeQuery(sel), 'chart', '', false, mine);
+}
+
+// The SVG at `url` into the figure `target`; `prefix` keeps its title's ids unique.
+async function drawSvg(url, target, prefix, allTenants, mine) {
+  const text = await (await api(url, 'image/svg+xml', allTenants)).text();
   const parsed = new DOMParser().parseFromString(text, 'image/svg+xml');
   const root = parsed.documentElement;
   if (root.localName !== 'svg' || parsed.getElementsByTagName('parsererror').length) {
@@ -150,9 +228,155 @@ async function showChart(sel, mine) {
   }
   if (mine !== loadNumber) return;
   const svg = document.importNode(root, true);
+  if (prefix) {
+    for (const node of svg.querySelectorAll('title[id], desc[id]')) node.id = prefix + node.id;
+    const labels = svg.getAttribute('aria-labelledby');
+    if (labels) svg.setAttribute('aria-labelledby', labels.split(' ').map((id) => prefix + id).join(' '));
+  }
   const desc = svg.querySelector('desc');
   const caption = element('figcaption', desc ? desc.textContent : '');
-  $('chart').replaceChildren(svg, caption);
+  $(target).replaceChildren(svg, caption);
+}
+
+// --- Period over period: the newest shares against 30, 90 and 365 days earlier ------
+
+function signedPoints(value) {
+  if (Math.abs(value) < 0.005) return '0.00 pt';
+  return (value > 0 ? '+' : '−') + Math.abs(value).toFixed(2) + ' pt';
+}
+
+async function showComparison(url, sel, table, allTenants, mine) {
+  let query = '?period=' + encodeURIComponent(sel.period);
+  if (sel.to) query += '&to=' + encodeURIComponent(sel.to);
+  const head = $(table).querySelector('thead');
+  const rows = $(table).querySelector('tbody');
+  let body;
+  try {
+    body = await (await api(url + query, 'application/json', allTenants)).json();
+  } catch (failure) {
+    // The rest of the page still stands without the comparison.
+    if (failure.status === 401) throw failure;
+    if (mine === loadNumber) {
+      head.replaceChildren();
+      rows.replaceChildren(emptyRow(5, 'The comparison is unavailable right now.'));
+    }
+    return;
+  }
+  if (mine !== loadNumber) return;
+  const comparison = body.comparison;
+  if (!comparison) {
+    head.replaceChildren();
+    rows.replaceChildren(emptyRow(5, 'No rows to compare.'));
+    return;
+  }
+  const header = document.createElement('tr');
+  const first = element('th', 'Device');
+  first.scope = 'col';
+  const latest = element('th', 'Share', 'num');
+  latest.scope = 'col';
+  latest.append(element('small', comparison.latest.reportRefreshDate));
+  header.append(first, latest);
+  for (const earlier of comparison.earlier) {
+    const cell = element('th', 'vs ' + earlier.daysBack + ' days earlier', 'num');
+    cell.scope = 'col';
+    cell.append(element('small', earlier.reportRefreshDate || 'no data that far back'));
+    header.append(cell);
+  }
+  head.replaceChildren(header);
+  rows.replaceChildren(...DEVICES.map(([key, label]) => {
+    const row = document.createElement('tr');
+    const name = element('th', null);
+    name.scope = 'row';
+    name.append(element('span', null, 'swatch swatch-' + key), label);
+    const share = comparison.latest.shares[key];
+    row.append(name, element('td', share === undefined || share === null ? '–' : share.toFixed(2) + ' %', 'num'));
+    for (const earlier of comparison.earlier) {
+      const changes = earlier.changePercentagePoints;
+      if (!changes) {
+        row.append(element('td', 'no data that far back', 'num none'));
+        continue;
+      }
+      const change = changes[key];
+      const cell = element('td', change === undefined || change === null ? '–' : signedPoints(change), 'num');
+      if (typeof change === 'number') cell.classList.add(change >= 0.005 ? 'up' : change <= -0.005 ? 'down' : 'flat');
+      row.append(cell);
+    }
+    return row;
+  }));
+}
+
+// --- All tenants: the roll-up chart, the tenants by staleness, their shares ----------
+
+async function loadAll(sel, mine) {
+  setStatus('Loading the ' + sel.period + '-day roll-up ' + rangeText(sel) + '…', 'loading');
+  $('rollup-chart').setAttribute('aria-busy', 'true');
+  try {
+    const [rollup, tenants] = await Promise.all([
+      api(BASE + '/tenants/rollup' + rangeQuery(sel), 'application/json', true).then((r) => r.json()),
+      api(BASE + '/tenants?$orderby=' + encodeURIComponent('ageDays desc'), 'application/json', true).then((r) => r.json()),
+      drawSvg(BASE + '/tenants/rollup/chart.svg' + rangeQuery(sel), 'rollup-chart', 'rollup-', true, mine),
+      showComparison(BASE + '/tenants/rollup/comparison', sel, 'rollup-comparison', true, mine),
+    ]);
+    if (mine !== loadNumber) return;
+    showTenants(tenants.value);
+    showTenantShares(rollup.tenantShares || []);
+    const days = rollup.value.length;
+    const stale = tenants.value.filter((t) => t.stale).length;
+    const summary = tenants.value.length + ' tenant' + (tenants.value.length === 1 ? '' : 's') +
+      ' (' + stale + ' stale); ' + days + ' ' + sel.period + '-day date' + (days === 1 ? '' : 's') +
+      ' summed ' + rangeText(sel) + '.';
+    setStatus(summary, days === 0 ? 'empty' : 'ok');
+  } finally {
+    $('rollup-chart').setAttribute('aria-busy', 'false');
+  }
+}
+
+// Stale first, then the oldest newest report (none at all is oldest), then by id.
+function byStaleness(a, b) {
+  if (a.stale !== b.stale) return a.stale ? -1 : 1;
+  const age = (t) => (t.ageDays === null || t.ageDays === undefined ? Infinity : t.ageDays);
+  if (age(a) !== age(b)) return age(b) - age(a);
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+function showTenants(tenants) {
+  const body = $('tenants').querySelector('tbody');
+  if (tenants.length === 0) {
+    body.replaceChildren(emptyRow(7, 'No tenants yet.'));
+    return;
+  }
+  body.replaceChildren(...[...tenants].sort(byStaleness).map((tenant) => {
+    const row = document.createElement('tr');
+    row.dataset.tenant = tenant.id;
+    const name = element('th', tenant.displayName || tenant.id);
+    name.scope = 'row';
+    if (tenant.displayName) name.append(element('span', tenant.id, 'tenant-id'));
+    row.append(name, element('td', tenant.latestReportRefreshDate || 'none'));
+    row.append(element('td', tenant.ageDays === null || tenant.ageDays === undefined ? '–' : tenant.ageDays, 'num'));
+    const freshness = element('td', null);
+    freshness.append(element('span', tenant.stale ? 'Stale' : 'Fresh', 'tag ' + (tenant.stale ? 'tag-stale' : 'tag-fresh')));
+    row.append(freshness, element('td', number(tenant.rowCount), 'num'));
+    row.append(element('td', when(tenant.lastCollectionSuccessAt)));
+    const error = tenant.lastCollectionError
+      ? tenant.lastCollectionError + ' (' + when(tenant.lastCollectionErrorAt) + ')' : 'none';
+    row.append(element('td', error, tenant.lastCollectionError ? 'wrap error' : 'muted'));
+    return row;
+  }));
+}
+
+function showTenantShares(shares) {
+  const body = $('tenant-shares').querySelector('tbody');
+  if (shares.length === 0) {
+    body.replaceChildren(emptyRow(3, 'No tenant has a row on the newest date.'));
+    return;
+  }
+  body.replaceChildren(...shares.map((share) => {
+    const row = document.createElement('tr');
+    const name = element('th', share.id);
+    name.scope = 'row';
+    row.append(name, element('td', number(share.users), 'num'), element('td', share.share.toFixed(2) + ' %', 'num'));
+    return row;
+  }));
 }
 
 // --- Share at the latest date, change against the first date of the range ----------
@@ -333,8 +557,7 @@ async function downloadCsv() {
     const rows = (await blob.text()).split('\r\n').filter((line) => line !== '').length - 1;
     const link = document.createElement('a');
     link.href = URL.createObjectURL(blob);
-    link.download = 'teams-device-usage-' + sel.period + 'd' + (sel.from ? '-from-' + sel.from : '') +
-      (sel.to ? '-to-' + sel.to : '') + '.csv';
+    link.download = csvName(sel);
     document.body.append(link);
     link.click();
     link.remove();
@@ -345,6 +568,16 @@ async function downloadCsv() {
   } finally {
     button.disabled = false;
   }
+}
+
+// teams-device-usage-TENANT-PERIOD-DAY.csv (today, UTC), or with the range
+// in place of the day: -from-FROM-to-TO.
+function csvName(sel) {
+  const tenant = (session && session.tenant ? session.tenant.id
+    : session ? session.tokenTenant : 'tenant').replace(/[^A-Za-z0-9._-]/g, '_');
+  const range = (sel.from ? '-from-' + sel.from : '') + (sel.to ? '-to-' + sel.to : '');
+  return 'teams-device-usage-' + tenant + '-' + sel.period +
+    (range || '-' + new Date().toISOString().slice(0, 10)) + '.csv';
 }
 
 // --- Signing in and out --------------------------------------------------------------
@@ -359,7 +592,19 @@ function signOut(reason) {
   sessionStorage.removeItem(TOKEN_KEY);
   loadNumber++;
   $('chart').replaceChildren();
-  for (const id of ['rows', 'shares']) $(id).querySelector('tbody').replaceChildren();
+  $('rollup-chart').replaceChildren();
+  for (const id of ['rows', 'shares', 'comparison', 'rollup-comparison', 'tenants', 'tenant-shares']) {
+    $(id).querySelector('tbody').replaceChildren();
+  }
+  for (const id of ['comparison', 'rollup-comparison']) $(id).querySelector('thead').replaceChildren();
+  session = null;
+  chosenTenant = '';
+  pickerFilled = false;
+  $('tenant-picker-label').hidden = true;
+  $('who').hidden = true;
+  $('stale-warning').hidden = true;
+  $('all-view').hidden = true;
+  $('tenant-view').hidden = false;
   $('collector').replaceChildren();
   setStatus('', 'ok');
   showSignedIn(false);
@@ -387,6 +632,10 @@ function start() {
     load();
   });
   $('period').addEventListener('change', load);
+  $('tenant-picker').addEventListener('change', () => {
+    chosenTenant = $('tenant-picker').value;
+    load();
+  });
   $('older').addEventListener('click', () => turnPage(true));
   $('newer').addEventListener('click', () => turnPage(false));
   $('download').addEventListener('click', downloadCsv);
