@@ -1,11 +1,10 @@
 //! `$filter` text -> tokens, each with the character position it starts at.
 
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 use super::FilterError;
 use crate::domain::parse_date_literal;
-use crate::odata::CompareOp;
+use crate::odata::{CompareOp, FilterValue};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum TokenKind {
@@ -17,13 +16,8 @@ pub(super) enum TokenKind {
     Or,
     Not,
     Compare(CompareOp),
-    Null,
-    Boolean(bool),
-    Int(i64),
-    Date(NaiveDate),
-    Guid(Uuid),
-    /// A quoted string, `''` already unescaped.
-    Str(String),
+    /// A literal: null, a Boolean, a number, a date, a GUID or a quoted string.
+    Value(FilterValue),
     /// A property name (or something spelled like one).
     Name(String),
 }
@@ -39,12 +33,7 @@ impl TokenKind {
             Self::Or => "'or'".into(),
             Self::Not => "'not'".into(),
             Self::Compare(op) => format!("'{}'", op.keyword()),
-            Self::Null => "null".into(),
-            Self::Boolean(b) => format!("the Boolean {b}"),
-            Self::Int(n) => format!("the number {n}"),
-            Self::Date(d) => format!("the date {d}"),
-            Self::Guid(g) => format!("the GUID {g}"),
-            Self::Str(s) => format!("the string '{}'", s.replace('\'', "''")),
+            Self::Value(value) => value.describe(),
             Self::Name(n) => format!("'{n}'"),
         }
     }
@@ -86,7 +75,7 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, FilterError> {
             '\'' => {
                 let (value, next) = read_string(&chars, i)?;
                 i = next;
-                TokenKind::Str(value)
+                TokenKind::Value(FilterValue::Str(value))
             }
             c if is_word_char(c) => {
                 let start = i;
@@ -152,18 +141,18 @@ fn read_string(chars: &[char], open: usize) -> Result<(String, usize), FilterErr
 /// Keywords and operators are case-insensitive (OData 4.01); property names are not.
 fn classify_word(word: &str, position: usize) -> Result<TokenKind, FilterError> {
     if let Some(guid) = parse_bare_guid(word) {
-        return Ok(TokenKind::Guid(guid));
+        return Ok(TokenKind::Value(FilterValue::Guid(guid)));
     }
     if looks_like_date(word) {
         return parse_date_literal(word)
-            .map(TokenKind::Date)
+            .map(|date| TokenKind::Value(FilterValue::Date(date)))
             .ok_or_else(|| FilterError::new(position, format!("{word} is not a calendar date")));
     }
     let digits = word.strip_prefix('-').unwrap_or(word);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return word
             .parse::<i64>()
-            .map(TokenKind::Int)
+            .map(|n| TokenKind::Value(FilterValue::Int(n)))
             .map_err(|_| FilterError::new(position, format!("{word} is outside the Int64 range")));
     }
     let keyword = match word.to_ascii_lowercase().as_str() {
@@ -176,9 +165,9 @@ fn classify_word(word: &str, position: usize) -> Result<TokenKind, FilterError> 
         "ge" => Some(TokenKind::Compare(CompareOp::Ge)),
         "lt" => Some(TokenKind::Compare(CompareOp::Lt)),
         "le" => Some(TokenKind::Compare(CompareOp::Le)),
-        "null" => Some(TokenKind::Null),
-        "true" => Some(TokenKind::Boolean(true)),
-        "false" => Some(TokenKind::Boolean(false)),
+        "null" => Some(TokenKind::Value(FilterValue::Null)),
+        "true" => Some(TokenKind::Value(FilterValue::Boolean(true))),
+        "false" => Some(TokenKind::Value(FilterValue::Boolean(false))),
         _ => None,
     };
     if let Some(kind) = keyword {
@@ -240,29 +229,34 @@ mod tests {
 
     #[test]
     fn words_are_classified() {
+        use chrono::NaiveDate;
         use TokenKind::*;
+        let int = |n| Value(FilterValue::Int(n));
+        let boolean = |b| Value(FilterValue::Boolean(b));
         assert_eq!(
             kinds("web ge 12 AND Not (reportRefreshDate eq 2026-01-31) or x_1 eq null"),
             [
                 Name("web".into()),
                 Compare(CompareOp::Ge),
-                Int(12),
+                int(12),
                 And,
                 Not,
                 Open,
                 Name("reportRefreshDate".into()),
                 Compare(CompareOp::Eq),
-                Date(NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()),
+                Value(FilterValue::Date(
+                    NaiveDate::from_ymd_opt(2026, 1, 31).unwrap()
+                )),
                 Close,
                 Or,
                 Name("x_1".into()),
                 Compare(CompareOp::Eq),
-                Null
+                Value(FilterValue::Null)
             ]
         );
         assert_eq!(
             kinds("true FALSE -5"),
-            [Boolean(true), Boolean(false), Int(-5)]
+            [boolean(true), boolean(false), int(-5)]
         );
     }
 
@@ -285,18 +279,33 @@ mod tests {
     fn guids_bare_and_quoted() {
         let id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
         let uuid = Uuid::parse_str(id).unwrap();
-        assert_eq!(kinds(id), [TokenKind::Guid(uuid)]);
-        assert_eq!(kinds(&format!("'{id}'")), [TokenKind::Str(id.into())]);
+        assert_eq!(kinds(id), [TokenKind::Value(FilterValue::Guid(uuid))]);
+        assert_eq!(
+            kinds(&format!("'{id}'")),
+            [TokenKind::Value(FilterValue::Str(id.into()))]
+        );
         // A GUID that starts with digits is not mistaken for a number.
         let digits_first = "12345678-1234-1234-1234-123456789abc";
-        assert!(matches!(kinds(digits_first)[0], TokenKind::Guid(_)));
+        assert!(matches!(
+            kinds(digits_first)[0],
+            TokenKind::Value(FilterValue::Guid(_))
+        ));
     }
 
     #[test]
     fn strings_unescape_doubled_quotes() {
-        assert_eq!(kinds("'it''s'"), [TokenKind::Str("it's".into())]);
-        assert_eq!(kinds("''"), [TokenKind::Str(String::new())]);
-        assert_eq!(kinds("'a b(c)'"), [TokenKind::Str("a b(c)".into())]);
+        assert_eq!(
+            kinds("'it''s'"),
+            [TokenKind::Value(FilterValue::Str("it's".into()))]
+        );
+        assert_eq!(
+            kinds("''"),
+            [TokenKind::Value(FilterValue::Str(String::new()))]
+        );
+        assert_eq!(
+            kinds("'a b(c)'"),
+            [TokenKind::Value(FilterValue::Str("a b(c)".into()))]
+        );
     }
 
     #[test]

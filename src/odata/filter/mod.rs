@@ -281,12 +281,7 @@ impl<P: FilterProperty> Parser<P> {
                     .map(|p| Operand::Property(p, token.position))
                     .map_err(|message| FilterError::new(token.position, message))
             }
-            TokenKind::Null => Ok(Operand::Literal(FilterValue::Null, token.position)),
-            TokenKind::Boolean(b) => Ok(Operand::Literal(FilterValue::Boolean(b), token.position)),
-            TokenKind::Int(n) => Ok(Operand::Literal(FilterValue::Int(n), token.position)),
-            TokenKind::Date(d) => Ok(Operand::Literal(FilterValue::Date(d), token.position)),
-            TokenKind::Guid(g) => Ok(Operand::Literal(FilterValue::Guid(g), token.position)),
-            TokenKind::Str(s) => Ok(Operand::Literal(FilterValue::Str(s), token.position)),
+            TokenKind::Value(value) => Ok(Operand::Literal(value, token.position)),
             other => Err(FilterError::new(
                 token.position,
                 format!(
