@@ -144,7 +144,7 @@ async fn the_rollup_chart_is_an_operators_and_sums_the_tenants(backend: Backend)
     let response = app
         .get_as(
             &operator,
-            &format!("/beta/tenants/rollup/chart.svg?period=7&from=2026-03-01&to=2026-03-31"),
+            "/beta/tenants/rollup/chart.svg?period=7&from=2026-03-01&to=2026-03-31",
         )
         .await;
     assert_eq!(response.status(), 200);
