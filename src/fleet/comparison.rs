@@ -124,7 +124,7 @@ pub fn comparison_start(latest: NaiveDate) -> NaiveDate {
 mod tests {
     use super::*;
 
-    fn day(date: &str, web: i64, windows: i64) -> RollupDay {
+    fn day(date: &str, web: i128, windows: i128) -> RollupDay {
         RollupDay {
             date: date.parse().unwrap(),
             tenants: 1,

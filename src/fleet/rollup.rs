@@ -11,7 +11,7 @@ use crate::storage::{RollupDay, RollupSelection, Store, StoreResult};
 pub struct TenantShare {
     pub tenant: TenantId,
     /// Its users over every device that day (a null count adds nothing).
-    pub users: i64,
+    pub users: i128,
     /// `users` as a percentage of every selected tenant's users that day.
     pub share: f64,
 }
@@ -31,13 +31,14 @@ impl Rollup {
     }
 }
 
-/// The users of a day's counts, nulls adding nothing.
-pub fn users(day: &RollupDay) -> i64 {
+/// The users of a day's counts, nulls adding nothing: exact, since each
+/// count may be as large as an Int64 holds.
+pub fn users(day: &RollupDay) -> i128 {
     day.counts.iter().filter_map(|(_, n)| *n).sum()
 }
 
 /// Percent of `part` in `whole`; 0 of nothing.
-pub fn percent(part: i64, whole: i64) -> f64 {
+pub fn percent(part: i128, whole: i128) -> f64 {
     if whole == 0 {
         0.0
     } else {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::resource;
 use crate::auth::Operator;
 use crate::dashboard::{self, ChartDay, ChartRequest, ChartSubject, MAX_CHART_DAYS};
-use crate::domain::{ApiVersion, ReportPeriod, TenantId};
+use crate::domain::{ApiVersion, Int64, Int64Format, ReportPeriod, TenantId};
 use crate::error::ApiError;
 use crate::fleet::{
     compare_shares, comparison_start, rollup, rollup_csv, tenant_overviews, tenants_csv, users,
@@ -110,49 +110,71 @@ async fn rollup_request(
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RollupJson {
+struct RollupJson<'a> {
     #[serde(rename = "@odata.context")]
     context: String,
     report_period: String,
     latest_report_refresh_date: Option<NaiveDate>,
     /// Per refresh date, oldest first: each count summed over the tenants.
-    value: Vec<serde_json::Value>,
+    value: Vec<DayJson<'a>>,
     /// Each tenant's part of the users on the newest date, largest first.
-    tenant_shares: Vec<serde_json::Value>,
+    tenant_shares: Vec<ShareJson>,
 }
 
-fn rollup_json(request: &HttpRequest, period: ReportPeriod, rollup: Rollup) -> RollupJson {
-    let value = rollup
-        .days
-        .iter()
-        .map(|day| {
-            let mut item = serde_json::Map::new();
-            item.insert("reportRefreshDate".into(), day.date.to_string().into());
-            item.insert("tenantCount".into(), day.tenants.into());
-            for (property, sum) in &day.counts {
-                item.insert(property.json_name().into(), (*sum).into());
-            }
-            item.insert("users".into(), users(day).into());
-            item.into()
-        })
-        .collect();
-    let tenant_shares = rollup
-        .shares
-        .iter()
-        .map(|share| {
-            serde_json::json!({
-                "id": share.tenant.to_string(),
-                "users": share.users,
-                "share": (share.share * 100.0).round() / 100.0,
-            })
-        })
-        .collect();
+/// A roll-up day: its date, its tenants, each count's sum and every user,
+/// Int64s written as the client asked (a sum of users may pass an Int64).
+struct DayJson<'a> {
+    day: &'a RollupDay,
+    style: Int64Format,
+}
+
+impl Serialize for DayJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let day = self.day;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("reportRefreshDate", &day.date)?;
+        map.serialize_entry("tenantCount", &Int64::new(day.tenants, self.style))?;
+        for (property, sum) in &day.counts {
+            let sum = sum.map(|n| Int64::new(n, self.style));
+            map.serialize_entry(property.json_name(), &sum)?;
+        }
+        map.serialize_entry("users", &Int64::new(users(day), self.style))?;
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct ShareJson {
+    id: String,
+    users: Int64,
+    share: f64,
+}
+
+fn rollup_json<'a>(
+    request: &HttpRequest,
+    period: ReportPeriod,
+    rollup: &'a Rollup,
+    style: Int64Format,
+) -> RollupJson<'a> {
     RollupJson {
         context: format!("{}/$metadata#tenants/rollup", service_root(request)),
         report_period: period.to_string(),
         latest_report_refresh_date: rollup.latest(),
-        value,
-        tenant_shares,
+        value: rollup
+            .days
+            .iter()
+            .map(|day| DayJson { day, style })
+            .collect(),
+        tenant_shares: rollup
+            .shares
+            .iter()
+            .map(|share| ShareJson {
+                id: share.tenant.to_string(),
+                users: Int64::new(share.users, style),
+                share: (share.share * 100.0).round() / 100.0,
+            })
+            .collect(),
     }
 }
 
@@ -199,7 +221,7 @@ async fn tenants_rollup(
         ReportForm::Json(style) => Ok(json_response(
             HttpResponse::Ok(),
             style,
-            &rollup_json(&request, period, rollup),
+            &rollup_json(&request, period, &rollup, style),
         )),
     }
 }
@@ -261,7 +283,13 @@ async fn tenants_rollup_chart(
     days.truncate((MAX_CHART_DAYS + 1) as usize);
     let days = days
         .iter()
-        .map(|day| ChartDay::from_counts(day.date, day.counts.iter().copied()))
+        .map(|day| {
+            // A chart's axis is an Int64's: a sum past it is drawn at its top.
+            let counts = day.counts.iter().map(|(property, sum)| {
+                (*property, sum.map(|n| i64::try_from(n).unwrap_or(i64::MAX)))
+            });
+            ChartDay::from_counts(day.date, counts)
+        })
         .collect();
     let svg = dashboard::render_days(days, selection.period, ChartSubject::AllTenants)
         .map_err(anyhow::Error::from)?;

@@ -352,8 +352,9 @@ pub struct RollupDay {
     pub date: chrono::NaiveDate,
     /// How many tenants have a row that day.
     pub tenants: u64,
-    /// Each count's sum, in Graph's order; `None` where no tenant has the count.
-    pub counts: Vec<(crate::domain::Property, Option<i64>)>,
+    /// Each count's sum, exact (it may pass an Int64), in Graph's order;
+    /// `None` where no tenant has the count.
+    pub counts: Vec<(crate::domain::Property, Option<i128>)>,
 }
 
 /// A database the service can run on.

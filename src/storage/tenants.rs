@@ -119,13 +119,22 @@ impl<B: Backend> TenantStore for B {
     }
 }
 
-/// The counts summed, in Graph's order: one `SUM` per count column.
+/// The counts summed, in Graph's order, each as two sums of its 31-bit
+/// halves: neither can overflow an Int64 (each half is below 2^31, and a
+/// selection holds far fewer than 2^32 rows), and together they give the exact
+/// sum of counts that may each be as large as an Int64 holds. Postgres sums
+/// BIGINT as NUMERIC: cast back, as SQLite reads it too.
 fn sums() -> String {
     Property::ALL
         .into_iter()
         .filter(|p| p.kind().is_count())
-        // Postgres sums BIGINT as NUMERIC: cast back, as SQLite reads it too.
-        .map(|p| format!("CAST(SUM({0}) AS BIGINT) AS {0}", p.column()))
+        .map(|p| {
+            format!(
+                "CAST(SUM({0} >> 31) AS BIGINT) AS {0}_hi, \
+                 CAST(SUM({0} & 2147483647) AS BIGINT) AS {0}_lo",
+                p.column()
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -161,7 +170,13 @@ fn push_selection<D: Dialect>(b: &mut QueryBuilder<'_, D::DB>, selection: &Rollu
 fn decode_day<D: Dialect>(row: &<D::DB as Database>::Row) -> StoreResult<RollupDay> {
     let mut counts = Vec::new();
     for property in Property::ALL.into_iter().filter(|p| p.kind().is_count()) {
-        counts.push((property, D::DB::get_optional_int(row, property.column())?));
+        let half =
+            |part: &str| D::DB::get_optional_int(row, &format!("{}_{part}", property.column()));
+        let sum = match (half("hi")?, half("lo")?) {
+            (Some(hi), Some(lo)) => Some((i128::from(hi) << 31) + i128::from(lo)),
+            _ => None,
+        };
+        counts.push((property, sum));
     }
     let tenants = D::DB::get_optional_int(row, "tenants")?;
     Ok(RollupDay {

@@ -13,6 +13,7 @@ backend_tests!(
     the_rollup_downloads_as_graph_csv,
     only_an_operator_rolls_up_and_bad_parameters_are_refused,
     shares_are_compared_with_30_90_and_365_days_before,
+    sums_past_an_int64_are_exact,
 );
 
 fn days_ago(n: i64) -> String {
@@ -310,4 +311,62 @@ async fn shares_are_compared_with_30_90_and_365_days_before(backend: Backend) {
         without["comparison"]["earlier"][0]["reportRefreshDate"],
         Value::Null
     );
+}
+
+async fn sums_past_an_int64_are_exact(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let max = i64::MAX;
+    store(&app, "contoso", &days_ago(1), max, max, Some(max)).await;
+    store(&app, "fabrikam", &days_ago(1), max, 1, None).await;
+    let operator = app.all_tenants_token("msp", READ).await;
+    let body = rollup(&app, &operator, "?period=7").await;
+    let day = &body["value"][0];
+    // 2^64 - 2, written exactly (a JSON number past an Int64), and as a string when asked.
+    assert_eq!(day["web"].to_string(), "18446744073709551614");
+    assert_eq!(day["windows"].to_string(), "9223372036854775808");
+    assert_eq!(day["linux"].to_string(), "9223372036854775807");
+    // Past a u64 too: read from the answer's text, which a JSON value here would round.
+    let raw = app
+        .get_as(&operator, "/v1.0/tenants/rollup?period=7")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let users = 4 * i128::from(max) + 1;
+    assert!(raw.contains(&format!("\"users\":{users}")), "{raw}");
+    let text: Value = app
+        .client
+        .get(app.url("/v1.0/tenants/rollup?period=7"))
+        .bearer_auth(&operator)
+        .header("Accept", "application/json;IEEE754Compatible=true")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(text["value"][0]["web"], "18446744073709551614");
+    let csv = app
+        .get_as(&operator, "/v1.0/tenants/rollup?period=7&$format=text/csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains(",18446744073709551614,0,0,0,0,9223372036854775808,7,2"),
+        "{csv}"
+    );
+    let comparison = app
+        .get_as(&operator, "/v1.0/tenants/rollup/comparison?period=7")
+        .await;
+    assert_eq!(comparison.status().as_u16(), 200);
+    let mine = app
+        .get_as(
+            &app.token_for("contoso", READ).await,
+            "/v1.0/dashboard/comparison?period=7",
+        )
+        .await;
+    assert_eq!(mine.status().as_u16(), 200);
 }
