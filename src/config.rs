@@ -44,6 +44,9 @@ pub struct Settings {
     pub rate_limit: Option<RateLimit>,
     /// When set, `GET /metrics` requires `Authorization: Bearer <this>`.
     pub metrics_token: Option<Secret>,
+    /// The most tenants given a report-age series on `/metrics`
+    /// (`METRICS_TENANT_SERIES`).
+    pub metrics_tenant_series: usize,
     /// Bounds on the group-commit write path (`INGEST_*`).
     pub group_commit: GroupCommitLimits,
     /// How long a verified token is trusted without reading the database
@@ -157,6 +160,7 @@ impl Settings {
                     .unwrap_or(per_second.saturating_mul(NonZeroU32::MIN.saturating_add(1))),
             }),
             metrics_token: vars.metrics_token,
+            metrics_tenant_series: vars.metrics_tenant_series,
             token_cache_ttl: vars.token_cache_ttl,
             auth_failures: AuthFailureLimit {
                 max_failures: vars.auth_failure_limit,

@@ -86,8 +86,11 @@ impl Application {
                 TokenRateLimiter::new(limit.per_second, limit.burst)
             });
         let metrics = Arc::new(
-            Metrics::new(settings.metrics_token.as_ref().map(Secret::expose))
-                .context("registering the metrics")?,
+            Metrics::new(
+                settings.metrics_token.as_ref().map(Secret::expose),
+                settings.metrics_tenant_series,
+            )
+            .context("registering the metrics")?,
         );
         metrics.set_build(settings.database_url.backend());
         let state = web::Data::new(AppState {

@@ -194,6 +194,16 @@ pub struct Environment {
 
     #[arg(
         long,
+        env = "METRICS_TENANT_SERIES",
+        default_value = "1000",
+        value_parser = values::whole_number(0usize),
+        help = "most tenants given a report-age series on `/metrics` (the stalest); the rest are \
+                counted in `teams_usage_store_tenant_report_age_omitted`"
+    )]
+    pub metrics_tenant_series: usize,
+
+    #[arg(
+        long,
         env = "INGEST_BATCH_ROWS",
         default_value = "256",
         value_parser = values::whole_number(1usize),

@@ -1,9 +1,14 @@
 //! The service's Prometheus metrics: the registry, the middleware that
-//! measures every request, and the count of rows offered by create requests.
+//! measures every request, the count of rows offered by create requests, and
+//! each tenant's report age (`tenants`).
 //!
 //! Each `Application` owns its own registry, so two servers in one process
 //! (the tests) never mix their numbers.
 
+mod tenants;
+
+use std::fmt::Display;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +23,8 @@ use prometheus::{
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
+use self::tenants::TenantFigures;
+use crate::fleet::TenantOverview;
 use crate::group_commit::BatchObserver;
 use crate::storage::PoolStats;
 use sha2::{Digest, Sha256};
@@ -54,6 +61,8 @@ pub struct Metrics {
     authentication_failures: IntCounter,
     /// Request heads refused at the connection, before any route (`http::connection`).
     refused_heads: IntCounterVec,
+    /// Each tenant's report age and the stale count, read at scrape time.
+    tenants: TenantFigures,
     /// SHA-256 of the scrape token; `None` leaves `/metrics` open.
     scrape_token_hash: Option<[u8; 32]>,
 }
@@ -84,7 +93,9 @@ impl Registered<'_> {
 }
 
 impl Metrics {
-    pub fn new(scrape_token: Option<&str>) -> prometheus::Result<Self> {
+    /// `max_tenant_series`: the most tenants given a report-age series
+    /// (`METRICS_TENANT_SERIES`).
+    pub fn new(scrape_token: Option<&str>, max_tenant_series: usize) -> prometheus::Result<Self> {
         let registry = Registry::new();
         let add = Registered(&registry);
         let request_labels = &["route", "method", "status"];
@@ -165,6 +176,7 @@ impl Metrics {
                 ),
                 &["status"],
             ))?,
+            tenants: add.metric(TenantFigures::new(max_tenant_series))?,
             scrape_token_hash: scrape_token.map(|t| Sha256::digest(t.as_bytes()).into()),
             registry,
         };
@@ -231,6 +243,18 @@ impl Metrics {
                 .with_label_values(&[pool.pool, "in_use"])
                 .set(i64::from(pool.open) - idle);
         }
+    }
+
+    /// Each tenant's report age and the stale count from the `tenants`
+    /// `read` gives (every tenant, as `fleet::tenant_overviews` lists them),
+    /// unless the last reading is younger than 30 seconds; a
+    /// reading that fails keeps the last figures.
+    pub async fn read_tenants<E: Display>(
+        &self,
+        stale_after_days: u32,
+        read: impl Future<Output = Result<Vec<TenantOverview>, E>>,
+    ) {
+        self.tenants.refresh(stale_after_days, read).await;
     }
 
     /// Counts one row offered by a create request, as the writer answered it.
@@ -340,7 +364,7 @@ mod tests {
 
     #[test]
     fn requests_are_counted_by_pattern_method_and_status() {
-        let metrics = Metrics::new(None).unwrap();
+        let metrics = Metrics::new(None, 1000).unwrap();
         let ms = Duration::from_millis(3);
         metrics.observe_request(Some("/v1.0/x/{id}"), &Method::GET, StatusCode::OK, ms);
         metrics.observe_request(Some("/v1.0/x/{id}"), &Method::GET, StatusCode::OK, ms);
@@ -359,7 +383,7 @@ mod tests {
 
     #[test]
     fn row_outcomes_are_reported_from_the_start() {
-        let metrics = Metrics::new(None).unwrap();
+        let metrics = Metrics::new(None, 1000).unwrap();
         let text = metrics.render().unwrap();
         assert!(
             text.contains(r#"teams_usage_store_rows_total{outcome="created"} 0"#),
@@ -390,7 +414,7 @@ mod tests {
 
     #[test]
     fn operators_get_build_pool_queue_and_refusal_series() {
-        let metrics = Metrics::new(None).unwrap();
+        let metrics = Metrics::new(None, 1000).unwrap();
         metrics.set_build("sqlite");
         metrics.set_state(
             3,
@@ -429,10 +453,10 @@ mod tests {
 
     #[test]
     fn a_scrape_token_is_required_only_when_configured() {
-        let open = Metrics::new(None).unwrap();
+        let open = Metrics::new(None, 1000).unwrap();
         assert!(open.allows(None));
 
-        let closed = Metrics::new(Some("scrape-secret")).unwrap();
+        let closed = Metrics::new(Some("scrape-secret"), 1000).unwrap();
         assert!(closed.allows(Some("scrape-secret")));
         assert!(!closed.allows(None));
         assert!(!closed.allows(Some("other")));

@@ -1,16 +1,22 @@
 //! `GET /metrics`: Prometheus text with requests by route pattern, method and
-//! status, their latency, and what became of the rows offered by POST.
+//! status, their latency, what became of the rows offered by POST, and each
+//! tenant's report age.
 
+use chrono::{Days, Utc};
 use serde_json::json;
 use teams_usage_store::config::Secret;
 
-use crate::helpers::{assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION};
+use crate::helpers::{
+    assert_graph_error, valid_row, with, Backend, TestApp, COLLECTION, READ, READ_WRITE,
+};
 
 backend_tests!(
     requests_are_counted_by_route_pattern_method_and_status,
     row_outcomes_are_counted,
     a_metrics_token_closes_the_endpoint,
     alerts_and_dashboard_name_only_exported_metrics,
+    tenant_report_ages_are_those_of_the_tenants_list,
+    tenants_past_the_cap_are_counted_not_exported,
 );
 
 /// The metric names `text` mentions (`teams_usage_store_*`, `process_*`).
@@ -55,6 +61,10 @@ async fn alerts_and_dashboard_name_only_exported_metrics(backend: Backend) {
         "teams_usage_store_group_commit_duration_seconds_bucket",
         "teams_usage_store_rate_limited_total",
         "teams_usage_store_authentication_failures_total",
+        "teams_usage_store_tenant_report_age_days",
+        "teams_usage_store_tenant_report_age_omitted",
+        "teams_usage_store_stale_tenants",
+        "teams_usage_store_stale_after_days",
         "process_cpu_seconds_total",
         "process_resident_memory_bytes",
         "process_open_fds",
@@ -244,6 +254,110 @@ async fn a_metrics_token_closes_the_endpoint(backend: Backend) {
     // The refused scrapes were counted like any request.
     assert!(
         text.contains(r#"route="/metrics",status="401"} 3"#),
+        "{text}"
+    );
+}
+
+/// `reportRefreshDate` `days` days before today (UTC).
+fn days_ago(days: u64) -> String {
+    (Utc::now().date_naive() - Days::new(days)).to_string()
+}
+
+/// Stores a row of `period` refreshed `days` days ago, with `token`.
+async fn store_row(app: &TestApp, token: &str, period: &str, days: u64) {
+    let row = with(
+        with(valid_row(), "reportRefreshDate", json!(days_ago(days))),
+        "reportPeriod",
+        json!(period),
+    );
+    assert_eq!(app.post_row_as(token, &row).await.status(), 201);
+}
+
+fn age_series(tenant: &str) -> String {
+    format!(r#"teams_usage_store_tenant_report_age_days{{tenant="{tenant}"}}"#)
+}
+
+/// Every tenant's age, as `/metrics` and `GET {base}/tenants` give it: the
+/// newest report of any period; a tenant without rows has no age series.
+async fn tenant_report_ages_are_those_of_the_tenants_list(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |s| s.stale_after_days = 3).await else {
+        return;
+    };
+    // `default` (the bootstrap token's): fresh, its newest period counting.
+    store_row(&app, &app.token, "7", 1).await;
+    store_row(&app, &app.token, "30", 20).await;
+    let fabrikam = app.token_for("fabrikam", READ_WRITE).await;
+    store_row(&app, &fabrikam, "7", 10).await;
+    // A token and no rows: no age, but stale.
+    app.token_for("northwind", READ).await;
+
+    let text = scrape(&app.client, app.url("/metrics")).await;
+    assert_eq!(series(&text, &age_series("default")), Some(1.0), "{text}");
+    assert_eq!(series(&text, &age_series("fabrikam")), Some(10.0), "{text}");
+    assert!(!text.contains(r#"tenant="northwind""#), "{text}");
+    for (name, value) in [
+        ("teams_usage_store_tenants", 3.0),
+        ("teams_usage_store_stale_tenants", 2.0),
+        ("teams_usage_store_stale_after_days", 3.0),
+        ("teams_usage_store_tenant_report_age_omitted", 0.0),
+    ] {
+        assert_eq!(series(&text, name), Some(value), "{name}: {text}");
+    }
+    let read_at = series(&text, "teams_usage_store_tenant_summary_timestamp_seconds").unwrap();
+    assert!(
+        (read_at - Utc::now().timestamp() as f64).abs() < 60.0,
+        "{read_at}"
+    );
+
+    // The same numbers as the operator's list (its own tenant is `default`).
+    let operator = app.all_tenants_token("default", READ).await;
+    let list: serde_json::Value = app
+        .get_as(&operator, "/v1.0/tenants")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tenants = list["value"].as_array().unwrap();
+    assert_eq!(tenants.len(), 3, "{list}");
+    for tenant in tenants {
+        let id = tenant["id"].as_str().unwrap();
+        assert_eq!(
+            series(&text, &age_series(id)),
+            tenant["ageDays"].as_f64(),
+            "{id}: {list}"
+        );
+    }
+    let stale = tenants.iter().filter(|t| t["stale"] == true).count();
+    assert_eq!(stale, 2, "{list}");
+}
+
+/// With `METRICS_TENANT_SERIES` below the tenants with a report, the stalest
+/// are exported and the others counted.
+async fn tenants_past_the_cap_are_counted_not_exported(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |s| s.metrics_tenant_series = 1).await else {
+        return;
+    };
+    store_row(&app, &app.token, "7", 2).await;
+    let fabrikam = app.token_for("fabrikam", READ_WRITE).await;
+    store_row(&app, &fabrikam, "7", 6).await;
+
+    let text = scrape(&app.client, app.url("/metrics")).await;
+    assert_eq!(series(&text, &age_series("fabrikam")), Some(6.0), "{text}");
+    assert!(!text.contains(r#"tenant="default""#), "{text}");
+    assert_eq!(
+        series(&text, "teams_usage_store_tenant_report_age_omitted"),
+        Some(1.0),
+        "{text}"
+    );
+    // The counts take in every tenant, cut or not.
+    assert_eq!(
+        series(&text, "teams_usage_store_tenants"),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        series(&text, "teams_usage_store_stale_tenants"),
+        Some(1.0),
         "{text}"
     );
 }
