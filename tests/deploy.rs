@@ -240,3 +240,20 @@ fn promtool_accepts_the_alert_rules() {
         "promtool refused deploy/prometheus/alerts.yaml"
     );
 }
+
+/// deploy/prometheus/alerts.test.yaml: the tenant alerts fire as they say.
+#[test]
+fn promtool_passes_the_alert_rule_tests() {
+    let Some(promtool) = tool("promtool", &[]) else {
+        return;
+    };
+    let output = Command::new(promtool)
+        .current_dir(repository())
+        .args(["test", "rules", "deploy/prometheus/alerts.test.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        succeeded(&output),
+        "promtool's tests of deploy/prometheus/alerts.yaml failed"
+    );
+}
