@@ -7,7 +7,7 @@ use serde::{Serialize, Serializer};
 
 use super::rollup::{percent, users};
 use crate::domain::Property;
-use crate::storage::RollupDay;
+use crate::storage::{RollupDay, RollupSelection, Store, StoreResult};
 
 /// How far back each comparison looks.
 pub const DAYS_BACK: [i64; 3] = [30, 90, 365];
@@ -118,6 +118,44 @@ impl Serialize for ShareComparison {
 pub fn comparison_start(latest: NaiveDate) -> NaiveDate {
     // A year and a little: the newest day at or before a year back may be a few days older.
     latest - Duration::days(DAYS_BACK[2] + 31)
+}
+
+/// What a comparison reads: `selection` (which names no `from`) from a year
+/// and a little before its `to`, or before `today` without one.
+pub fn comparison_selection(
+    mut selection: RollupSelection,
+    today: NaiveDate,
+) -> Result<RollupSelection, String> {
+    if selection.from.is_some() {
+        return Err(
+            "A comparison takes no from: it compares the newest day up to `to` \
+             with those 30, 90 and 365 days before it"
+                .into(),
+        );
+    }
+    selection.from = Some(comparison_start(selection.to.unwrap_or(today)));
+    Ok(selection)
+}
+
+/// A period's comparison as it is answered: `{"reportPeriod", "comparison"}`,
+/// the comparison null when the period has no row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeriodComparison {
+    report_period: String,
+    comparison: Option<ShareComparison>,
+}
+
+/// The comparison of the rows `selection` (from `comparison_selection`) names.
+pub async fn period_comparison(
+    store: &dyn Store,
+    selection: &RollupSelection,
+) -> StoreResult<PeriodComparison> {
+    let days = store.rollup_days(selection).await?;
+    Ok(PeriodComparison {
+        report_period: selection.period.to_string(),
+        comparison: compare_shares(&days),
+    })
 }
 
 #[cfg(test)]

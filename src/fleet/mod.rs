@@ -11,7 +11,8 @@ mod overview;
 mod rollup;
 
 pub use comparison::{
-    compare_shares, comparison_start, Earlier, ShareComparison, Shares, DAYS_BACK,
+    compare_shares, comparison_selection, comparison_start, period_comparison, Earlier,
+    PeriodComparison, ShareComparison, Shares, DAYS_BACK,
 };
 pub use csv::{rollup_csv, tenants_csv};
 pub use overview::{tenant_overviews, TenantOverview, TenantProperty};

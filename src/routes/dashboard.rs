@@ -3,12 +3,12 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{resource, tenants};
+use super::resource;
 use crate::auth::{Caller, Scope, TokenHolder, TokenReach, TENANT_SELECTOR};
 use crate::dashboard::{self, ChartRequest};
 use crate::domain::TenantId;
 use crate::error::ApiError;
-use crate::fleet::{tenant_overviews, TenantProperty};
+use crate::fleet::{comparison_selection, period_comparison, tenant_overviews, TenantProperty};
 use crate::http::{json_response, page_response, response_style};
 use crate::odata::{CompareOp, Filter, ListRequest, Literal};
 use crate::openapi::schemas;
@@ -110,15 +110,20 @@ async fn comparison(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::ReportsRead)?;
     let range = ChartRequest::parse(request.query_string()).map_err(ApiError::bad_request)?;
-    let mut selection = RollupSelection {
+    let selection = RollupSelection {
         period: range.period,
         from: range.from,
         to: range.to,
         tenants: Some(vec![caller.tenant_id.clone()]),
     };
-    tenants::comparison_range(&mut selection)?;
-    let days = state.store.rollup_days(&selection).await?;
-    tenants::comparison_response(&request, selection.period, &days)
+    let selection = comparison_selection(selection, chrono::Utc::now().date_naive())
+        .map_err(ApiError::bad_request)?;
+    let body = period_comparison(state.store.as_ref(), &selection).await?;
+    Ok(json_response(
+        HttpResponse::Ok(),
+        response_style(&request),
+        &body,
+    ))
 }
 
 #[utoipa::path(

@@ -15,8 +15,8 @@ use crate::dashboard::{self, ChartDay, ChartRequest, ChartSubject, MAX_CHART_DAY
 use crate::domain::{ApiVersion, Int64, Int64Format, ReportPeriod, TenantId};
 use crate::error::ApiError;
 use crate::fleet::{
-    compare_shares, comparison_start, rollup, rollup_csv, tenant_overviews, tenants_csv, users,
-    Rollup, TenantOverview, TenantProperty,
+    comparison_selection, period_comparison, rollup, rollup_csv, tenant_overviews, tenants_csv,
+    users, Rollup, TenantOverview, TenantProperty,
 };
 use crate::http::{
     choose_collection_form, json_response, page_response, response_style, service_root, ReportForm,
@@ -246,10 +246,15 @@ async fn tenants_rollup_comparison(
     _operator: Operator,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let RollupRequest { mut selection, .. } = rollup_request(&request, &state, false).await?;
-    comparison_range(&mut selection)?;
-    let days = state.store.rollup_days(&selection).await?;
-    comparison_response(&request, selection.period, &days)
+    let RollupRequest { selection, .. } = rollup_request(&request, &state, false).await?;
+    let selection =
+        comparison_selection(selection, Utc::now().date_naive()).map_err(ApiError::bad_request)?;
+    let body = period_comparison(state.store.as_ref(), &selection).await?;
+    Ok(json_response(
+        HttpResponse::Ok(),
+        response_style(&request),
+        &body,
+    ))
 }
 
 #[utoipa::path(
@@ -294,36 +299,6 @@ async fn tenants_rollup_chart(
     let svg = dashboard::render_days(days, selection.period, ChartSubject::AllTenants)
         .map_err(anyhow::Error::from)?;
     Ok(page_response("image/svg+xml; charset=utf-8", svg))
-}
-
-/// A comparison looks back a year from `to` (today when absent); it takes no `from`.
-pub fn comparison_range(selection: &mut RollupSelection) -> Result<(), ApiError> {
-    if selection.from.is_some() {
-        return Err(ApiError::bad_request(
-            "A comparison takes no from: it compares the newest day up to `to` with those 30, 90 and 365 days before it",
-        ));
-    }
-    selection.from = Some(comparison_start(
-        selection.to.unwrap_or_else(|| Utc::now().date_naive()),
-    ));
-    Ok(())
-}
-
-/// The comparison over `days` as JSON (no day: `latest` and `earlier` null and empty).
-pub fn comparison_response(
-    request: &HttpRequest,
-    period: ReportPeriod,
-    days: &[RollupDay],
-) -> Result<HttpResponse, ApiError> {
-    let body = serde_json::json!({
-        "reportPeriod": period.to_string(),
-        "comparison": compare_shares(days),
-    });
-    Ok(json_response(
-        HttpResponse::Ok(),
-        response_style(request),
-        &body,
-    ))
 }
 
 #[derive(Serialize)]
