@@ -12,7 +12,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, Sq
 use sqlx::{Connection, Executor};
 use teams_usage_store::auth::{issue_token, Scope, Scopes};
 use teams_usage_store::config::DatabaseUrl;
-use teams_usage_store::domain::TenantId;
+use teams_usage_store::domain::{TenantId, TokenReach};
 use teams_usage_store::storage;
 use uuid::Uuid;
 
@@ -447,4 +447,236 @@ pub async fn seed_large_tenant(url: &DatabaseUrl) -> anyhow::Result<()> {
         "the large tenant's history was not stored whole"
     );
     Ok(())
+}
+
+/// The fleet an operator looks after: `TENANTS` tenants of `FLEET_DAYS` refresh
+/// dates x 4 periods each (1,000,000 rows), the newest 2 or 3 days before
+/// today as Graph's lag leaves it, one tenant in ten stale (5 to 60 days behind).
+pub const FLEET_DAYS: usize = 250;
+/// Days of the collector's record: a run every 6 hours, each of the 4 periods.
+pub const FLEET_COLLECTOR_DAYS: usize = 7;
+const FLEET_RUNS_PER_DAY: usize = 4;
+
+/// SQL for the days tenant `t` is behind today (the seed's and `fleet_lag`'s rule).
+const FLEET_LAG_SQL: &str = "CASE WHEN t % 10 = 9 THEN 5 + (t * 13) % 56 ELSE 2 + t % 2 END";
+
+/// Days tenant `t`'s newest refresh date is behind today.
+pub fn fleet_lag(t: usize) -> i64 {
+    if t % 10 == 9 {
+        5 + (t as i64 * 13) % 56
+    } else {
+        2 + (t as i64) % 2
+    }
+}
+
+/// Users of a row, from its tenant `t`, day `d` (0 the oldest) and period
+/// index `p`: a tenant's size (23 to 5,000, most tenants small), more users in
+/// the longer periods, a few percent of wobble from day to day.
+const FLEET_USERS_SQL: &str = "(25 + ((t * 7919) % 1000) * ((t * 7919) % 1000) / 200) \
+     * (CASE p WHEN 0 THEN 100 WHEN 1 THEN 125 WHEN 2 THEN 145 ELSE 160 END) / 100 \
+     * (95 + (d * 31 + t) % 11) / 100";
+
+/// The device columns from `u` users: Windows most, then the web, macOS, iOS,
+/// Android; Chrome OS and Linux null for one tenant in four (rows from Graph's
+/// v1.0 CSV, which has neither).
+const FLEET_DEVICES_SQL: &str = "u * 18 / 100, 0, u * 5 / 100, u * 6 / 100, u * 7 / 100, \
+     u * 62 / 100, CASE WHEN t % 4 = 0 THEN NULL ELSE u / 100 END, \
+     CASE WHEN t % 4 = 0 THEN NULL ELSE (u + 50) / 100 END";
+
+/// The failure a stale tenant's collector records.
+const FLEET_ERROR: &str = "bad credentials: Entra ID answered 401 invalid_client \
+     (AADSTS7000222: the provided client secret keys are expired)";
+
+/// Fills a database the service has migrated with the fleet, as of `today`, in
+/// one statement per table: the rows, display names for six tenants in seven,
+/// and the collector's record (one source per tenant, named as it, its runs
+/// failing since a stale tenant went stale). Planner statistics on Postgres
+/// (what autovacuum does soon after such a load), none on SQLite (the service
+/// never makes them).
+pub async fn seed_fleet(url: &DatabaseUrl, today: NaiveDate) -> anyhow::Result<()> {
+    let total = TENANTS * FLEET_DAYS * 4;
+    let last_row = total - 1;
+    let per_tenant = FLEET_DAYS * 4;
+    let newest_day = FLEET_DAYS - 1;
+    let runs = TENANTS * FLEET_COLLECTOR_DAYS * FLEET_RUNS_PER_DAY * 4;
+    let last_run = runs - 1;
+    let runs_per_tenant = FLEET_COLLECTOR_DAYS * FLEET_RUNS_PER_DAY * 4;
+    let midnight = today
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .timestamp();
+    let created = format!("{today}T00:00:00.000000Z");
+    let lag = FLEET_LAG_SQL;
+    let users = FLEET_USERS_SQL;
+    let devices = FLEET_DEVICES_SQL;
+    // A run h runs of 6 hours before today's midnight, its id a UUIDv7 of its
+    // start (ids sort by time), failing for a stale tenant from 2 days after its
+    // newest refresh date on, and for one healthy tenant in 37 once, a day ago.
+    let run_failed = format!(
+        "(t % 10 = 9 AND h * 6 < ({lag} - 2) * 24) OR (t % 37 = 0 AND h = {FLEET_RUNS_PER_DAY})"
+    );
+    match url {
+        DatabaseUrl::Sqlite(_) => {
+            let mut conn = SqliteConnection::connect(url.expose()).await?;
+            let mut tx = conn.begin().await?;
+            tx.execute(
+                format!(
+                    "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last_row}), \
+                     k AS (SELECT i, i / {per_tenant} AS t, (i % {per_tenant}) / 4 AS d, i % 4 AS p FROM n), \
+                     r AS (SELECT i, t, d, p, {lag} AS lag, {users} AS u FROM k) \
+                     INSERT INTO {TABLE} ({COLUMNS}) \
+                     SELECT printf('%08x-%04x-7000-8000-%012x', t, i % {per_tenant}, i), \
+                            printf('tenant-%04d', t), \
+                            date('{today}', '-' || (lag + {newest_day} - d) || ' days'), \
+                            {devices}, \
+                            CASE p WHEN 0 THEN 7 WHEN 1 THEN 30 WHEN 2 THEN 90 ELSE 180 END, \
+                            '{created}', '{created}' \
+                     FROM r"
+                )
+                .as_str(),
+            )
+            .await?;
+            tx.execute(
+                format!(
+                    "WITH RECURSIVE n(t) AS (SELECT 0 UNION ALL SELECT t + 1 FROM n WHERE t < {last}) \
+                     INSERT INTO tenant_names (tenant_id, display_name) \
+                     SELECT printf('tenant-%04d', t), printf('Customer %04d Ltd', t) FROM n WHERE t % 7 <> 3",
+                    last = TENANTS - 1
+                )
+                .as_str(),
+            )
+            .await?;
+            tx.execute(
+                format!(
+                    "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last_run}), \
+                     k AS (SELECT i / {runs_per_tenant} AS t, (i % {runs_per_tenant}) / 4 AS h, i % 4 AS p, \
+                                  ({midnight} - (i % {runs_per_tenant}) / 4 * 21600) AS s FROM n) \
+                     INSERT INTO collection_runs (id, source, target_tenant, report_period, started_at, \
+                                                  finished_at, created, already_stored, conflicting, error) \
+                     SELECT printf('%08x-%04x-7000-8%03x-%012x', s * 1000 / 65536, s * 1000 % 65536, p, t), \
+                            printf('tenant-%04d', t), printf('tenant-%04d', t), \
+                            CASE p WHEN 0 THEN 7 WHEN 1 THEN 30 WHEN 2 THEN 90 ELSE 180 END, \
+                            strftime('%Y-%m-%dT%H:%M:%S.000000Z', s + p * 5, 'unixepoch'), \
+                            strftime('%Y-%m-%dT%H:%M:%S.000000Z', s + p * 5 + 4, 'unixepoch'), \
+                            CASE WHEN {run_failed} THEN 0 WHEN h % 4 = 0 THEN 1 ELSE 0 END, \
+                            CASE WHEN {run_failed} THEN 0 WHEN h % 4 = 0 THEN 0 ELSE 1 END, 0, \
+                            CASE WHEN {run_failed} THEN '{FLEET_ERROR}' ELSE NULL END \
+                     FROM k"
+                )
+                .as_str(),
+            )
+            .await?;
+            tx.commit().await?;
+            // The load's 270 MB are in the WAL, where every read would look its
+            // pages up until a checkpoint: copied into the file now, as the
+            // service's checkpointer does after its own commits.
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&mut conn)
+                .await?;
+            anyhow::ensure!(
+                busy == 0,
+                "the checkpoint after the fleet's load was blocked"
+            );
+            conn.close().await?;
+        }
+        DatabaseUrl::Postgres(_) => {
+            let mut conn = PgConnection::connect(url.expose()).await?;
+            let mut tx = conn.begin().await?;
+            tx.execute(
+                format!(
+                    "INSERT INTO {TABLE} ({COLUMNS}) \
+                     SELECT (lpad(to_hex(t), 8, '0') || '-' || lpad(to_hex(i % {per_tenant}), 4, '0') \
+                             || '-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, \
+                            'tenant-' || lpad(t::text, 4, '0'), \
+                            DATE '{today}' - (lag + {newest_day} - d), \
+                            {devices}, \
+                            (ARRAY[7, 30, 90, 180])[p + 1], \
+                            TIMESTAMPTZ '{today} 00:00:00Z', TIMESTAMPTZ '{today} 00:00:00Z' \
+                     FROM (SELECT i, t, d, p, {lag} AS lag, {users} AS u \
+                           FROM (SELECT i, i / {per_tenant} AS t, (i % {per_tenant}) / 4 AS d, i % 4 AS p \
+                                 FROM generate_series(0, {last_row}) AS i) AS k) AS r"
+                )
+                .as_str(),
+            )
+            .await?;
+            tx.execute(
+                format!(
+                    "INSERT INTO tenant_names (tenant_id, display_name) \
+                     SELECT 'tenant-' || lpad(t::text, 4, '0'), 'Customer ' || lpad(t::text, 4, '0') || ' Ltd' \
+                     FROM generate_series(0, {last}) AS t WHERE t % 7 <> 3",
+                    last = TENANTS - 1
+                )
+                .as_str(),
+            )
+            .await?;
+            tx.execute(
+                format!(
+                    "INSERT INTO collection_runs (id, source, target_tenant, report_period, started_at, \
+                                                  finished_at, created, already_stored, conflicting, error) \
+                     SELECT (lpad(to_hex(s * 1000 / 65536), 8, '0') || '-' || lpad(to_hex(s * 1000 % 65536), 4, '0') \
+                             || '-7000-8' || lpad(to_hex(p), 3, '0') || '-' || lpad(to_hex(t), 12, '0'))::uuid, \
+                            'tenant-' || lpad(t::text, 4, '0'), 'tenant-' || lpad(t::text, 4, '0'), \
+                            (ARRAY[7, 30, 90, 180])[p + 1], \
+                            to_timestamp(s + p * 5), to_timestamp(s + p * 5 + 4), \
+                            CASE WHEN {run_failed} THEN 0 WHEN h % 4 = 0 THEN 1 ELSE 0 END, \
+                            CASE WHEN {run_failed} THEN 0 WHEN h % 4 = 0 THEN 0 ELSE 1 END, 0, \
+                            CASE WHEN {run_failed} THEN '{FLEET_ERROR}' ELSE NULL END \
+                     FROM (SELECT i / {runs_per_tenant} AS t, (i % {runs_per_tenant}) / 4 AS h, i % 4 AS p, \
+                                  ({midnight}::bigint - (i % {runs_per_tenant}) / 4 * 21600) AS s \
+                           FROM generate_series(0, {last_run}) AS i) AS k"
+                )
+                .as_str(),
+            )
+            .await?;
+            tx.commit().await?;
+            for table in [TABLE, "tenant_names", "collection_runs"] {
+                conn.execute(format!("VACUUM ANALYZE {table}").as_str())
+                    .await?;
+            }
+            conn.close().await?;
+        }
+    }
+    anyhow::ensure!(
+        row_count(url).await? == total as i64,
+        "the fleet's history was not stored whole"
+    );
+    Ok(())
+}
+
+/// An operator's token (`token create --all-tenants --tenant msp --scope
+/// Reports.Read.All`), its secret written to `file`.
+pub async fn issue_operator_token(url: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
+    let store = storage::connect(url, 1).await?;
+    let issued = issue_token(
+        TenantId::parse("msp").map_err(anyhow::Error::msg)?,
+        "ops".into(),
+        Scopes::new(vec![Scope::ReportsRead]),
+        None,
+        Utc::now(),
+    )
+    .reaching(TokenReach::AllTenants);
+    store.insert_token(&issued.stored).await?;
+    store.close().await;
+    std::fs::write(file, format!("{}\n", issued.secret))
+        .with_context(|| format!("writing {}", file.display()))
+}
+
+/// Statements running in `url`'s database on other connections than this one
+/// (Postgres; none on SQLite, whose statements run inside the service).
+pub async fn busy_statements(url: &DatabaseUrl) -> anyhow::Result<i64> {
+    match url {
+        DatabaseUrl::Sqlite(_) => Ok(0),
+        DatabaseUrl::Postgres(_) => {
+            let mut conn = PgConnection::connect(url.expose()).await?;
+            let n = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND state = 'active' AND pid <> pg_backend_pid()",
+            )
+            .fetch_one(&mut conn)
+            .await?;
+            conn.close().await?;
+            Ok(n)
+        }
+    }
 }

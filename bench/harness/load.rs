@@ -68,6 +68,7 @@ pub struct Measured {
     pub answered: u64,
     pub seconds: f64,
     pub p50_ms: f64,
+    pub p90_ms: f64,
     pub p99_ms: f64,
     pub socket_errors: u64,
     pub statuses: BTreeMap<u16, u64>,
@@ -156,6 +157,7 @@ fn parse(line: &str) -> anyhow::Result<Measured> {
             "answered" => m.answered = number()? as u64,
             "seconds" => m.seconds = number()?,
             "p50_us" => m.p50_ms = number()? / 1000.0,
+            "p90_us" => m.p90_ms = number()? / 1000.0,
             "p99_us" => m.p99_ms = number()? / 1000.0,
             "socket_errors" => m.socket_errors = number()? as u64,
             status => {

@@ -1,8 +1,10 @@
 //! The load benchmark (see bench/README.md). For each backend, in one run: the
 //! HTTP ceiling (`GET /health`), the raw sqlx insert limit, single-row POSTs at
 //! concurrency 1, 16 and 64, reads on a 1,000,000-row history, start-up time,
-//! and pages and a CSV export of one tenant's 204,800-row history; then a table
-//! of medians and the ratios against the performance targets.
+//! pages and a CSV export of one tenant's 204,800-row history, and an
+//! operator's reads over 1,000 tenants (the tenants list, the roll-up and its
+//! comparison); then a table of medians and the ratios against the performance
+//! targets.
 //!
 //! bench/run.sh installs wrk, builds the release binary and runs this.
 // A test (and the benchmark) fails by panicking: unwrap and expect say where.
@@ -36,6 +38,8 @@ use server::Server;
 const WRITE_CONCURRENCY: [u32; 3] = [1, 16, 64];
 /// Concurrency levels of the read runs.
 const READ_CONCURRENCY: [u32; 2] = [16, 1];
+/// Concurrency levels of an operator's reads: a few people at once.
+const OPERATOR_CONCURRENCY: [u32; 2] = [1, 4];
 /// Natural keys each POST run may use; runs start this far apart.
 const KEYS_PER_RUN: u64 = 2_000_000;
 
@@ -48,6 +52,9 @@ enum Part {
     Reads,
     /// One tenant's 204,800 rows: first page, a deep page, the CSV export.
     LargeTenant,
+    /// 1,000 tenants' 1,000,000 rows, read by an operator: the tenants list,
+    /// the roll-up (with and without `$filter`) and its comparison.
+    Tenants,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -173,9 +180,10 @@ fn midnight_utc(date: NaiveDate) -> i64 {
 
 fn sample_of(measured: &Measured, what: &str) -> Sample {
     if measured.succeeded == 0 {
-        // Every answer was an error (a route not there yet, say): no timing to show.
+        // Every answer was an error (a route not there yet, say), or none came
+        // within the run (wrk counts no request still in flight): no timing to show.
         eprintln!(
-            "   {what}: no successful answer ({:?}); not measured",
+            "   {what}: no successful answer within the run ({:?}); not measured",
             measured.statuses
         );
         return Sample {
@@ -186,6 +194,7 @@ fn sample_of(measured: &Measured, what: &str) -> Sample {
     Sample {
         rate: Some(measured.requests_per_second()),
         p50_ms: Some(measured.p50_ms),
+        p90_ms: Some(measured.p90_ms),
         p99_ms: Some(measured.p99_ms),
         errors: measured.errors(),
         peak_rss: None,
@@ -229,6 +238,9 @@ impl Bench {
         }
         if self.measures(Part::LargeTenant) {
             self.measure_large_tenant(&databases, &log, report).await?;
+        }
+        if self.measures(Part::Tenants) {
+            self.measure_tenants(&databases, &log, report).await?;
         }
         Ok(())
     }
@@ -545,6 +557,184 @@ impl Bench {
         server.stop()?;
         Ok(())
     }
+
+    /// An operator's reads over 1,000 tenants of 1,000 rows each (1,000,000
+    /// rows, some tenants stale): the tenants list, the roll-up of the 7-day
+    /// period (every tenant, and those `$filter=stale eq false` keeps) and its
+    /// comparison, at concurrency 1 and 4. The database is made afresh each
+    /// time, dated from today, and migrated by the service itself (`--service`).
+    async fn measure_tenants(
+        &self,
+        databases: &Databases,
+        log: &Path,
+        report: &mut Report,
+    ) -> anyhow::Result<()> {
+        let backend = databases.backend;
+        let name = backend.name();
+        let tenants = database::TENANTS;
+        eprintln!(
+            "== {name}: an operator's reads over {tenants} tenants, {} rows",
+            tenants * database::FLEET_DAYS * 4
+        );
+        let began = Instant::now();
+        let url = databases.empty("fleet").await?;
+        let server = Server::start(&self.service, &url, log)?;
+        let today = Utc::now().date_naive();
+        database::seed_fleet(&url, today).await?;
+        eprintln!(
+            "   rows, names and collector runs loaded in {:.1} s",
+            began.elapsed().as_secs_f64()
+        );
+        // Every tenant's collector has its token; the operator reads with hers.
+        let tenant_tokens = self.work_dir.join(format!("{name}-fleet-tokens.txt"));
+        database::issue_tenant_tokens(&url, &tenant_tokens).await?;
+        let tokens = self.work_dir.join(format!("{name}-operator-token.txt"));
+        database::issue_operator_token(&url, &tokens).await?;
+        let token = std::fs::read_to_string(&tokens)?.trim().to_owned();
+        eprintln!("   seeded in {:.1} s", began.elapsed().as_secs_f64());
+
+        let base_url = server.base_url();
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()?;
+        let get = |path: &str| {
+            client
+                .get(format!("{base_url}{path}"))
+                .bearer_auth(&token)
+                .send()
+        };
+        let list = "/v1.0/tenants";
+        let rollup = "/v1.0/tenants/rollup?period=7";
+        let filtered = "/v1.0/tenants/rollup?period=7&$filter=stale%20eq%20false";
+        let comparison = "/v1.0/tenants/rollup/comparison?period=7";
+        let status = get(list).await?.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            eprintln!("   {list}: 404, not in this build; not measured");
+            return server.stop();
+        }
+
+        // The answers hold what was loaded: every tenant with its rows, the
+        // stale ones, the newest day's tenants. (The list also holds the tenants
+        // of the bootstrap token and of the operator's, without rows.)
+        let fresh: Vec<usize> = (0..tenants)
+            .filter(|&t| database::fleet_lag(t) <= 3)
+            .collect();
+        let newest_lag = (0..tenants).map(database::fleet_lag).min().unwrap_or(0);
+        let newest = (today - chrono::Duration::days(newest_lag)).to_string();
+        let on_newest = (0..tenants)
+            .filter(|&t| database::fleet_lag(t) == newest_lag)
+            .count();
+        // The refresh dates a roll-up of some tenants spans: from the oldest
+        // of theirs to the newest.
+        let days_of = |chosen: &[usize]| {
+            let lags = || chosen.iter().map(|&t| database::fleet_lag(t));
+            let spread = lags().max().unwrap_or(0) - lags().min().unwrap_or(0);
+            usize::try_from(spread).unwrap_or(0) + database::FLEET_DAYS
+        };
+        let every: Vec<usize> = (0..tenants).collect();
+        let answer = |path: &'static str| async move {
+            let value: serde_json::Value = get(path).await?.error_for_status()?.json().await?;
+            anyhow::Ok(value)
+        };
+        let all = answer(list).await?;
+        let with_rows: Vec<&serde_json::Value> = all["value"]
+            .as_array()
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter(|t| t["rowCount"] == database::FLEET_DAYS * 4)
+            .collect();
+        let stale = with_rows.iter().filter(|t| t["stale"] == true).count();
+        anyhow::ensure!(
+            with_rows.len() == tenants && stale == tenants - fresh.len(),
+            "{list} answered {} tenants of {} rows, {stale} of them stale, not {tenants} and {}",
+            with_rows.len(),
+            database::FLEET_DAYS * 4,
+            tenants - fresh.len()
+        );
+        eprintln!(
+            "   {list}: {} tenants, {tenants} with rows, {stale} of them stale",
+            all["value"].as_array().map_or(0, Vec::len)
+        );
+        for (path, chosen) in [(rollup, &every), (filtered, &fresh)] {
+            let body = answer(path).await?;
+            let value = body["value"].as_array().map_or(&[][..], Vec::as_slice);
+            let last = value.last().cloned().unwrap_or_default();
+            let shares = body["tenantShares"].as_array().map_or(0, Vec::len);
+            anyhow::ensure!(
+                body["latestReportRefreshDate"] == newest.as_str()
+                    && value.len() == days_of(chosen)
+                    && last["tenantCount"] == on_newest
+                    && shares == on_newest,
+                "{path} answered {} days, newest {} with {} tenants and {shares} shares, \
+                 not {} days, newest {newest} with {on_newest}",
+                value.len(),
+                body["latestReportRefreshDate"],
+                last["tenantCount"],
+                days_of(chosen)
+            );
+        }
+        let body = answer(comparison).await?;
+        let compared = &body["comparison"];
+        anyhow::ensure!(
+            compared["latest"]["reportRefreshDate"] == newest.as_str()
+                && compared["earlier"][0]["shares"].is_object()
+                && compared["earlier"][2]["shares"].is_null(),
+            "{comparison} answered {compared}"
+        );
+
+        for (measure, target) in [
+            (Measure::TenantsList, list),
+            (Measure::TenantsRollup, rollup),
+            (Measure::TenantsRollupFiltered, filtered),
+            (Measure::TenantsComparison, comparison),
+        ] {
+            for concurrency in OPERATOR_CONCURRENCY {
+                for _ in 0..self.args.runs {
+                    // A request of seconds that wrk left in flight still runs:
+                    // each run begins once the last one's work is done.
+                    wait_quiet(&server, &url).await?;
+                    let measured = LoadRun {
+                        concurrency,
+                        tokens: Some(&tokens),
+                        target: Some(target),
+                        ..self.load(&base_url, Scenario::Get)
+                    }
+                    .run()?;
+                    eprintln!(
+                        "   {measure:?} c{concurrency}: {:.1} req/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
+                        measured.requests_per_second(),
+                        measured.p50_ms,
+                        measured.p90_ms,
+                        measured.p99_ms
+                    );
+                    report.add(
+                        backend,
+                        measure,
+                        concurrency,
+                        sample_of(&measured, &format!("{measure:?}")),
+                    );
+                }
+            }
+        }
+        server.stop()
+    }
+}
+
+/// Waits (at most a minute) until the service has used no more than a clock
+/// tick of CPU in 200 ms and no statement runs in its Postgres database.
+async fn wait_quiet(server: &Server, url: &DatabaseUrl) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut ticks = server.cpu_ticks()?;
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = server.cpu_ticks()?;
+        if now <= ticks + 1 && database::busy_statements(url).await? == 0 {
+            return Ok(());
+        }
+        ticks = now;
+    }
+    eprintln!("   (the service was still busy after a minute)");
+    Ok(())
 }
 
 /// The collection every page asks for.

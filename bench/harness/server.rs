@@ -88,6 +88,23 @@ impl Server {
         Ok(kib * 1024)
     }
 
+    /// The CPU time the service has used so far (user and system, all its
+    /// threads), in clock ticks.
+    pub fn cpu_ticks(&self) -> anyhow::Result<u64> {
+        let stat = std::fs::read_to_string(self.status_file("stat"))?;
+        // The fields after the command name, which ends with the last ')'.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+        let tick = |i: usize| -> anyhow::Result<u64> {
+            Ok(fields.get(i).context("a short /proc/PID/stat")?.parse()?)
+        };
+        Ok(tick(11)? + tick(12)?)
+    }
+
     /// SIGTERM, as a supervisor stops it, then waits for the process to exit.
     pub fn stop(mut self) -> anyhow::Result<()> {
         Command::new("kill")

@@ -11,6 +11,7 @@
 --   EPOCH    post: newest refresh date (Unix seconds), keys go back from it;
 --            page: the newest seeded refresh date
 --   TARGET   get: the path and query every request asks for, with the first token
+--            (an operator's token for the tenants routes)
 --
 -- It prints one line, "BENCH key=value ...", that bench/harness reads.
 --
@@ -90,7 +91,7 @@ local function chart_request()
   return wrk.format("GET", CHART .. "?period=" .. period, bearer(math.random(0, #tokens - 1)))
 end
 
--- One fixed request (a page of the large tenant's history).
+-- One fixed request (a page of the large tenant's history, a tenants route).
 local function get_request()
   return wrk.format("GET", target, bearer(0))
 end
@@ -174,9 +175,9 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   local line = string.format(
-    "BENCH sent=%d answered=%d seconds=%.6f p50_us=%d p99_us=%d socket_errors=%d",
+    "BENCH sent=%d answered=%d seconds=%.6f p50_us=%d p90_us=%d p99_us=%d socket_errors=%d",
     sent, answered, (first and last) and (last - first) or 0,
-    latency:percentile(50), latency:percentile(99),
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
     e.connect + e.read + e.write + e.timeout)
   for status, n in pairs(statuses) do
     line = line .. string.format(" status_%d=%d", status, n)
